@@ -1,0 +1,139 @@
+//! The processing pipeline: a tokenizer and an ordered list of components.
+//!
+//! # Overview
+//!
+//! A [`Pipeline`] is loaded once per process and shared (`Arc`) by every request. It owns
+//! the [`Vocab`], the [`Tokenizer`] and the [`Component`]s, all read-only at inference time,
+//! so no locking is needed on the hot path. Each call works inside a caller's [`Zone`].
+
+use thiserror::Error;
+
+use crate::doc::Doc;
+use crate::tokenizer::Tokenizer;
+use crate::vocab::{Vocab, Zone};
+
+/// One processing step over a document (tagger, parser, doc_cleaner…).
+pub trait Component: Send + Sync {
+    /// The component's name, as used in configs and the `components` request field.
+    fn name(&self) -> &'static str;
+
+    /// Annotates `doc` in place.
+    ///
+    /// # Errors
+    ///
+    /// Returns an error if the document cannot be processed (see [`ComponentError`]).
+    fn process(&self, doc: &mut Doc<'_>) -> Result<(), ComponentError>;
+}
+
+/// Errors raised by pipeline components.
+#[derive(Debug, Error)]
+pub enum ComponentError {
+    /// Occurs when a component needs an annotation that no earlier component set.
+    #[error("component `{component}` needs `{needs}`, which no earlier component sets")]
+    MissingInput {
+        /// The component that failed.
+        component: &'static str,
+        /// What it needed.
+        needs: &'static str,
+    },
+}
+
+/// Errors raised when choosing components to run.
+#[derive(Debug, Error)]
+pub enum PipelineError {
+    /// Occurs when a requested component is not in the pipeline.
+    #[error("unknown component `{name}`; this pipeline has: {available}")]
+    UnknownComponent {
+        /// The requested name.
+        name: String,
+        /// The pipeline's component names, comma-separated.
+        available: String,
+    },
+    /// Occurs when a component fails.
+    #[error(transparent)]
+    Component(#[from] ComponentError),
+}
+
+/// A tokenizer plus components, shared read-only by every request.
+pub struct Pipeline {
+    vocab: Vocab,
+    tokenizer: Tokenizer,
+    components: Vec<Box<dyn Component>>,
+}
+
+impl std::fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<_> = self.components.iter().map(|c| c.name()).collect();
+        f.debug_struct("Pipeline")
+            .field("generation", &self.vocab.generation())
+            .field("components", &names)
+            .finish()
+    }
+}
+
+impl Pipeline {
+    /// A pipeline from its parts.
+    pub fn new(vocab: Vocab, tokenizer: Tokenizer, components: Vec<Box<dyn Component>>) -> Self {
+        Self { vocab, tokenizer, components }
+    }
+
+    /// The tokenizer-only English pipeline.
+    pub fn tokenizer_only() -> Self {
+        Self::new(Vocab::new(), Tokenizer::english(), Vec::new())
+    }
+
+    /// The vocabulary.
+    pub fn vocab(&self) -> &Vocab {
+        &self.vocab
+    }
+
+    /// The tokenizer.
+    pub fn tokenizer(&self) -> &Tokenizer {
+        &self.tokenizer
+    }
+
+    /// The component names, in order.
+    pub fn component_names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.components.iter().map(|c| c.name())
+    }
+
+    /// Tokenizes `text` and runs every component.
+    ///
+    /// # Errors
+    ///
+    /// Returns an error if a component fails.
+    pub fn process<'z>(&self, zone: &'z Zone<'z>, text: &str) -> Result<Doc<'z>, PipelineError> {
+        let mut doc = self.tokenizer.tokenize(zone, text);
+        self.annotate(&mut doc, None)?;
+        Ok(doc)
+    }
+
+    /// Runs the components on an existing document: all of them, or only those named in
+    /// `only` (in pipeline order).
+    ///
+    /// # Errors
+    ///
+    /// Returns an error if a name in `only` is unknown or a component fails.
+    pub fn annotate(
+        &self,
+        doc: &mut Doc<'_>,
+        only: Option<&[String]>,
+    ) -> Result<(), PipelineError> {
+        if let Some(names) = only {
+            if let Some(name) =
+                names.iter().find(|n| !self.component_names().any(|c| c == n.as_str()))
+            {
+                return Err(PipelineError::UnknownComponent {
+                    name: name.clone(),
+                    available: self.component_names().collect::<Vec<_>>().join(", "),
+                });
+            }
+        }
+        for component in &self.components {
+            if only.is_none_or(|names| names.iter().any(|n| n == component.name())) {
+                component.process(doc)?;
+            }
+        }
+        Ok(())
+    }
+}
