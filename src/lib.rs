@@ -10,11 +10,13 @@
 //! - [`tokenizer`]: the English tokenizer.
 //! - [`doc`]: documents, tokens and spans borrowed from a zone.
 //! - [`pipeline`]: the pipeline and its components.
+//! - [`cli`]: the `nlpd` command line.
 //!
 //! Layering: `vocab` ← `doc` ← `tokenizer` ← `pipeline` ← {`train`, `service`, `cli`}
 //! (the tokenizer builds Docs, so it sits above them).
 //! Lower layers never import higher ones.
 
+pub mod cli;
 pub mod doc;
 pub mod pipeline;
 pub mod tokenizer;

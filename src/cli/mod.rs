@@ -1,0 +1,58 @@
+//! The `nlpd` command line.
+//!
+//! # Overview
+//!
+//! [`run`] parses the arguments with clap and dispatches to one module per subcommand:
+//! `parse`/`tokenize` ([`parse`]), `evaluate` ([`evaluate`]), `serve` ([`serve`]) and
+//! `train` ([`train`]). Errors are reported with their context chain and mapped to a
+//! non-zero exit code.
+
+mod evaluate;
+mod parse;
+mod serve;
+mod train;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// A fast, memory-bounded English NLP engine.
+#[derive(Debug, Parser)]
+#[command(name = "nlpd", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Annotate text with the full pipeline.
+    Parse(parse::ParseArgs),
+    /// Tokenize text only (`parse` with no components).
+    Tokenize(parse::ParseArgs),
+    /// Score a system CoNLL-U file against a gold one (CoNLL 2018 metrics).
+    Evaluate(evaluate::EvaluateArgs),
+    /// Run the HTTP service.
+    Serve(serve::ServeArgs),
+    /// Train a pipeline from CoNLL-U and IOB2 data.
+    Train(train::TrainArgs),
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Parse(args) => parse::run(args, parse::Mode::Full),
+        Command::Tokenize(args) => parse::run(args, parse::Mode::TokenizeOnly),
+        Command::Evaluate(args) => evaluate::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Train(args) => train::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
