@@ -8,13 +8,7 @@
 //! hashed features can rely on it. [`StringStore`] maps keys back to text for the
 //! permanent part of the vocabulary; zones keep their own overlay (see [`super::Zone`]).
 
-use std::hash::BuildHasherDefault;
-
-use rustc_hash::{FxHashMap, FxHasher};
-
-/// Hasher for maps keyed by [`StringKey`]: the keys are already uniformly distributed
-/// hashes, so a single multiply (Fx) is enough.
-pub(crate) type KeyHasher = BuildHasherDefault<FxHasher>;
+use rustc_hash::FxHashMap;
 
 /// A stable 64-bit key for a string: `xxh3_64(text.as_bytes())`.
 ///

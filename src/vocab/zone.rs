@@ -11,16 +11,16 @@
 //! panic, or because the future holding it was dropped.
 //!
 //! Zones share nothing mutable but atomic counters, so any number of them live at once on
-//! any number of threads without contention.
+//! any number of threads without contention. A zone is `Send + Sync` (its overlay is an
+//! append-only map behind a lock that is only taken on a permanent-vocabulary miss), so a
+//! service can hold one in an `Arc` for the length of a request.
 
-use std::cell::Cell;
 use std::mem::size_of;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use elsa::FrozenMap;
+use elsa::sync::FrozenMap;
 
-use super::strings::KeyHasher;
 use super::{LexFlags, Lexeme, LexemeAttrs, Permanent, StringKey, ZoneCounters};
 
 /// Rough per-entry overhead of an overlay hash map slot, counted in [`Zone::bytes`].
@@ -28,8 +28,8 @@ const MAP_ENTRY_BYTES: usize = size_of::<(StringKey, usize)>() + 1;
 
 /// A memory zone: a snapshot of the permanent vocabulary plus a private overlay.
 ///
-/// `Zone<'static>` comes from [`super::Vocab::zone`] and can move between threads;
-/// [`Zone::child`] opens a nested zone that borrows its parent.
+/// `Zone<'static>` comes from [`super::Vocab::zone`] and can move between threads or sit in
+/// an `Arc`; [`Zone::child`] opens a nested zone that borrows its parent.
 ///
 /// ```
 /// use nlpd::vocab::{LexFlags, Vocab};
@@ -61,17 +61,17 @@ pub struct Zone<'p> {
     permanent: Arc<Permanent>,
     counters: Arc<ZoneCounters>,
     parent: Option<&'p Zone<'p>>,
-    strings: FrozenMap<StringKey, Box<str>, KeyHasher>,
-    lexemes: FrozenMap<StringKey, Box<Lexeme>, KeyHasher>,
-    counts: Cell<OverlayCounts>,
+    strings: FrozenMap<StringKey, Box<str>>,
+    lexemes: FrozenMap<StringKey, Box<Lexeme>>,
+    counts: OverlayCounts,
 }
 
 /// Sizes of one zone's own overlay.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Debug, Default)]
 struct OverlayCounts {
-    lexemes: usize,
-    strings: usize,
-    bytes: usize,
+    lexemes: AtomicUsize,
+    strings: AtomicUsize,
+    bytes: AtomicUsize,
 }
 
 impl std::fmt::Debug for Zone<'_> {
@@ -79,7 +79,7 @@ impl std::fmt::Debug for Zone<'_> {
         f.debug_struct("Zone")
             .field("generation", &self.generation())
             .field("depth", &self.depth())
-            .field("counts", &self.counts.get())
+            .field("counts", &self.counts)
             .finish()
     }
 }
@@ -93,7 +93,7 @@ impl Zone<'static> {
             parent: None,
             strings: FrozenMap::default(),
             lexemes: FrozenMap::default(),
-            counts: Cell::default(),
+            counts: OverlayCounts::default(),
         }
     }
 }
@@ -109,7 +109,7 @@ impl<'p> Zone<'p> {
             parent: Some(self),
             strings: FrozenMap::default(),
             lexemes: FrozenMap::default(),
-            counts: Cell::default(),
+            counts: OverlayCounts::default(),
         }
     }
 
@@ -141,8 +141,9 @@ impl<'p> Zone<'p> {
             suffix: self.intern(&attrs.suffix),
             flags: attrs.flags.with(LexFlags::IS_OOV, true),
         };
-        self.grow(|counts| counts.lexemes += 1, size_of::<Lexeme>() + MAP_ENTRY_BYTES);
+        self.counts.lexemes.fetch_add(1, Ordering::Relaxed);
         self.counters.transient_lexemes.fetch_add(1, Ordering::Relaxed);
+        self.grow(size_of::<Lexeme>() + MAP_ENTRY_BYTES);
         self.lexemes.insert(key, Box::new(lexeme))
     }
 
@@ -159,8 +160,9 @@ impl<'p> Zone<'p> {
     pub fn intern(&self, text: &str) -> StringKey {
         let key = StringKey::of(text);
         if self.string(key).is_none() {
-            self.grow(|counts| counts.strings += 1, text.len() + MAP_ENTRY_BYTES);
+            self.counts.strings.fetch_add(1, Ordering::Relaxed);
             self.counters.transient_strings.fetch_add(1, Ordering::Relaxed);
+            self.grow(text.len() + MAP_ENTRY_BYTES);
             self.strings.insert(key, text.into());
         }
         key
@@ -176,38 +178,35 @@ impl<'p> Zone<'p> {
 
     /// Transient lexemes in this zone's own overlay.
     pub fn transient_lexemes(&self) -> usize {
-        self.counts.get().lexemes
+        self.counts.lexemes.load(Ordering::Relaxed)
     }
 
     /// Transient strings in this zone's own overlay.
     pub fn transient_strings(&self) -> usize {
-        self.counts.get().strings
+        self.counts.strings.load(Ordering::Relaxed)
     }
 
     /// Bytes held by this zone's own overlay (payload plus map entries).
     pub fn bytes(&self) -> usize {
-        self.counts.get().bytes
+        self.counts.bytes.load(Ordering::Relaxed)
     }
 
     fn ancestors(&self) -> impl Iterator<Item = &Zone<'_>> {
         std::iter::successors(Some(self), |zone| zone.parent)
     }
 
-    fn grow(&self, count: impl FnOnce(&mut OverlayCounts), bytes: usize) {
-        let mut counts = self.counts.get();
-        count(&mut counts);
-        counts.bytes += bytes;
-        self.counts.set(counts);
+    fn grow(&self, bytes: usize) {
+        self.counts.bytes.fetch_add(bytes, Ordering::Relaxed);
         self.counters.bytes.fetch_add(bytes, Ordering::Relaxed);
     }
 }
 
 impl Drop for Zone<'_> {
     fn drop(&mut self) {
-        let (counters, counts) = (&self.counters, self.counts.get());
-        counters.transient_lexemes.fetch_sub(counts.lexemes, Ordering::Relaxed);
-        counters.transient_strings.fetch_sub(counts.strings, Ordering::Relaxed);
-        counters.bytes.fetch_sub(counts.bytes, Ordering::Relaxed);
+        let counters = &self.counters;
+        counters.transient_lexemes.fetch_sub(self.transient_lexemes(), Ordering::Relaxed);
+        counters.transient_strings.fetch_sub(self.transient_strings(), Ordering::Relaxed);
+        counters.bytes.fetch_sub(self.bytes(), Ordering::Relaxed);
         counters.active_zones.fetch_sub(1, Ordering::Relaxed);
     }
 }
