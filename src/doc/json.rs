@@ -264,7 +264,18 @@ mod tests {
         let zone = vocab.zone();
         let words = ["Ada", "sleeps", ".", "Zoë", "waits"];
         let mut doc = Doc::from_words(&zone, &words, &[true, false, true, true, false]);
-        let rows: [(&str, Pos, &str, &str, usize, &str, EntIob, Option<&str>); 5] = [
+        // tag, pos, morph, dep, head, lemma, IOB, entity type
+        type Row = (
+            &'static str,
+            Pos,
+            &'static str,
+            &'static str,
+            usize,
+            &'static str,
+            EntIob,
+            Option<&'static str>,
+        );
+        let rows: [Row; 5] = [
             ("NNP", Pos::Propn, "Number=Sing", "nsubj", 1, "Ada", EntIob::Begin, Some("PER")),
             ("VBZ", Pos::Verb, "Tense=Pres", "root", 1, "sleep", EntIob::Outside, None),
             (".", Pos::Punct, "", "punct", 1, ".", EntIob::Outside, None),
