@@ -21,6 +21,7 @@
 //!
 //! [`Token`] is a cheap borrowed view of one token; [`Span`] a range of tokens.
 
+pub mod conllu;
 mod json;
 mod span;
 mod tensor;
