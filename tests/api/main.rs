@@ -1,0 +1,3 @@
+//! nlpd's integration tests: one binary, one module per area.
+
+mod zones;
