@@ -20,4 +20,5 @@ pub mod cli;
 pub mod doc;
 pub mod pipeline;
 pub mod tokenizer;
+pub mod train;
 pub mod vocab;
