@@ -130,9 +130,8 @@ impl Annotated {
             morph: any(|t| t.morph.is_some()),
             lemma: any(|t| t.lemma.is_some()),
             dep,
-            // The first token always starts a sentence, so only later flags say anything;
-            // a parse implies sentences, as in spaCy.
-            sents: dep || tokens.iter().skip(1).any(|t| t.sent_start.is_some()),
+            // A parse implies sentences, as in spaCy.
+            sents: dep || any(|t| t.sent_start.is_some()),
             ents: any(|t| t.ent_iob != EntIob::Missing),
         }
     }
