@@ -73,14 +73,6 @@ pub(super) enum Mode {
 
 /// Runs `nlpd parse`.
 pub(super) fn run(args: ParseArgs, mode: Mode) -> anyhow::Result<()> {
-    match parse(args, mode) {
-        // Output piped into a program that stopped reading (`| head`) is not a failure.
-        Err(err) if is_broken_pipe(&err) => Ok(()),
-        result => result,
-    }
-}
-
-fn parse(args: ParseArgs, mode: Mode) -> anyhow::Result<()> {
     let ParseArgs { files, input, output, model } = args;
     let pipeline = load_pipeline(model.as_deref())?;
     let sources = Source::all(&files);
@@ -109,12 +101,6 @@ fn load_pipeline(model: Option<&Path>) -> anyhow::Result<Pipeline> {
         );
     }
     Ok(Pipeline::tokenizer_only())
-}
-
-fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain()
-        .filter_map(|cause| cause.downcast_ref::<io::Error>())
-        .any(|err| err.kind() == io::ErrorKind::BrokenPipe)
 }
 
 /// An input: a file or standard input.
