@@ -79,7 +79,6 @@ pub(super) fn run(args: ParseArgs, mode: Mode) -> anyhow::Result<()> {
     let progress = progress_bar(&sources)?;
     let stdout = io::stdout().lock();
     let mut parser = Parser { pipeline, mode, sink: Sink::new(BufWriter::new(stdout), output) };
-    parser.sink.start()?;
     for source in sources {
         let name = source.name();
         let reader = source.open(&progress)?;
@@ -262,13 +261,6 @@ impl<W: Write> Sink<W> {
         }
     }
 
-    fn start(&mut self) -> io::Result<()> {
-        match self {
-            Sink::Json { out, .. } => out.write_all(b"["),
-            _ => Ok(()),
-        }
-    }
-
     fn write<'m>(
         &mut self,
         doc: &Doc<'_>,
@@ -276,7 +268,9 @@ impl<W: Write> Sink<W> {
     ) -> anyhow::Result<()> {
         match self {
             Sink::Json { out, docs } => {
-                out.write_all(if *docs == 0 { b"\n" } else { b",\n" })?;
+                // The array opens with the first document, so a failure before it prints
+                // nothing.
+                out.write_all(if *docs == 0 { b"[\n" } else { b",\n" })?;
                 serde_json::to_writer_pretty(&mut *out, &doc.to_json())?;
                 *docs += 1;
             }
@@ -291,8 +285,8 @@ impl<W: Write> Sink<W> {
 
     fn finish(self) -> anyhow::Result<()> {
         let mut out = match self {
-            Sink::Json { mut out, .. } => {
-                out.write_all(b"\n]\n")?;
+            Sink::Json { mut out, docs } => {
+                out.write_all(if docs == 0 { b"[]\n" } else { b"\n]\n" })?;
                 out
             }
             Sink::Jsonl(out) => out,
