@@ -19,6 +19,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::doc::Doc;
 use crate::doc::conllu::{ConlluReader, ConlluWriter, Keep, SentenceMeta};
 use crate::pipeline::Pipeline;
+use crate::train::iob2::{Iob2Reader, Iob2Writer};
 
 /// Arguments of `nlpd parse` and `nlpd tokenize`.
 #[derive(Debug, clap::Args)]
@@ -49,6 +50,9 @@ enum InputFormat {
     /// Pre-tokenised CoNLL-U: the given words and sentences are kept and re-annotated; a
     /// document per `# newdoc` (else per sentence).
     Conllu,
+    /// Pre-tokenised IOB2 (Universal NER): the given tokens are kept and re-annotated, spaced
+    /// as each sentence's `# text` shows; a document per sentence.
+    Iob2,
 }
 
 /// How documents are written.
@@ -60,6 +64,8 @@ enum OutputFormat {
     Jsonl,
     /// CoNLL-U, a `# newdoc` per document.
     Conllu,
+    /// IOB2 entity tags (`ID<TAB>TOKEN<TAB>TAG`), as `nlpd evaluate --ner-system` reads.
+    Iob2,
 }
 
 /// Which components `nlpd parse` runs.
@@ -204,6 +210,15 @@ impl<W: Write> Parser<W> {
                 }
                 Ok(())
             }
+            InputFormat::Iob2 => {
+                for sentence in Iob2Reader::new(input) {
+                    let sentence = sentence?;
+                    let zone = self.pipeline.vocab().zone();
+                    let doc = sentence.to_doc(&zone, Keep::Words);
+                    self.emit(doc, [&sentence.meta])?;
+                }
+                Ok(())
+            }
         }
     }
 
@@ -250,6 +265,7 @@ enum Sink<W: Write> {
     Json { out: W, docs: usize },
     Jsonl(W),
     Conllu(ConlluWriter<W>),
+    Iob2(Iob2Writer<W>),
 }
 
 impl<W: Write> Sink<W> {
@@ -258,6 +274,7 @@ impl<W: Write> Sink<W> {
             OutputFormat::Json => Sink::Json { out, docs: 0 },
             OutputFormat::Jsonl => Sink::Jsonl(out),
             OutputFormat::Conllu => Sink::Conllu(ConlluWriter::new(out)),
+            OutputFormat::Iob2 => Sink::Iob2(Iob2Writer::new(out)),
         }
     }
 
@@ -279,6 +296,7 @@ impl<W: Write> Sink<W> {
                 out.write_all(b"\n")?;
             }
             Sink::Conllu(writer) => writer.write_doc(doc, metas)?,
+            Sink::Iob2(writer) => writer.write_doc(doc, metas)?,
         }
         Ok(())
     }
@@ -291,6 +309,7 @@ impl<W: Write> Sink<W> {
             }
             Sink::Jsonl(out) => out,
             Sink::Conllu(writer) => writer.into_inner(),
+            Sink::Iob2(writer) => writer.into_inner(),
         };
         out.flush()?;
         Ok(())

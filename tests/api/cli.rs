@@ -184,6 +184,26 @@ fn conllu_output_of_conllu_input_scores_perfect_tokens() {
 }
 
 #[test]
+fn iob2_input_keeps_the_tokens_for_ner_scoring() {
+    let gold = fixture("gold.iob2");
+    let output = nlpd_ok(&["tokenize", "--input", "iob2", "--output", "iob2", &gold], b"");
+    assert!(
+        output.starts_with(
+            "# sent_id = fixture-1\n# text = Mara 's bakery in New Haven\n1\tMara\tO\n"
+        ),
+        "{output}"
+    );
+    let system = TempFile::new("system.iob2", output.as_bytes());
+    let report: Value = serde_json::from_str(&nlpd_ok(
+        &["evaluate", "--ner-gold", &gold, "--ner-system", system.path(), "--json"],
+        b"",
+    ))
+    .unwrap();
+    assert_eq!(report["ner"]["overall"]["gold"], 5);
+    assert_eq!(report["ner"]["overall"]["system"], 0, "the tokenizer finds no entities");
+}
+
+#[test]
 fn malformed_input_names_the_file_and_line() {
     let bad_conllu =
         TempFile::new("bad.conllu", b"1\tHi\t_\tINTJ\tUH\t_\t0\troot\t_\t_\n2\tthere\n");

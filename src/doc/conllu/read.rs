@@ -83,7 +83,7 @@ impl<R: BufRead> ConlluReader<R> {
                 // A block of comments alone describes no sentence.
                 sentence = ConlluSentence::default();
             } else if let Some(comment) = line.strip_prefix('#') {
-                read_comment(comment, &mut sentence);
+                sentence.meta.read_comment(comment, &mut sentence.text);
             } else {
                 has_rows = true;
                 if let Err(err) = self.read_row(line, &mut sentence) {
@@ -241,23 +241,6 @@ impl<R: BufRead> Iterator for Documents<R> {
             }
         }
         Some(Ok(ConlluDocument { sentences }))
-    }
-}
-
-/// Stores the metadata comments nlpd keeps; others are ignored.
-fn read_comment(comment: &str, sentence: &mut ConlluSentence) {
-    let comment = comment.trim_start();
-    let (key, value) = match comment.split_once('=') {
-        Some((key, value)) => (key.trim(), value.strip_prefix(' ').unwrap_or(value)),
-        None => (comment.trim(), ""),
-    };
-    let meta = &mut sentence.meta;
-    match key {
-        "newdoc" | "newdoc id" => meta.newdoc = Some(value.trim().to_owned()),
-        "newpar" | "newpar id" => meta.newpar = Some(value.trim().to_owned()),
-        "sent_id" => meta.sent_id = Some(value.trim().to_owned()),
-        "text" => sentence.text = Some(value.to_owned()),
-        _ => {}
     }
 }
 

@@ -3,15 +3,25 @@
 //! # Overview
 //!
 //! [`Iob2Reader`] streams [`Iob2Sentence`]s from files of `ID<TAB>TOKEN<TAB>TAG[<TAB>…]`
-//! lines, sentences separated by blank lines, `#` comments (`# sent_id` is kept). Only the
+//! lines, sentences separated by blank lines, `#` comments (`# newdoc`, `# newpar`,
+//! `# sent_id` and `# text` are kept). [`Iob2Sentence::to_doc`] makes a [`Doc`] of a
+//! sentence and [`Iob2Writer`] writes a Doc's entities back as IOB2. Only the
 //! Universal NER v1 types are kept ([`EntityType`]: PER, ORG, LOC): `B-OTH`/`I-OTH`, stray
 //! tags such as `B-O`, and every other `B-`/`I-` type read as [`EntityTag::Outside`].
 //! [`entity_spans`] turns a tag sequence into exact entity spans the way conlleval does (an
 //! `I-X` that does not continue an X entity starts a new one).
 
+mod doc;
+
 use std::io::BufRead;
 
 use thiserror::Error;
+
+pub use doc::Iob2Writer;
+
+#[cfg(doc)]
+use crate::doc::Doc;
+use crate::doc::conllu::SentenceMeta;
 
 /// The entity types Universal NER scores.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -104,8 +114,10 @@ pub fn entity_spans(tags: &[EntityTag]) -> Vec<EntitySpan> {
 /// One sentence: its tokens and their tags.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Iob2Sentence {
-    /// `# sent_id`, if given.
-    pub sent_id: Option<String>,
+    /// `# newdoc`, `# newpar` and `# sent_id`.
+    pub meta: SentenceMeta,
+    /// `# text`: the sentence text, which tells where spaces go between the tokens.
+    pub text: Option<String>,
     /// The tokens.
     pub tokens: Vec<String>,
     /// One tag per token.
@@ -163,12 +175,9 @@ impl<R: BufRead> Iob2Reader<R> {
                 if !sentence.tokens.is_empty() {
                     break;
                 }
-                sentence.sent_id = None;
+                sentence = Iob2Sentence::default();
             } else if let Some(comment) = line.strip_prefix('#') {
-                if let Some(id) = comment.trim_start().strip_prefix("sent_id") {
-                    let id = id.trim_start().strip_prefix('=').unwrap_or(id);
-                    sentence.sent_id = Some(id.trim().to_owned());
-                }
+                sentence.meta.read_comment(comment, &mut sentence.text);
             } else {
                 let mut cols = line.split('\t');
                 let (Some(_id), Some(token), Some(tag)) = (cols.next(), cols.next(), cols.next())
@@ -248,7 +257,8 @@ mod tests {
         let sentences: Vec<_> =
             Iob2Reader::new(input.as_bytes()).collect::<Result<_, _>>().unwrap();
         assert_eq!(sentences.len(), 2);
-        assert_eq!(sentences[0].sent_id.as_deref(), Some("s1"));
+        assert_eq!(sentences[0].meta.sent_id.as_deref(), Some("s1"));
+        assert_eq!(sentences[0].text.as_deref(), Some("Ada ran"));
         assert_eq!(sentences[0].tokens, ["Ada", "ran"]);
         assert_eq!(sentences[1].tags, [B(Loc)]);
 
