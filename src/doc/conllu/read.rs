@@ -102,11 +102,19 @@ impl<R: BufRead> ConlluReader<R> {
 
     fn read_row(&mut self, line: &str, sentence: &mut ConlluSentence) -> Result<(), ConlluError> {
         let n = self.line;
-        let cols: Vec<&str> = line.split('\t').collect();
-        let [id, form, lemma, upos, xpos, feats, head, deprel, _deps, misc] = cols[..] else {
-            let reason = format!("expected 10 tab-separated columns, found {}", cols.len());
+        let mut cols = [""; 10];
+        let mut count = 0;
+        for col in line.split('\t') {
+            if let Some(slot) = cols.get_mut(count) {
+                *slot = col;
+            }
+            count += 1;
+        }
+        if count != cols.len() {
+            let reason = format!("expected 10 tab-separated columns, found {count}");
             return Err(self.bad(n, reason));
-        };
+        }
+        let [id, form, lemma, upos, xpos, feats, head, deprel, _deps, misc] = cols;
         if let Some((major, minor)) = id.split_once('.') {
             if !is_number(major) || !is_number(minor) {
                 return Err(self.bad(n, format!("bad empty-node ID `{id}`")));
