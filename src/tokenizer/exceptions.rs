@@ -10,9 +10,38 @@
 //! are productive and handled by the suffix rules instead.
 //!
 //! [`is_initialism`] recognises abbreviations that need no table: letters each followed by
-//! a period ("U.S.", "a.m.", "W.").
+//! a period ("U.S.", "a.m.", "W."). Whether an abbreviation keeps its period depends on
+//! what follows ([`Next`]): EWT splits the period off when it also ends the sentence.
 
 use rustc_hash::FxHashMap;
+
+/// What a special case is; abbreviations depend on what follows them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub(super) enum Kind {
+    /// A contraction cut into words ("dont").
+    #[default]
+    Contraction,
+    /// A text kept whole ("'s", "Yahoo!").
+    Whole,
+    /// An emoticon (":-)"), also recognised at the end of a word.
+    Emoticon,
+    /// An abbreviation that keeps its period unless the text ends ("Dr.", "vs.").
+    Abbreviation,
+    /// An abbreviation that often ends a sentence ("etc.", "p.m."): before a capital, its
+    /// period is split off as the sentence's full stop.
+    FinalAbbreviation,
+}
+
+/// What follows a chunk, as far as an abbreviation at its end is concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Next {
+    /// A word starting with a capital letter.
+    Capital,
+    /// Anything else.
+    Other,
+    /// Nothing: the chunk ends the text.
+    End,
+}
 
 /// How a special case is cut into words. Cuts are byte offsets into the text; the words
 /// between them form one surface token.
@@ -20,12 +49,27 @@ use rustc_hash::FxHashMap;
 pub(super) struct Special {
     cuts: [u8; 2],
     n_cuts: u8,
+    kind: Kind,
 }
 
 impl Special {
+    fn new(kind: Kind) -> Self {
+        Self { kind, ..Self::default() }
+    }
+
     /// The byte offsets at which the text is cut, in order.
     pub(super) fn cuts(&self) -> &[u8] {
         &self.cuts[..usize::from(self.n_cuts)]
+    }
+
+    /// Whether the special case holds when `next` follows it: an abbreviation at the end
+    /// of a sentence gives its period up.
+    pub(super) fn applies(&self, next: Next) -> bool {
+        match self.kind {
+            Kind::Abbreviation => next != Next::End,
+            Kind::FinalAbbreviation => next == Next::Other,
+            Kind::Contraction | Kind::Whole | Kind::Emoticon => true,
+        }
     }
 }
 
@@ -52,19 +96,26 @@ const EXACT_CONTRACTIONS: &[&str] = &["It|s", "c'm|on", "C'm|on"];
 /// Tokens that stay whole: standalone clitics and elisions.
 const WHOLE: &[&str] = &[
     "'s", "'S", "’s", "'m", "’m", "'re", "’re", "'ve", "’ve", "'ll", "’ll", "'d", "’d", "n't",
-    "N'T", "n’t", "'em", "’em", "'n", "’n", "'til", "'cause", "'Cause",
+    "N'T", "n’t", "'em", "’em", "'n", "’n", "'til", "'cause", "'Cause", "#'s", "Yahoo!", ":?",
+    "‘’",
 ];
 
-/// Emoticons. Those that could also be a list label or a closing bracket ("8)", "B)") are
+/// Emoticons. Those that could also be a list label or punctuation ("8)", "B)", "):") are
 /// left out on purpose.
 const EMOTICONS: &[&str] = &[
     ":)", ":-)", ":))", ":)))", ":(", ":-(", ":((", ";)", ";-)", ":D", ":-D", ";D", ":P", ":-P",
     ":p", ":-p", ";P", ";p", ":/", ":-/", ":|", ":-|", ":o", ":O", ":-O", ":'(", ":*", ":]", ":[",
-    "=)", "=(", "=D", "=]", "(:", "):", "(=", ">:(", ">:)", "<3", "</3", "^_^", "^^", "-_-",
+    "=)", "=(", "=D", "=]", "(:", "(=", ">:(", ">:)", "<3", "</3", "^_^", "^^", "-_-",
     "o_O", "O_o", "o.O", "O.o", "XD", "xD", ":-*", ":^)", ":3", "<_<", ">_>", "T_T", ";_;",
 ];
 
-/// Abbreviations that end in a period, as they are written.
+/// Abbreviations that often end a sentence.
+const FINAL_ABBREVIATIONS: &[&str] = &[
+    "etc.", "Etc.", "p.m.", "a.m.", "No.", "info.", "Inc.", "Ltd.", "L.L.C.", "U.S.A.", "U.K.",
+    "C.V.", "yrs.", "hrs.", "mins.", "Ave.", "al.", "rep.", "misc.", "approx.", "esp.",
+];
+
+/// Other abbreviations that end in a period, as they are written.
 const ABBREVIATIONS: &[&str] = &[
     // Titles.
     "Mr.", "Mrs.", "Ms.", "Messrs.", "Dr.", "Drs.", "Prof.", "St.", "Sts.", "Jr.", "Sr.", "Mt.",
@@ -74,21 +125,19 @@ const ABBREVIATIONS: &[&str] = &[
     "Jan.", "Feb.", "Mar.", "Apr.", "Jun.", "Jul.", "Aug.", "Sep.", "Sept.", "Oct.", "Nov.",
     "Dec.", "Mon.", "Tue.", "Tues.", "Wed.", "Thu.", "Thur.", "Thurs.", "Fri.", "Sat.", "Sun.",
     // Organisations and addresses.
-    "Inc.", "Corp.", "Co.", "co.", "Ltd.", "LTD.", "Bros.", "Assn.", "Dept.", "Univ.", "Ave.",
-    "Blvd.", "Rd.", "Hwy.", "Ste.", "Apt.", "Bldg.",
+    "Corp.", "Co.", "co.", "LTD.", "Bros.", "Assn.", "Dept.", "Univ.", "Blvd.", "Rd.", "Hwy.", "Ste.", "Apt.", "Bldg.",
     // States and provinces.
     "Ala.", "Ariz.", "Ark.", "Calif.", "Colo.", "Conn.", "Fla.", "Ga.", "Kan.", "Ky.", "La.",
     "Md.", "Mich.", "Minn.", "Mont.", "Neb.", "Nev.", "Okla.", "Ore.", "Pa.", "Tenn.", "Tex.",
     "Va.", "Vt.", "Wis.", "Wyo.", "Que.", "Ont.",
     // Latin and scholarly.
-    "etc.", "Etc.", "vs.", "Vs.", "v.", "cf.", "al.", "et.", "viz.", "eg.", "Eg.",
-    "approx.", "Ph.D.", "eds.", "vol.", "Vol.", "vols.", "No.", "Nos.", "pp.",
+    "vs.", "Vs.", "v.", "cf.", "et.", "viz.", "eg.", "Eg.",
+    "Ph.D.", "eds.", "vol.", "Vol.", "vols.", "Nos.", "pp.",
     "p.", "para.", "Para.", "fig.", "Fig.", "ch.", "Ch.", "Sec.", "ext.", "Ext.",
     // Units and other shortenings.
-    "min.", "mins.", "hr.", "hrs.", "yr.", "yrs.", "wk.", "wks.", "oz.", "lb.",
-    "lbs.", "ft.", "sq.", "qt.", "tsp.", "tbsp.", "doz.", "misc.",
-    "info.", "Attn.", "attn.", "Arrv.", "arrv.", "Ass't.", "Tel.", "Fax.", "Mob.", "Ph.",
-    "esp.", "Esp.", "rec.", "dom.", "rep.", "lv.", "ps.", "PS.", "Conf.", "Sc.", "Aplo.",
+    "min.", "hr.", "yr.", "wk.", "wks.", "oz.", "lb.",
+    "lbs.", "ft.", "sq.", "qt.", "tsp.", "tbsp.", "doz.", "info.", "Attn.", "attn.", "Arrv.", "arrv.", "Ass't.", "Tel.", "Fax.", "Mob.", "Ph.",
+    "Esp.", "rec.", "dom.", "lv.", "ps.", "PS.", "Conf.", "Sc.", "Aplo.",
     "Gov't.", "Dist.", "Div.", "Intl.", "Natl.", "Mfg.", "Mgr.", "Assoc.", "Dir.",
 ];
 
@@ -106,8 +155,16 @@ impl Exceptions {
         for entry in EXACT_CONTRACTIONS {
             exceptions.add(entry);
         }
-        for text in WHOLE.iter().chain(EMOTICONS).chain(ABBREVIATIONS) {
-            exceptions.insert((*text).into(), Special::default());
+        let tables = [
+            (WHOLE, Kind::Whole),
+            (EMOTICONS, Kind::Emoticon),
+            (ABBREVIATIONS, Kind::Abbreviation),
+            (FINAL_ABBREVIATIONS, Kind::FinalAbbreviation),
+        ];
+        for (texts, kind) in tables {
+            for text in texts {
+                exceptions.insert((*text).into(), Special::new(kind));
+            }
         }
         exceptions
     }
@@ -138,6 +195,20 @@ impl Exceptions {
         self.max_len
     }
 
+    /// The length of an emoticon written straight after a word ("great:)"), if `text` ends
+    /// in one.
+    pub(super) fn emoticon_suffix(&self, text: &str) -> Option<usize> {
+        if !text.ends_with([')', '(', 'D', 'P', 'p', '/', '|', ']', '[', '*', '3']) {
+            return None;
+        }
+        (2..=3).rev().find(|&len| {
+            let Some(at) = text.len().checked_sub(len) else { return false };
+            text.is_char_boundary(at)
+                && text[..at].chars().next_back().is_some_and(super::chars::is_word)
+                && self.get(&text[at..]).is_some_and(|s| s.kind == Kind::Emoticon)
+        })
+    }
+
     /// The special case for exactly `text`, if there is one.
     #[inline]
     pub(super) fn get(&self, text: &str) -> Option<Special> {
@@ -154,10 +225,11 @@ fn capitalize(entry: &str) -> String {
     chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
-/// Whether `text` is an initialism: ASCII letters each followed by a period ("U.S.",
-/// "a.m.", "i.e.", "F.O.B."), or a single capital and a period ("W.", as in "George W.
-/// Bush") unless it ends the text (`last`) or is the pronoun "I.".
-pub(super) fn is_initialism(text: &str, last: bool) -> bool {
+/// Whether `text` is an initialism that keeps its period when `next` follows: ASCII
+/// letters each followed by a period ("U.S.", "a.m.", "i.e.", "F.O.B."), or a single capital
+/// and a period ("W.", as in "George W. Bush") other than the pronoun "I.". At the end of
+/// the text the period is a full stop.
+pub(super) fn is_initialism(text: &str, next: Next) -> bool {
     let bytes = text.as_bytes();
     if bytes.len() < 2 || bytes.len() > 16 || bytes.len() % 2 != 0 {
         return false;
@@ -167,7 +239,7 @@ pub(super) fn is_initialism(text: &str, last: bool) -> bool {
     if !letters_and_periods {
         return false;
     }
-    bytes.len() > 2 || (bytes[0].is_ascii_uppercase() && bytes[0] != b'I' && !last)
+    next != Next::End && (bytes.len() > 2 || (bytes[0].is_ascii_uppercase() && bytes[0] != b'I'))
 }
 
 #[cfg(test)]
@@ -201,22 +273,50 @@ mod tests {
     }
 
     #[test]
+    fn abbreviations_depend_on_what_follows() {
+        let exceptions = Exceptions::english();
+        let cases = [
+            ("Dr.", Next::Capital, true),
+            ("Dr.", Next::End, false),
+            ("etc.", Next::Other, true),
+            ("etc.", Next::Capital, false),
+            ("etc.", Next::End, false),
+            ("dont", Next::End, true),
+        ];
+        for (text, next, expected) in cases {
+            let special = exceptions.get(text).expect("in the table");
+            assert_eq!(special.applies(next), expected, "{text:?} before {next:?}");
+        }
+    }
+
+    #[test]
+    fn emoticons_after_words() {
+        let exceptions = Exceptions::english();
+        let cases =
+            [("great:)", Some(2)), ("great:-)", Some(3)), ("(a)", None), (":)", None), ("x;D", Some(2))];
+        for (text, expected) in cases {
+            assert_eq!(exceptions.emoticon_suffix(text), expected, "{text:?}");
+        }
+    }
+
+    #[test]
     fn initialisms() {
         let cases = [
-            ("U.S.", false, true),
-            ("a.m.", false, true),
-            ("F.O.B.", true, true),
-            ("W.", false, true),
-            ("W.", true, false),
-            ("I.", false, false),
-            ("w.", false, false),
-            ("U.S", false, false),
-            ("US.", false, false),
-            ("1.", false, false),
-            (".", false, false),
+            ("U.S.", Next::Capital, true),
+            ("U.S.", Next::End, false),
+            ("a.m.", Next::Other, true),
+            ("F.O.B.", Next::Capital, true),
+            ("W.", Next::Capital, true),
+            ("W.", Next::End, false),
+            ("I.", Next::Capital, false),
+            ("w.", Next::Other, false),
+            ("U.S", Next::Other, false),
+            ("US.", Next::Other, false),
+            ("1.", Next::Other, false),
+            (".", Next::Other, false),
         ];
-        for (text, last, expected) in cases {
-            assert_eq!(is_initialism(text, last), expected, "{text:?} last={last}");
+        for (text, next, expected) in cases {
+            assert_eq!(is_initialism(text, next), expected, "{text:?} before {next:?}");
         }
     }
 }

@@ -5,37 +5,48 @@
 //! [`Tokenizer::split_chunk`] cuts one whitespace-free chunk into [`Piece`]s the way
 //! spaCy's tokenizer does. Until nothing changes it tries, on what is left of the chunk: a
 //! special case or an abbreviation (which ends the search), a suffix whose removal leaves
-//! a special case, a prefix, a suffix. What
-//! remains is kept whole if it is a URL, address or other whole-token pattern, or a handle,
-//! and is otherwise split at its infixes. Suffixes are collected from the end and put back
-//! in text order; a clitic suffix is fused to the word before it.
+//! a special case, a prefix, a suffix. What remains is kept whole if it is a URL, address
+//! or other whole-token pattern, or a handle, and is otherwise split at its infixes.
+//! Suffixes are collected from the end and put back in text order; a clitic suffix is
+//! fused to the word before it.
 //!
 //! Each step looks at a bounded part of the text (special cases are short, affixes are
 //! consumed as they are examined), so a chunk is split in time linear in its length.
 
 use super::affixes::{Suffix, prefix, suffix};
-use super::exceptions::{Special, is_initialism};
+use super::exceptions::{Next, Special, is_initialism};
 use super::infixes::split_infixes;
 use super::{Piece, Tokenizer};
+
+/// What the loop has learnt about the chunk so far.
+#[derive(Debug, Default)]
+struct State {
+    /// An opening quotation mark was split off.
+    quoted: bool,
+    /// Whether the chunk, up to a final slash, is a URL (asked once: every pattern that can
+    /// end in a slash accepts anything after its start, so the answer does not change as
+    /// suffixes come off, and asking again could make a chunk quadratic).
+    url: Option<bool>,
+}
 
 /// Scratch space reused across the chunks of one text.
 #[derive(Debug, Default)]
 pub(super) struct Pieces {
     /// The pieces of the current chunk, in text order.
     pub(super) out: Vec<Piece>,
-    /// Suffixes split off the current chunk, last one first.
+    /// Suffixes split off the current chunk, last one first, with their clitic flag.
     suffixes: Vec<(Piece, bool)>,
 }
 
 impl Tokenizer {
-    /// Splits `text[start..end]` (no whitespace) into `pieces.out`. `last` tells whether
-    /// the chunk ends the text, where a lone capital and a period ("A.") is not an initial.
+    /// Splits `text[start..end]` (no whitespace) into `pieces.out`; `next` tells what
+    /// follows the chunk.
     pub(super) fn split_chunk(
         &self,
         text: &str,
         start: usize,
         end: usize,
-        last: bool,
+        next: Next,
         pieces: &mut Pieces,
     ) {
         pieces.out.clear();
@@ -50,24 +61,25 @@ impl Tokenizer {
             return;
         }
         let (mut lo, mut hi) = (start, end);
-        let mut quoted = false;
+        let mut state = State::default();
         while lo < hi {
             let rest = &text[lo..hi];
-            let at_end = last && hi == end;
-            if let Some(special) = self.exceptions.get(rest) {
+            let next = if hi == end { next } else { Next::Other };
+            let special = self.exceptions.get(rest);
+            if let Some(special) = special.filter(|s| s.applies(next)) {
                 push_special(&mut pieces.out, lo, hi, special);
                 lo = hi;
-            } else if is_initialism(rest, at_end) {
+            } else if special.is_none() && is_initialism(rest, next) {
                 pieces.out.push(Piece::new(lo, hi));
                 lo = hi;
-            } else if let Some(s) = self.suffix_before_special(rest, quoted, at_end) {
+            } else if let Some(s) = self.suffix_before_special(rest, &mut state) {
                 hi -= s.len;
                 pieces.suffixes.push((Piece::new(hi, hi + s.len), s.clitic));
             } else if let Some(p) = prefix(rest) {
                 pieces.out.push(Piece::new(lo, lo + p.len));
-                quoted |= p.opens_quote;
+                state.quoted |= p.opens_quote;
                 lo += p.len;
-            } else if let Some(s) = self.suffix(rest, quoted, at_end) {
+            } else if let Some(s) = self.suffix(rest, &mut state) {
                 hi -= s.len;
                 pieces.suffixes.push((Piece::new(hi, hi + s.len), s.clitic));
             } else {
@@ -92,22 +104,31 @@ impl Tokenizer {
 
     /// The suffix of a short `rest` if what it leaves is a special case (":)." → ":)" +
     /// "."), which then wins over a prefix (":"), as in spaCy.
-    fn suffix_before_special(&self, rest: &str, quoted: bool, at_end: bool) -> Option<Suffix> {
+    fn suffix_before_special(&self, rest: &str, state: &mut State) -> Option<Suffix> {
         if rest.len() > self.exceptions.max_len() + 4 {
             return None;
         }
-        let found = self.suffix(rest, quoted, at_end)?;
+        let found = self.suffix(rest, state)?;
         self.exceptions.get(&rest[..rest.len() - found.len]).map(|_| found)
     }
 
-    /// The suffix of `rest`, leaving the period of an abbreviation in place when a run of
-    /// periods follows it ("U.S.." → "U.S." + ".").
-    fn suffix(&self, rest: &str, quoted: bool, at_end: bool) -> Option<Suffix> {
-        let mut found = suffix(rest, quoted)?;
+    /// The suffix of `rest`. Beyond the rules of [`suffix`]: an emoticon after a word is
+    /// one suffix ("great:)"); a URL keeps its final slash; and an abbreviation keeps its
+    /// period when more punctuation follows ("U.S.." → "U.S." + ".", "T.V.?" → "T.V." + "?").
+    fn suffix(&self, rest: &str, state: &mut State) -> Option<Suffix> {
+        if let Some(len) = self.exceptions.emoticon_suffix(rest) {
+            return Some(Suffix { len, clitic: false });
+        }
+        let mut found = suffix(rest, state.quoted)?;
         let run = &rest[rest.len() - found.len..];
-        if found.len >= 2 && found.len < rest.len() && run.bytes().all(|b| b == b'.') {
+        if run.starts_with('/') && *state.url.get_or_insert_with(|| self.patterns.matches(rest)) {
+            return None;
+        }
+        if found.len >= 2 && found.len < rest.len() && run.starts_with('.') {
             let word = &rest[..rest.len() - found.len + 1];
-            if self.exceptions.get(word).is_some() || is_initialism(word, at_end) {
+            let special = self.exceptions.get(word);
+            if special.map_or_else(|| is_initialism(word, Next::Other), |s| s.applies(Next::Other))
+            {
                 found.len -= 1;
             }
         }
