@@ -73,10 +73,8 @@ pub(super) fn prefix(text: &str) -> Option<Prefix> {
     }
     let len = if is_terminal(c) {
         terminal_run(text)
-    } else if is_line_art(c) {
-        run_len(text, is_line_art)
     } else {
-        run_len(text, |d| d == c)
+        punct_run(text, c, false)
     };
     Some(Prefix { len, opens_quote: is_opening_quote(c) })
 }
@@ -93,10 +91,8 @@ pub(super) fn suffix(text: &str, quoted: bool) -> Option<Suffix> {
     }
     let len = if is_terminal(c) {
         terminal_run_back(text)
-    } else if is_line_art(c) {
-        run_len_back(text, is_line_art)
     } else {
-        run_len_back(text, |d| d == c)
+        punct_run(text, c, true)
     };
     Some(Suffix { len, clitic: false })
 }
@@ -104,6 +100,23 @@ pub(super) fn suffix(text: &str, quoted: bool) -> Option<Suffix> {
 /// Characters drawn in rows ("-----", "===>", "|----+---->"); a run of them is one token.
 fn is_line_art(c: char) -> bool {
     matches!(c, '-' | '=' | '*' | '~' | '+' | '_' | '<' | '>' | '|')
+}
+
+/// Byte length of the punctuation run of `c` at the start (or the end, `from_end`) of
+/// `text`: a run of line art if `c` is one and the run draws a line (not just angle
+/// brackets: "<>" is two tokens), else a run of `c` alone ("!!", "((", "''").
+fn punct_run(text: &str, c: char, from_end: bool) -> usize {
+    let measure = |pred: &dyn Fn(char) -> bool| {
+        if from_end { run_len_back(text, pred) } else { run_len(text, pred) }
+    };
+    if is_line_art(c) {
+        let run = measure(&is_line_art);
+        let drawn = if from_end { &text[text.len() - run..] } else { &text[..run] };
+        if drawn.contains(|d: char| !matches!(d, '<' | '>')) {
+            return run;
+        }
+    }
+    measure(&|d| d == c)
 }
 
 /// Byte length of the sentence-final marks at the start of `text`: an ellipsis alone
@@ -232,6 +245,8 @@ mod tests {
             ("?...", Some((1, false))),
             (".?x", Some((2, false))),
             ("---->x", Some((5, false))),
+            ("<>", Some((1, false))),
+            ("<<x", Some((2, false))),
             (".04", None),
             ("@2", Some((1, false))),
             ("--x", Some((2, false))),

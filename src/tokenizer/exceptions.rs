@@ -96,7 +96,7 @@ const EXACT_CONTRACTIONS: &[&str] = &["It|s", "c'm|on", "C'm|on"];
 /// Tokens that stay whole: standalone clitics and elisions.
 const WHOLE: &[&str] = &[
     "'s", "'S", "’s", "'m", "’m", "'re", "’re", "'ve", "’ve", "'ll", "’ll", "'d", "’d", "n't",
-    "N'T", "n’t", "'em", "’em", "'n", "’n", "'til", "'cause", "'Cause", "#'s", "Yahoo!", ":?",
+    "N'T", "n’t", "'em", "’em", "'n", "’n", "'til", "'cause", "'Cause", "#'s", "Yahoo!",
     "‘’",
 ];
 
@@ -106,7 +106,7 @@ const EMOTICONS: &[&str] = &[
     ":)", ":-)", ":))", ":)))", ":(", ":-(", ":((", ";)", ";-)", ":D", ":-D", ";D", ":P", ":-P",
     ":p", ":-p", ";P", ";p", ":/", ":-/", ":|", ":-|", ":o", ":O", ":-O", ":'(", ":*", ":]", ":[",
     "=)", "=(", "=D", "=]", "(:", "(=", ">:(", ">:)", "<3", "</3", "^_^", "^^", "-_-",
-    "o_O", "O_o", "o.O", "O.o", "XD", "xD", ":-*", ":^)", ":3", "<_<", ">_>", "T_T", ";_;",
+    "o_O", "O_o", "o.O", "O.o", "XD", "xD", ":-*", ":^)", ":3", "<_<", ">_>", "T_T", ";_;", ":?",
 ];
 
 /// Abbreviations that often end a sentence.
@@ -198,7 +198,7 @@ impl Exceptions {
     /// The length of an emoticon written straight after a word ("great:)"), if `text` ends
     /// in one.
     pub(super) fn emoticon_suffix(&self, text: &str) -> Option<usize> {
-        if !text.ends_with([')', '(', 'D', 'P', 'p', '/', '|', ']', '[', '*', '3']) {
+        if !text.ends_with([')', '(', 'D', 'P', 'p', '/', '|', ']', '[', '*', '3', '?']) {
             return None;
         }
         (2..=3).rev().find(|&len| {

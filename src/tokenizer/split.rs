@@ -6,7 +6,8 @@
 //! spaCy's tokenizer does. Until nothing changes it tries, on what is left of the chunk: a
 //! special case or an abbreviation (which ends the search), a suffix whose removal leaves
 //! a special case, a prefix, a suffix. What remains is kept whole if it is a URL, address
-//! or other whole-token pattern, or a handle, and is otherwise split at its infixes.
+//! or other whole-token pattern, or a handle; it is otherwise cut at brackets and quotes,
+//! each segment going through the algorithm again, and then split at its infixes.
 //! Suffixes are collected from the end and put back in text order; a clitic suffix is
 //! fused to the word before it.
 //!
@@ -14,6 +15,7 @@
 //! consumed as they are examined), so a chunk is split in time linear in its length.
 
 use super::affixes::{Suffix, prefix, suffix};
+use super::chars::{always_splits, run_len};
 use super::exceptions::{Next, Special, is_initialism};
 use super::infixes::split_infixes;
 use super::{Piece, Tokenizer};
@@ -60,6 +62,12 @@ impl Tokenizer {
             }
             return;
         }
+        self.split_span(text, start, end, next, pieces);
+    }
+
+    /// Splits `text[start..end]` by the affix loop, then [`Self::split_rest`].
+    fn split_span(&self, text: &str, start: usize, end: usize, next: Next, pieces: &mut Pieces) {
+        let base = pieces.suffixes.len();
         let (mut lo, mut hi) = (start, end);
         let mut state = State::default();
         while lo < hi {
@@ -87,18 +95,45 @@ impl Tokenizer {
             }
         }
         if lo < hi {
-            let rest = &text[lo..hi];
-            if is_handle(rest) || self.patterns.matches(rest) {
-                pieces.out.push(Piece::new(lo, hi));
-            } else {
-                split_infixes(text, lo, hi, &mut pieces.out);
-            }
+            self.split_rest(text, lo, hi, if hi == end { next } else { Next::Other }, pieces);
         }
-        while let Some((piece, clitic)) = pieces.suffixes.pop() {
+        while pieces.suffixes.len() > base {
+            let (piece, clitic) = pieces.suffixes.pop().expect("above the base");
             if let (true, Some(previous)) = (clitic, pieces.out.last_mut()) {
                 previous.fused = true;
             }
             pieces.out.push(piece);
+        }
+    }
+
+    /// Splits what the affix loop left: whole if it is a pattern or a handle; else at its
+    /// brackets, quotes and other hard separators, each segment then going through the
+    /// whole algorithm again ("(989)755-1109", "file.pdf)(See"); else at its infixes.
+    fn split_rest(&self, text: &str, lo: usize, hi: usize, next: Next, pieces: &mut Pieces) {
+        let rest = &text[lo..hi];
+        if is_handle(rest) || self.patterns.matches(rest) {
+            pieces.out.push(Piece::new(lo, hi));
+            return;
+        }
+        if !rest.contains(always_splits) {
+            split_infixes(text, lo, hi, &mut pieces.out);
+            return;
+        }
+        // Segments hold no hard separator, so the recursion ends at the next level.
+        let mut i = lo;
+        while i < hi {
+            let segment_end = text[i..hi].find(always_splits).map_or(hi, |at| i + at);
+            if i < segment_end {
+                let next = if segment_end == hi { next } else { Next::Other };
+                self.split_span(text, i, segment_end, next, pieces);
+            }
+            if let Some(c) = text[segment_end..hi].chars().next() {
+                let run = run_len(&text[segment_end..hi], |d| d == c);
+                pieces.out.push(Piece::new(segment_end, segment_end + run));
+                i = segment_end + run;
+            } else {
+                i = segment_end;
+            }
         }
     }
 

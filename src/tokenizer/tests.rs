@@ -89,6 +89,11 @@ fn english_sentences_follow_ewt() {
         // Words run together with punctuation.
         ("this,that and end.The", "this , that and end . The"),
         ("account(s) and the U.S.A", "account ( s ) and the U.S.A"),
+        ("(See file: a.pdf)(See b.doc)", "( See file : a.pdf ) ( See b.doc )"),
+        ("Call (989)755-1109 now", "Call ( 989 ) 755-1109 now"),
+        ("ab😀cd and x–y", "ab 😀 cd and x – y"),
+        ("Fax:? none <> here", "Fax :? none < > here"),
+        ("Write to franz371...@gmail.com", "Write to franz371...@gmail.com"),
     ];
     for (text, expected) in cases {
         assert_eq!(render(text), expected, "{text:?}");
