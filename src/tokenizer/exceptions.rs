@@ -21,6 +21,9 @@ pub(super) enum Kind {
     /// A contraction cut into words ("dont").
     #[default]
     Contraction,
+    /// "its" read as "it's": cut only before a word that cannot follow the possessive
+    /// ("its a", "its not", but "its own").
+    Its,
     /// A text kept whole ("'s", "Yahoo!").
     Whole,
     /// An emoticon (":-)"), also recognised at the end of a word.
@@ -30,6 +33,36 @@ pub(super) enum Kind {
     /// An abbreviation that often ends a sentence ("etc.", "p.m."): before a capital, its
     /// period is split off as the sentence's full stop.
     FinalAbbreviation,
+}
+
+/// What follows a text inside a chunk, or the chunk in the text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Following<'t> {
+    /// More of the same chunk.
+    Punctuation,
+    /// The text after the chunk and its whitespace (empty at the end of the text).
+    Text(&'t str),
+}
+
+impl Following<'_> {
+    /// The kind of what follows.
+    pub(super) fn next(self) -> Next {
+        match self {
+            Following::Punctuation => Next::Other,
+            Following::Text(text) => match text.chars().next() {
+                None => Next::End,
+                Some(c) if c.is_uppercase() => Next::Capital,
+                Some(_) => Next::Other,
+            },
+        }
+    }
+
+    /// Whether the next word is one of `words` (lowercase ASCII), ignoring case.
+    fn word_is_one_of(self, words: &[&str]) -> bool {
+        let Following::Text(text) = self else { return false };
+        let len = text.bytes().take(16).take_while(u8::is_ascii_alphabetic).count();
+        len > 0 && words.iter().any(|w| text[..len].eq_ignore_ascii_case(w))
+    }
 }
 
 /// What follows a chunk, as far as an abbreviation at its end is concerned.
@@ -62,12 +95,13 @@ impl Special {
         &self.cuts[..usize::from(self.n_cuts)]
     }
 
-    /// Whether the special case holds when `next` follows it: an abbreviation at the end
-    /// of a sentence gives its period up.
-    pub(super) fn applies(&self, next: Next) -> bool {
+    /// Whether the special case holds when `following` follows it: an abbreviation at the
+    /// end of a sentence gives its period up, and "its" is "it's" only before some words.
+    pub(super) fn applies(&self, following: Following<'_>) -> bool {
         match self.kind {
-            Kind::Abbreviation => next != Next::End,
-            Kind::FinalAbbreviation => next == Next::Other,
+            Kind::Abbreviation => following.next() != Next::End,
+            Kind::FinalAbbreviation => following.next() == Next::Other,
+            Kind::Its => following.word_is_one_of(AFTER_ITS),
             Kind::Contraction | Kind::Whole | Kind::Emoticon => true,
         }
     }
@@ -91,7 +125,24 @@ const BARE_CONTRACTIONS: &[&str] = &[
 ];
 
 /// Special cases taken exactly as written.
-const EXACT_CONTRACTIONS: &[&str] = &["It|s", "c'm|on", "C'm|on"];
+const EXACT_CONTRACTIONS: &[&str] = &["c'm|on", "C'm|on"];
+
+/// "its" as a misspelt "it's", in the cases written.
+const ITS: &[&str] = &["its", "Its", "ITS"];
+
+/// Words that follow "it's" but hardly ever the possessive "its": function words,
+/// adverbs, and adjectives that are mostly predicative.
+const AFTER_ITS: &[&str] = &[
+    "a", "an", "the", "not", "so", "too", "very", "really", "just", "only", "also", "still",
+    "all", "about", "always", "never", "probably", "prolly", "pretty", "quite", "actually",
+    "definitely", "simply", "obviously", "kinda", "sorta", "even", "ever", "already", "almost",
+    "now", "like", "been", "getting", "going", "gonna", "got", "gotten", "done", "nothing",
+    "called", "what", "that", "this", "my", "your", "his", "her", "our", "their", "in", "on",
+    "at", "to", "for", "from", "of", "with", "by", "as", "between", "because", "ok", "okay",
+    "good", "bad", "hard", "easy", "nice", "true", "worth", "great", "fine", "free", "cheap",
+    "important", "necessary", "simple", "rare", "horrible", "awesome", "amazing", "less", "more",
+    "much", "well", "over", "up", "greatly",
+];
 
 /// Tokens that stay whole: standalone clitics and elisions.
 const WHOLE: &[&str] = &[
@@ -154,6 +205,10 @@ impl Exceptions {
         }
         for entry in EXACT_CONTRACTIONS {
             exceptions.add(entry);
+        }
+        for text in ITS {
+            let cut = Special { cuts: [2, 0], n_cuts: 1, kind: Kind::Its };
+            exceptions.insert((*text).into(), cut);
         }
         let tables = [
             (WHOLE, Kind::Whole),
@@ -259,7 +314,7 @@ mod tests {
             ("Im", Some(&[1])),
             ("IM", None),
             ("Its", Some(&[2])),
-            ("its", None),
+            ("its", Some(&[2])),
             ("Dr.", Some(&[])),
             (":-)", Some(&[])),
             ("'s", Some(&[])),
@@ -276,17 +331,23 @@ mod tests {
     fn abbreviations_depend_on_what_follows() {
         let exceptions = Exceptions::english();
         let cases = [
-            ("Dr.", Next::Capital, true),
-            ("Dr.", Next::End, false),
-            ("etc.", Next::Other, true),
-            ("etc.", Next::Capital, false),
-            ("etc.", Next::End, false),
-            ("dont", Next::End, true),
+            ("Dr.", "Smith", true),
+            ("Dr.", "", false),
+            ("etc.", "and", true),
+            ("etc.", "The", false),
+            ("etc.", "", false),
+            ("dont", "", true),
+            ("its", "a lot", true),
+            ("Its", "NOT", true),
+            ("its", "own", false),
+            ("its", "", false),
         ];
-        for (text, next, expected) in cases {
+        for (text, after, expected) in cases {
             let special = exceptions.get(text).expect("in the table");
-            assert_eq!(special.applies(next), expected, "{text:?} before {next:?}");
+            let following = Following::Text(after);
+            assert_eq!(special.applies(following), expected, "{text:?} before {after:?}");
         }
+        assert!(exceptions.get("Dr.").is_some_and(|s| s.applies(Following::Punctuation)));
     }
 
     #[test]

@@ -41,7 +41,7 @@ mod split;
 
 use crate::doc::{Doc, TokenData};
 use crate::vocab::Zone;
-use exceptions::{Exceptions, Next};
+use exceptions::{Exceptions, Following};
 use patterns::TokenPatterns;
 use split::Pieces;
 
@@ -94,12 +94,8 @@ impl Tokenizer {
             let mut space_start = chunk_end;
             if i < chunk_end {
                 let space_after = text.as_bytes().get(chunk_end) == Some(&b' ');
-                let next = match text[space_end..].chars().next() {
-                    None => Next::End,
-                    Some(c) if c.is_uppercase() => Next::Capital,
-                    Some(_) => Next::Other,
-                };
-                self.split_chunk(text, i, chunk_end, next, &mut pieces);
+                let following = Following::Text(&text[space_end..]);
+                self.split_chunk(text, i, chunk_end, following, &mut pieces);
                 let n = pieces.out.len();
                 for (k, piece) in pieces.out.iter().enumerate() {
                     push(piece.start, piece.end, space_after && k + 1 == n, piece.fused);

@@ -16,7 +16,7 @@
 
 use super::affixes::{Suffix, prefix, suffix};
 use super::chars::{always_splits, run_len};
-use super::exceptions::{Next, Special, is_initialism};
+use super::exceptions::{Following, Next, Special, is_initialism};
 use super::infixes::split_infixes;
 use super::{Piece, Tokenizer};
 
@@ -41,14 +41,14 @@ pub(super) struct Pieces {
 }
 
 impl Tokenizer {
-    /// Splits `text[start..end]` (no whitespace) into `pieces.out`; `next` tells what
+    /// Splits `text[start..end]` (no whitespace) into `pieces.out`; `following` is what
     /// follows the chunk.
     pub(super) fn split_chunk(
         &self,
         text: &str,
         start: usize,
         end: usize,
-        next: Next,
+        following: Following<'_>,
         pieces: &mut Pieces,
     ) {
         pieces.out.clear();
@@ -56,28 +56,35 @@ impl Tokenizer {
         let chunk = &text[start..end];
         // Fast path: a plain word is one token unless it is a special case.
         if chunk.bytes().all(|b| b.is_ascii_alphabetic()) {
-            match self.exceptions.get(chunk) {
+            match self.exceptions.get(chunk).filter(|s| s.applies(following)) {
                 Some(special) => push_special(&mut pieces.out, start, end, special),
                 None => pieces.out.push(Piece::new(start, end)),
             }
             return;
         }
-        self.split_span(text, start, end, next, pieces);
+        self.split_span(text, start, end, following, pieces);
     }
 
     /// Splits `text[start..end]` by the affix loop, then [`Self::split_rest`].
-    fn split_span(&self, text: &str, start: usize, end: usize, next: Next, pieces: &mut Pieces) {
+    fn split_span(
+        &self,
+        text: &str,
+        start: usize,
+        end: usize,
+        following: Following<'_>,
+        pieces: &mut Pieces,
+    ) {
         let base = pieces.suffixes.len();
         let (mut lo, mut hi) = (start, end);
         let mut state = State::default();
         while lo < hi {
             let rest = &text[lo..hi];
-            let next = if hi == end { next } else { Next::Other };
+            let following = if hi == end { following } else { Following::Punctuation };
             let special = self.exceptions.get(rest);
-            if let Some(special) = special.filter(|s| s.applies(next)) {
+            if let Some(special) = special.filter(|s| s.applies(following)) {
                 push_special(&mut pieces.out, lo, hi, special);
                 lo = hi;
-            } else if special.is_none() && is_initialism(rest, next) {
+            } else if special.is_none() && is_initialism(rest, following.next()) {
                 pieces.out.push(Piece::new(lo, hi));
                 lo = hi;
             } else if let Some(s) = self.suffix_before_special(rest, &mut state) {
@@ -95,7 +102,8 @@ impl Tokenizer {
             }
         }
         if lo < hi {
-            self.split_rest(text, lo, hi, if hi == end { next } else { Next::Other }, pieces);
+            let following = if hi == end { following } else { Following::Punctuation };
+            self.split_rest(text, lo, hi, following, pieces);
         }
         while pieces.suffixes.len() > base {
             let (piece, clitic) = pieces.suffixes.pop().expect("above the base");
@@ -109,7 +117,14 @@ impl Tokenizer {
     /// Splits what the affix loop left: whole if it is a pattern or a handle; else at its
     /// brackets, quotes and other hard separators, each segment then going through the
     /// whole algorithm again ("(989)755-1109", "file.pdf)(See"); else at its infixes.
-    fn split_rest(&self, text: &str, lo: usize, hi: usize, next: Next, pieces: &mut Pieces) {
+    fn split_rest(
+        &self,
+        text: &str,
+        lo: usize,
+        hi: usize,
+        following: Following<'_>,
+        pieces: &mut Pieces,
+    ) {
         let rest = &text[lo..hi];
         if is_handle(rest) || self.patterns.matches(rest) {
             pieces.out.push(Piece::new(lo, hi));
@@ -124,8 +139,9 @@ impl Tokenizer {
         while i < hi {
             let segment_end = text[i..hi].find(always_splits).map_or(hi, |at| i + at);
             if i < segment_end {
-                let next = if segment_end == hi { next } else { Next::Other };
-                self.split_span(text, i, segment_end, next, pieces);
+                let following =
+                    if segment_end == hi { following } else { Following::Punctuation };
+                self.split_span(text, i, segment_end, following, pieces);
             }
             if let Some(c) = text[segment_end..hi].chars().next() {
                 let run = run_len(&text[segment_end..hi], |d| d == c);
@@ -162,8 +178,8 @@ impl Tokenizer {
         if found.len >= 2 && found.len < rest.len() && run.starts_with('.') {
             let word = &rest[..rest.len() - found.len + 1];
             let special = self.exceptions.get(word);
-            if special.map_or_else(|| is_initialism(word, Next::Other), |s| s.applies(Next::Other))
-            {
+            let inside = Following::Punctuation;
+            if special.map_or_else(|| is_initialism(word, Next::Other), |s| s.applies(inside)) {
                 found.len -= 1;
             }
         }

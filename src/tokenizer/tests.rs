@@ -48,7 +48,8 @@ fn english_sentences_follow_ewt() {
         ("i dont know, im tired and cant sleep", "i do|nt know , i|m tired and ca|nt sleep"),
         ("Im gonna call, wanna come?", "I|m gon|na call , wan|na come ?"),
         ("You cannot be serious. I dunno.", "You can|not be serious . I du|n|no ."),
-        ("Its raining but its roof holds", "It|s raining but its roof holds"),
+        ("Its raining but its roof holds", "Its raining but its roof holds"),
+        ("its a pity, its not its fault", "it|s a pity , it|s not its fault"),
         // Abbreviations and initials.
         ("Dr. Smith met Mr. Jones in the U.S. on Sept. 5.", "Dr. Smith met Mr. Jones in the U.S. on Sept. 5 ."),
         ("Bring pens, paper, etc. to the 9 a.m. class.", "Bring pens , paper , etc. to the 9 a.m. class ."),
