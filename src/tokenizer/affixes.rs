@@ -44,8 +44,8 @@ const UNITS: &[&str] = &[
     "x", "day", "days", "minutes", "hours", "watt", "watts", "sq", "dpi", "px",
 ];
 
-/// Units that count only in the case written ("70p", "24C", but not "4G" or "3D").
-const CASED_UNITS: &[&str] = &["g", "p", "C", "F", "t"];
+/// Units that count only in the case written ("70p", "24C", but not "4G", "4g" or "3D").
+const CASED_UNITS: &[&str] = &["p", "C", "F", "t"];
 
 /// The prefix of `text` to split off, if any.
 pub(super) fn prefix(text: &str) -> Option<Prefix> {
@@ -56,9 +56,10 @@ pub(super) fn prefix(text: &str) -> Option<Prefix> {
     let after = &text[c.len_utf8()..];
     let next = first(after);
     let keep = match c {
-        // Handles and hashtags; "#3" still splits.
-        '@' => next.is_some_and(is_word),
-        '#' => next.is_some_and(|n| n.is_alphabetic() || n == '_'),
+        // Handles and hashtags; "#3" and "@2.975" still split.
+        '@' | '#' => next.is_some_and(|n| n.is_alphabetic() || n == '_'),
+        // Decimals without a leading zero (".04").
+        '.' => next.is_some_and(|n| n.is_ascii_digit()),
         // Phone prefixes ("+44").
         '+' => next.is_some_and(|n| n.is_ascii_digit()),
         // Elided years ("'72", "'60s").
@@ -70,7 +71,11 @@ pub(super) fn prefix(text: &str) -> Option<Prefix> {
     if keep {
         return None;
     }
-    let len = if is_terminal(c) { run_len(text, is_terminal) } else { run_len(text, |d| d == c) };
+    let len = if is_terminal(c) {
+        terminal_run(text)
+    } else {
+        punct_run(text, c, false)
+    };
     Some(Prefix { len, opens_quote: is_opening_quote(c) })
 }
 
@@ -84,9 +89,69 @@ pub(super) fn suffix(text: &str, quoted: bool) -> Option<Suffix> {
     if is_apostrophe(c) && !quoted && is_plural_possessive(text) {
         return Some(Suffix { len: c.len_utf8(), clitic: true });
     }
-    let len =
-        if is_terminal(c) { run_len_back(text, is_terminal) } else { run_len_back(text, |d| d == c) };
+    let len = if is_terminal(c) {
+        terminal_run_back(text)
+    } else {
+        punct_run(text, c, true)
+    };
     Some(Suffix { len, clitic: false })
+}
+
+/// Characters drawn in rows ("-----", "===>", "|----+---->"); a run of them is one token.
+fn is_line_art(c: char) -> bool {
+    matches!(c, '-' | '=' | '*' | '~' | '+' | '_' | '<' | '>' | '|')
+}
+
+/// Byte length of the punctuation run of `c` at the start (or the end, `from_end`) of
+/// `text`: a run of line art if `c` is one and the run draws a line (not just angle
+/// brackets: "<>" is two tokens), else a run of `c` alone ("!!", "((", "''").
+fn punct_run(text: &str, c: char, from_end: bool) -> usize {
+    let measure = |pred: &dyn Fn(char) -> bool| {
+        if from_end { run_len_back(text, pred) } else { run_len(text, pred) }
+    };
+    if is_line_art(c) {
+        let run = measure(&is_line_art);
+        let drawn = if from_end { &text[text.len() - run..] } else { &text[..run] };
+        if drawn.contains(|d: char| !matches!(d, '<' | '>')) {
+            return run;
+        }
+    }
+    measure(&|d| d == c)
+}
+
+/// Byte length of the sentence-final marks at the start of `text`: an ellipsis alone
+/// ("...?" → "..." + "?"), or other marks up to an ellipsis (".?", "!!!", "?!").
+fn terminal_run(text: &str) -> usize {
+    let dots = run_len(text, |c| c == '.');
+    if dots >= 2 {
+        return dots;
+    }
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let ellipsis_starts = c == '.' && matches!(chars.peek(), Some((_, '.')));
+        if !is_terminal(c) || ellipsis_starts {
+            return i;
+        }
+    }
+    text.len()
+}
+
+/// Byte length of the sentence-final marks at the end of `text`, as [`terminal_run`].
+fn terminal_run_back(text: &str) -> usize {
+    let dots = run_len_back(text, |c| c == '.');
+    if dots >= 2 {
+        return dots;
+    }
+    let mut start = text.len();
+    let mut chars = text.char_indices().rev().peekable();
+    while let Some((i, c)) = chars.next() {
+        let ellipsis_ends = c == '.' && matches!(chars.peek(), Some((_, '.')));
+        if !is_terminal(c) || ellipsis_ends {
+            break;
+        }
+        start = i;
+    }
+    text.len() - start
 }
 
 /// A clitic at the end of `text`: "n't", "'s", "'m", "'re", "'ve", "'ll" or "'d", with any
@@ -128,7 +193,7 @@ fn is_plural_possessive(text: &str) -> bool {
 
 /// A unit straight after a number ("5pm", "7:30PM", "13.9M", "10km"); the whole of `text`
 /// must be the number and the unit.
-fn unit(text: &str) -> Option<Suffix> {
+pub(super) fn unit(text: &str) -> Option<Suffix> {
     let letters = text
         .char_indices()
         .rev()
@@ -176,6 +241,14 @@ mod tests {
             ("“hello", Some((3, true))),
             ("...and", Some((3, false))),
             ("?!wow", Some((2, false))),
+            ("...?", Some((3, false))),
+            ("?...", Some((1, false))),
+            (".?x", Some((2, false))),
+            ("---->x", Some((5, false))),
+            ("<>", Some((1, false))),
+            ("<<x", Some((2, false))),
+            (".04", None),
+            ("@2", Some((1, false))),
             ("--x", Some((2, false))),
             ("$5", Some((1, false))),
             ("'cause", Some((1, true))),
@@ -202,6 +275,11 @@ mod tests {
             ("hello,", false, Some((1, false))),
             ("what?!", false, Some((2, false))),
             ("wait...", false, Some((3, false))),
+            ("what...?", false, Some((1, false))),
+            ("what?...", false, Some((3, false))),
+            ("fixed!.", false, Some((2, false))),
+            ("ok!!..", false, Some((2, false))),
+            ("x==----", false, Some((6, false))),
             ("don't", false, Some((3, true))),
             ("DON'T", false, Some((3, true))),
             ("can’t", false, Some((5, true))),

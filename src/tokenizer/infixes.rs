@@ -7,11 +7,12 @@
 //! the words on either side. Following UD English EWT: hyphens between words split
 //! ("well - known") unless the first word is a prefix such as "non" or "e" ("non-stop",
 //! "e-mail"); slashes split ("and / or") except in dates and short forms ("9/11", "b/c");
-//! commas, colons and periods inside numbers stay ("1,000.5", "10:30"); brackets, quotes
-//! and ellipses always split.
+//! commas, colons and periods inside numbers stay ("1,000.5", "10:30"); ellipses split.
+//! Brackets and quotes never reach these rules: the caller cuts at them first.
 
 use super::Piece;
-use super::chars::{always_splits, first, is_apostrophe, is_dash, is_terminal, is_word, last, run_len};
+use super::affixes::unit;
+use super::chars::{first, is_apostrophe, is_dash, is_terminal, is_word, last, run_len};
 
 /// Words before a hyphen that stay attached to the word after it ("non-stop", "e-mail").
 const HYPHEN_PREFIXES: &[&str] = &[
@@ -42,17 +43,28 @@ pub(super) fn split_infixes(text: &str, lo: usize, hi: usize, out: &mut Vec<Piec
         let run_end = i + run;
         let right_end = run_end + run_len(&text[run_end..hi], is_word);
         if splits(&text[i..run_end], &text[word_start..i], &text[run_end..right_end]) {
-            if piece_start < i {
-                out.push(Piece::new(piece_start, i));
-            }
+            push_word(text, piece_start, i, out);
             out.push(Piece::new(i, run_end));
             piece_start = run_end;
         }
         i = run_end;
         word_start = run_end;
     }
-    if piece_start < hi {
-        out.push(Piece::new(piece_start, hi));
+    push_word(text, piece_start, hi, out);
+}
+
+/// Pushes `text[start..end]` if it is not empty, splitting a unit off a number ("80k" in
+/// "75-80k").
+fn push_word(text: &str, start: usize, end: usize, out: &mut Vec<Piece>) {
+    if start == end {
+        return;
+    }
+    match unit(&text[start..end]) {
+        Some(unit) => {
+            out.push(Piece::new(start, end - unit.len));
+            out.push(Piece::new(end - unit.len, end));
+        }
+        None => out.push(Piece::new(start, end)),
     }
 }
 
@@ -60,22 +72,22 @@ pub(super) fn split_infixes(text: &str, lo: usize, hi: usize, out: &mut Vec<Piec
 /// empty) is a token of its own.
 fn splits(run: &str, left: &str, right: &str) -> bool {
     let c = first(run).expect("runs are not empty. This is a bug.");
+    let digits_around = last(left).is_some_and(|l| l.is_ascii_digit())
+        && first(right).is_some_and(|r| r.is_ascii_digit());
     if is_apostrophe(c) {
-        return false;
+        // Feet and inches ("5'10") split; "O'Brien" does not.
+        return digits_around;
     }
     if is_dash(c) {
         return run != "-" || left.is_empty() || right.is_empty() || !is_hyphen_prefix(left);
     }
-    if always_splits(c) {
-        return true;
-    }
-    let digits_around = last(left).is_some_and(|l| l.is_ascii_digit())
-        && first(right).is_some_and(|r| r.is_ascii_digit());
     match c {
         '.' if run.len() == 1 => is_letters(left, 2) && is_letters(right, 2),
         '.' | '!' | '?' => true,
         ',' | ':' => !digits_around,
         '/' => slash_splits(left, right),
+        // "job#0000108806", but not "ld2d-#69366".
+        '#' => !left.is_empty() && first(right).is_some_and(|r| r.is_ascii_digit()),
         _ => false,
     }
 }
@@ -148,12 +160,14 @@ mod tests {
             ("u.k", &["u.k"]),
             ("wait...what", &["wait", "...", "what"]),
             ("really?!yes", &["really", "?!", "yes"]),
-            ("account(s", &["account", "(", "s"]),
             ("O'Brien", &["O'Brien"]),
             ("AT&T", &["AT&T"]),
             ("sh*t", &["sh*t"]),
-            ("ab😀cd", &["ab", "😀", "cd"]),
             ("x\u{0}y", &["x\u{0}y"]),
+            ("75-80k", &["75", "-", "80", "k"]),
+            ("9am-12pm", &["9", "am", "-", "12", "pm"]),
+            ("5'10", &["5", "'", "10"]),
+            ("job#123", &["job", "#", "123"]),
         ];
         for &(text, expected) in cases {
             assert_eq!(split(text), expected, "{text:?}");

@@ -41,7 +41,7 @@ mod split;
 
 use crate::doc::{Doc, TokenData};
 use crate::vocab::Zone;
-use exceptions::Exceptions;
+use exceptions::{Exceptions, Following};
 use patterns::TokenPatterns;
 use split::Pieces;
 
@@ -94,7 +94,8 @@ impl Tokenizer {
             let mut space_start = chunk_end;
             if i < chunk_end {
                 let space_after = text.as_bytes().get(chunk_end) == Some(&b' ');
-                self.split_chunk(text, i, chunk_end, space_end == text.len(), &mut pieces);
+                let following = Following::Text(&text[space_end..]);
+                self.split_chunk(text, i, chunk_end, following, &mut pieces);
                 let n = pieces.out.len();
                 for (k, piece) in pieces.out.iter().enumerate() {
                     push(piece.start, piece.end, space_after && k + 1 == n, piece.fused);

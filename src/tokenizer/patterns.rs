@@ -41,7 +41,7 @@ impl TokenPatterns {
             r"(?i:mailto|news|ymsgr|aim|tel|sip|skype):\S+".to_owned(),
             r"(?i:www\d{0,3}\.)\S+".to_owned(),
             // E-mail addresses and mail-header names ("Rice@ENRON").
-            r"[\w.+%'\-]*\w@\w[\w\-]*(?:\.[\w\-]+)*".to_owned(),
+            r"\w[\w.+%'\-]*@\w[\w\-]*(?:\.[\w\-]+)*".to_owned(),
             // Bare domain names, with an optional port and path.
             format!(r"(?:[\w\-]+\.)+(?i:{TLDS})(?::\d+)?(?:/\S*)?"),
             // File names.
@@ -80,6 +80,7 @@ mod tests {
             ("mailto:someone@example.com", true),
             ("www.risk-conferences.com/risk2001aus", true),
             ("jane.doe@example.co.uk", true),
+            ("dailyem...@ebs.bbc.co.uk", true),
             ("Rice@ENRON", true),
             ("GlobalSecurity.org", true),
             ("bbc.co.uk", true),

@@ -48,7 +48,8 @@ fn english_sentences_follow_ewt() {
         ("i dont know, im tired and cant sleep", "i do|nt know , i|m tired and ca|nt sleep"),
         ("Im gonna call, wanna come?", "I|m gon|na call , wan|na come ?"),
         ("You cannot be serious. I dunno.", "You can|not be serious . I du|n|no ."),
-        ("Its raining but its roof holds", "It|s raining but its roof holds"),
+        ("Its raining but its roof holds", "Its raining but its roof holds"),
+        ("its a pity, its not its fault", "it|s a pity , it|s not its fault"),
         // Abbreviations and initials.
         ("Dr. Smith met Mr. Jones in the U.S. on Sept. 5.", "Dr. Smith met Mr. Jones in the U.S. on Sept. 5 ."),
         ("Bring pens, paper, etc. to the 9 a.m. class.", "Bring pens , paper , etc. to the 9 a.m. class ."),
@@ -89,6 +90,11 @@ fn english_sentences_follow_ewt() {
         // Words run together with punctuation.
         ("this,that and end.The", "this , that and end . The"),
         ("account(s) and the U.S.A", "account ( s ) and the U.S.A"),
+        ("(See file: a.pdf)(See b.doc)", "( See file : a.pdf ) ( See b.doc )"),
+        ("Call (989)755-1109 now", "Call ( 989 ) 755-1109 now"),
+        ("ab😀cd and x–y", "ab 😀 cd and x – y"),
+        ("Fax:? none <> here", "Fax :? none < > here"),
+        ("Write to franz371...@gmail.com", "Write to franz371...@gmail.com"),
     ];
     for (text, expected) in cases {
         assert_eq!(render(text), expected, "{text:?}");
