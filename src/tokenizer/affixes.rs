@@ -10,7 +10,8 @@
 //! in UD English EWT.
 
 use super::chars::{
-    first, is_apostrophe, is_opening_quote, is_terminal, is_word, last, run_len, run_len_back,
+    first, is_apostrophe, is_one_of, is_opening_quote, is_terminal, is_word, last, run_len,
+    run_len_back,
 };
 
 /// A prefix to split off.
@@ -33,19 +34,17 @@ pub(super) struct Suffix {
 
 /// Stems that take the clitic "'d" ("I'd", "who'd"); after other words it is more often a
 /// past tense ("OK'd").
-const D_STEMS: &[&str] =
-    &["i", "you", "he", "she", "it", "we", "they", "who", "that", "there", "what", "how", "u"];
+const D_STEMS: &str = "i you he she it we they who that there what how u";
 
 /// Units written straight after a number, whatever their case.
-const UNITS: &[&str] = &[
-    "am", "pm", "k", "m", "b", "bn", "mn", "tn", "kg", "mg", "lb", "lbs", "oz", "ft", "cm", "mm",
-    "km", "mi", "hh", "hz", "khz", "mhz", "ghz", "kb", "mb", "gb", "tb", "kw", "mw", "kwh",
-    "mwh", "mph", "kph", "hr", "hrs", "min", "mins", "sec", "secs", "yr", "yrs", "ml", "percent",
-    "x", "day", "days", "minutes", "hours", "watt", "watts", "sq", "dpi", "px",
-];
+const UNITS: &str = "\
+    am pm k m b bn mn tn kg mg lb lbs oz ft cm mm km mi hh hz khz mhz ghz kb mb gb tb kw mw \
+    kwh mwh mph kph hr hrs min mins sec secs yr yrs ml percent x day days minutes hours watt \
+    watts sq dpi px
+";
 
 /// Units that count only in the case written ("70p", "24C", but not "4G", "4g" or "3D").
-const CASED_UNITS: &[&str] = &["p", "C", "F", "t"];
+const CASED_UNITS: &str = "p C F t";
 
 /// The prefix of `text` to split off, if any.
 pub(super) fn prefix(text: &str) -> Option<Prefix> {
@@ -63,19 +62,15 @@ pub(super) fn prefix(text: &str) -> Option<Prefix> {
         // Phone prefixes ("+44").
         '+' => next.is_some_and(|n| n.is_ascii_digit()),
         // Elided years ("'72", "'60s").
-        _ if is_apostrophe(c) => after.as_bytes().get(..2).is_some_and(|two| {
-            two.iter().all(u8::is_ascii_digit)
-        }),
+        _ if is_apostrophe(c) => {
+            after.as_bytes().get(..2).is_some_and(|two| two.iter().all(u8::is_ascii_digit))
+        }
         _ => false,
     };
     if keep {
         return None;
     }
-    let len = if is_terminal(c) {
-        terminal_run(text)
-    } else {
-        punct_run(text, c, false)
-    };
+    let len = if is_terminal(c) { terminal_run(text) } else { punct_run(text, c, false) };
     Some(Prefix { len, opens_quote: is_opening_quote(c) })
 }
 
@@ -89,11 +84,7 @@ pub(super) fn suffix(text: &str, quoted: bool) -> Option<Suffix> {
     if is_apostrophe(c) && !quoted && is_plural_possessive(text) {
         return Some(Suffix { len: c.len_utf8(), clitic: true });
     }
-    let len = if is_terminal(c) {
-        terminal_run_back(text)
-    } else {
-        punct_run(text, c, true)
-    };
+    let len = if is_terminal(c) { terminal_run_back(text) } else { punct_run(text, c, true) };
     Some(Suffix { len, clitic: false })
 }
 
@@ -178,7 +169,7 @@ fn clitic(text: &str) -> Option<Suffix> {
             && !stem.eq_ignore_ascii_case("y")
             && !stem.eq_ignore_ascii_case("ya"))
         .then_some(at)?,
-        "d" => D_STEMS.iter().any(|d| stem.eq_ignore_ascii_case(d)).then_some(at)?,
+        "d" => is_one_of(stem, D_STEMS).then_some(at)?,
         _ => return None,
     };
     Some(Suffix { len: text.len() - start, clitic: true })
@@ -201,7 +192,7 @@ pub(super) fn unit(text: &str) -> Option<Suffix> {
         .find(|&(_, c)| !c.is_ascii_alphabetic())
         .map(|(i, c)| text.len() - i - c.len_utf8())?;
     let (number, unit) = text.split_at(text.len() - letters);
-    let known = CASED_UNITS.contains(&unit) || UNITS.iter().any(|u| unit.eq_ignore_ascii_case(u));
+    let known = CASED_UNITS.split_ascii_whitespace().any(|u| u == unit) || is_one_of(unit, UNITS);
     (known && is_number(number)).then_some(Suffix { len: letters, clitic: false })
 }
 
@@ -270,7 +261,9 @@ mod tests {
 
     #[test]
     fn suffixes() {
-        let cases: &[(&str, bool, Option<(usize, bool)>)] = &[
+        /// Text, whether a quotation was opened, expected (length, clitic).
+        type Case = (&'static str, bool, Option<(usize, bool)>);
+        let cases: &[Case] = &[
             ("hello)", false, Some((1, false))),
             ("hello,", false, Some((1, false))),
             ("what?!", false, Some((2, false))),

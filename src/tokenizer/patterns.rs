@@ -63,7 +63,8 @@ impl TokenPatterns {
     #[inline]
     pub(super) fn matches(&self, text: &str) -> bool {
         // Every pattern needs one of these characters; most words have none.
-        text.bytes().any(|b| matches!(b, b'.' | b'@' | b':' | b'/' | b'-')) && self.regex.is_match(text)
+        text.bytes().any(|b| matches!(b, b'.' | b'@' | b':' | b'/' | b'-'))
+            && self.regex.is_match(text)
     }
 }
 

@@ -139,8 +139,7 @@ impl Tokenizer {
         while i < hi {
             let segment_end = text[i..hi].find(always_splits).map_or(hi, |at| i + at);
             if i < segment_end {
-                let following =
-                    if segment_end == hi { following } else { Following::Punctuation };
+                let following = if segment_end == hi { following } else { Following::Punctuation };
                 self.split_span(text, i, segment_end, following, pieces);
             }
             if let Some(c) = text[segment_end..hi].chars().next() {

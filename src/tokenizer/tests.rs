@@ -39,7 +39,10 @@ fn english_sentences_follow_ewt() {
         ("DON'T PANIC", "DO|N'T PANIC"),
         ("I'm sure you're right, they'll see.", "I|'m sure you|'re right , they|'ll see ."),
         ("I've been told she'd left.", "I|'ve been told she|'d left ."),
-        ("It's Google's problem, not the parents'.", "It|'s Google|'s problem , not the parents|' ."),
+        (
+            "It's Google's problem, not the parents'.",
+            "It|'s Google|'s problem , not the parents|' .",
+        ),
         ("That’s Bush’s idea; it didn’t work.", "That|’s Bush|’s idea ; it did|n’t work ."),
         ("The '80s and the 1990's", "The '80s and the 1990's"),
         ("Let's go!", "Let|'s go !"),
@@ -51,8 +54,14 @@ fn english_sentences_follow_ewt() {
         ("Its raining but its roof holds", "Its raining but its roof holds"),
         ("its a pity, its not its fault", "it|s a pity , it|s not its fault"),
         // Abbreviations and initials.
-        ("Dr. Smith met Mr. Jones in the U.S. on Sept. 5.", "Dr. Smith met Mr. Jones in the U.S. on Sept. 5 ."),
-        ("Bring pens, paper, etc. to the 9 a.m. class.", "Bring pens , paper , etc. to the 9 a.m. class ."),
+        (
+            "Dr. Smith met Mr. Jones in the U.S. on Sept. 5.",
+            "Dr. Smith met Mr. Jones in the U.S. on Sept. 5 .",
+        ),
+        (
+            "Bring pens, paper, etc. to the 9 a.m. class.",
+            "Bring pens , paper , etc. to the 9 a.m. class .",
+        ),
         ("George W. Bush lives in the U.S..", "George W. Bush lives in the U.S. ."),
         ("Plan B.", "Plan B ."),
         ("(i.e. the end)", "( i.e. the end )"),
@@ -83,8 +92,14 @@ fn english_sentences_follow_ewt() {
             "See http://www.example.com/a_b.html?x=1&y=2.",
             "See http://www.example.com/a_b.html?x=1&y=2 .",
         ),
-        ("Mail jane.doe@example.com (or Rice@ENRON).", "Mail jane.doe@example.com ( or Rice@ENRON ) ."),
-        ("Visit www.nlpd.org, google.com or bbc.co.uk!", "Visit www.nlpd.org , google.com or bbc.co.uk !"),
+        (
+            "Mail jane.doe@example.com (or Rice@ENRON).",
+            "Mail jane.doe@example.com ( or Rice@ENRON ) .",
+        ),
+        (
+            "Visit www.nlpd.org, google.com or bbc.co.uk!",
+            "Visit www.nlpd.org , google.com or bbc.co.uk !",
+        ),
         ("Thanks @Ryan! #blessed", "Thanks @Ryan ! #blessed"),
         ("Open Lisa_resume.doc now", "Open Lisa_resume.doc now"),
         // Words run together with punctuation.
@@ -140,7 +155,8 @@ fn empty_and_blank_texts() {
 #[test]
 fn long_runs_round_trip() {
     let tokenizer = Tokenizer::english();
-    let units = ["a", "a-", "(", ")", ".", "!?", "'s", "1,", "a.", "-", "x/", "é\u{301}", "😀", "\0"];
+    let units =
+        ["a", "a-", "(", ")", ".", "!?", "'s", "1,", "a.", "-", "x/", "é\u{301}", "😀", "\0"];
     for unit in units {
         let text = unit.repeat(200_000 / unit.len());
         assert_eq!(round_trip(&tokenizer, &text), text, "run of {unit:?}");
