@@ -185,13 +185,13 @@ fn is_plural_possessive(text: &str) -> bool {
 /// A unit straight after a number ("5pm", "7:30PM", "13.9M", "10km"); the whole of `text`
 /// must be the number and the unit.
 pub(super) fn unit(text: &str) -> Option<Suffix> {
-    let letters = text
-        .char_indices()
-        .rev()
-        .take(8)
-        .find(|&(_, c)| !c.is_ascii_alphabetic())
-        .map(|(i, c)| text.len() - i - c.len_utf8())?;
+    let bytes = text.as_bytes();
+    let letters = bytes.iter().rev().take(8).take_while(|b| b.is_ascii_alphabetic()).count();
     let (number, unit) = text.split_at(text.len() - letters);
+    // Most words have no digit before their letters: answer them without the tables.
+    if !number.as_bytes().last().is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
     let known = CASED_UNITS.split_ascii_whitespace().any(|u| u == unit) || is_one_of(unit, UNITS);
     (known && is_number(number)).then_some(Suffix { len: letters, clitic: false })
 }

@@ -114,6 +114,9 @@ impl Special {
 pub(super) struct Exceptions {
     table: FxHashMap<Box<str>, Special>,
     max_len: usize,
+    /// For each first byte, a bit for each length (below 32) that some special case with
+    /// that first byte has: most words are ruled out without hashing them.
+    lengths: [u32; 256],
 }
 
 /// Contractions without an apostrophe, `|` marking the cuts. Each is also added with an
@@ -179,7 +182,7 @@ const ABBREVIATIONS: &str = "\
 impl Exceptions {
     /// The English table.
     pub(super) fn english() -> Self {
-        let mut exceptions = Self { table: FxHashMap::default(), max_len: 0 };
+        let mut exceptions = Self { table: FxHashMap::default(), max_len: 0, lengths: [0; 256] };
         for entry in BARE_CONTRACTIONS.split_ascii_whitespace() {
             exceptions.add(entry);
             exceptions.add(&capitalize(entry));
@@ -225,7 +228,9 @@ impl Exceptions {
     }
 
     fn insert(&mut self, text: Box<str>, special: Special) {
+        assert!(text.len() < 32, "special cases are shorter than 32 bytes");
         self.max_len = self.max_len.max(text.len());
+        self.lengths[usize::from(text.as_bytes()[0])] |= 1 << text.len();
         self.table.insert(text, special);
     }
 
@@ -251,7 +256,8 @@ impl Exceptions {
     /// The special case for exactly `text`, if there is one.
     #[inline]
     pub(super) fn get(&self, text: &str) -> Option<Special> {
-        if text.len() > self.max_len {
+        let first = *text.as_bytes().first()?;
+        if text.len() > self.max_len || self.lengths[usize::from(first)] & (1 << text.len()) == 0 {
             return None;
         }
         self.table.get(text).copied()
