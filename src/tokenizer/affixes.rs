@@ -189,7 +189,7 @@ pub(super) fn unit(text: &str) -> Option<Suffix> {
     let letters = bytes.iter().rev().take(8).take_while(|b| b.is_ascii_alphabetic()).count();
     let (number, unit) = text.split_at(text.len() - letters);
     // Most words have no digit before their letters: answer them without the tables.
-    if !number.as_bytes().last().is_some_and(u8::is_ascii_digit) {
+    if letters == 0 || !number.as_bytes().last().is_some_and(u8::is_ascii_digit) {
         return None;
     }
     let known = CASED_UNITS.split_ascii_whitespace().any(|u| u == unit) || is_one_of(unit, UNITS);
@@ -299,6 +299,7 @@ mod tests {
             ("4G", false, None),
             ("1990s", false, None),
             ("21st", false, None),
+            ("2001", false, None),
             ("pm", false, None),
             ("word", false, None),
         ];
