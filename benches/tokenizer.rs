@@ -1,11 +1,12 @@
 //! Tokenizer throughput on the raw text of UD English EWT train (one document per
-//! paragraph), or on a built-in sample when the corpus is missing.
+//! sentence, as short requests would come), or on a built-in sample when the corpus is
+//! missing.
 //!
 //! Two settings:
 //! - `permanent_vocab`: every word of the text is already a permanent lexeme, as when a
-//!   model is loaded; each paragraph gets its own zone, as each request does.
+//!   model is loaded; each document gets its own zone, as each request does.
 //! - `empty_vocab`: nothing is permanent, so every word becomes a transient lexeme in the
-//!   paragraph's zone (the worst case).
+//!   document's zone (the worst case).
 //!
 //! Throughput is in bytes; the number of words (non-space tokens) is printed once so that
 //! words per second can be worked out from it:
@@ -32,31 +33,14 @@ I'm gonna be honest: the pizza was great, but the service wasn't... 3/5 stars :)
 Call me at 713-853-3989 or e-mail me; I'll be in Ft. Worth 'til Mon. #travel @jane
 ";
 
-/// One paragraph per line: the `# text` of each paragraph's sentences joined by spaces,
-/// as the standard raw-text evaluation builds it.
-fn paragraphs(conllu: &str) -> Vec<String> {
-    let mut paragraphs = Vec::new();
-    let mut current: Vec<&str> = Vec::new();
-    for line in conllu.lines() {
-        if line.starts_with("# newpar") || line.starts_with("# newdoc") {
-            if !current.is_empty() {
-                paragraphs.push(current.join(" "));
-                current.clear();
-            }
-        } else if let Some(text) = line.strip_prefix("# text = ") {
-            current.push(text);
-        }
-    }
-    if !current.is_empty() {
-        paragraphs.push(current.join(" "));
-    }
-    paragraphs
-}
-
 fn corpus() -> Vec<String> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(EWT_TRAIN);
     match std::fs::read_to_string(&path) {
-        Ok(conllu) => paragraphs(&conllu),
+        Ok(conllu) => conllu
+            .lines()
+            .filter_map(|line| line.strip_prefix("# text = "))
+            .map(str::to_owned)
+            .collect(),
         Err(error) => {
             eprintln!("{}: {error}; benchmarking the built-in sample", path.display());
             SAMPLE.lines().cycle().take(1000).map(str::to_owned).collect()

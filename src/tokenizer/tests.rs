@@ -1,6 +1,8 @@
 //! Tests of the whole tokenizer: English cases, whitespace, and round-trips of any text.
 //! (Kept out of `mod.rs` because the case table is long.)
 
+use std::collections::HashSet;
+
 use proptest::prelude::*;
 
 use super::Tokenizer;
@@ -144,9 +146,10 @@ fn whitespace_follows_spacy() {
 }
 
 #[test]
-fn empty_and_blank_texts() {
+fn empty_blank_and_tiny_texts_round_trip() {
     let tokenizer = Tokenizer::english();
-    for text in ["", " ", "\n", "   ", " \u{3000} "] {
+    // ": " guards a bug where the emoticon ":|" was read as a cut special case.
+    for text in ["", " ", "\n", "   ", " \u{3000} ", ": ", ":|", "'", "\u{301}"] {
         assert_eq!(round_trip(&tokenizer, text), text, "{text:?}");
     }
     assert_eq!(render(""), "");
@@ -161,6 +164,91 @@ fn long_runs_round_trip() {
         let text = unit.repeat(200_000 / unit.len());
         assert_eq!(round_trip(&tokenizer, &text), text, "run of {unit:?}");
     }
+}
+
+/// UD English EWT dev, relative to the crate root (tuning data: test stays unseen).
+const EWT_DEV: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/ud-english-ewt/en_ewt-ud-dev.conllu");
+
+/// A surface token as a span of the text with all whitespace removed (how the CoNLL 2018
+/// evaluation aligns tokenizations).
+type Span = (usize, usize);
+
+/// The raw paragraphs of a CoNLL-U file (the `# text` of each paragraph's sentences joined
+/// by a space) and its gold surface tokens.
+fn gold(conllu: &str) -> (Vec<String>, HashSet<Span>) {
+    let (mut paragraphs, mut sentences, mut tokens) = (Vec::new(), Vec::new(), HashSet::new());
+    let (mut at, mut range_end) = (0, 0);
+    for line in conllu.lines() {
+        if line.is_empty() {
+            range_end = 0;
+        } else if line.starts_with("# newpar") || line.starts_with("# newdoc") {
+            if !sentences.is_empty() {
+                paragraphs.push(sentences.join(" "));
+                sentences.clear();
+            }
+        } else if let Some(text) = line.strip_prefix("# text = ") {
+            sentences.push(text);
+        } else if let Some((id, rest)) = line.split_once('\t') {
+            let form = rest.split('\t').next().unwrap_or_default();
+            let len = form.chars().filter(|c| !c.is_whitespace()).count();
+            let within_range = id.parse::<usize>().is_ok_and(|id| id <= range_end);
+            if let Some((_, end)) = id.split_once('-') {
+                range_end = end.parse().expect("a range ends in a number");
+            } else if id.contains('.') || within_range {
+                continue;
+            } else {
+                range_end = 0;
+            }
+            tokens.insert((at, at + len));
+            at += len;
+        }
+    }
+    paragraphs.push(sentences.join(" "));
+    (paragraphs, tokens)
+}
+
+/// The surface tokens the tokenizer finds in `paragraphs`, fused words taken together.
+fn surface_tokens(paragraphs: &[String]) -> HashSet<Span> {
+    let tokenizer = Tokenizer::english();
+    let vocab = Vocab::new();
+    let mut tokens = HashSet::new();
+    let mut at = 0;
+    for paragraph in paragraphs {
+        let zone = vocab.zone();
+        let doc = tokenizer.tokenize(&zone, paragraph);
+        let mut start = at;
+        for token in doc.iter().filter(|t| !t.lex().is(LexFlags::IS_SPACE)) {
+            at += token.text().chars().count();
+            if !token.data().fused_with_next() {
+                tokens.insert((start, at));
+                start = at;
+            }
+        }
+    }
+    tokens
+}
+
+/// Tokens F1 on EWT dev must not regress (99.76 when the rules were written). A CI run
+/// without the corpus fails rather than skips.
+#[test]
+fn ewt_dev_tokens_f1_stays_above_99_5() {
+    let conllu = match std::fs::read_to_string(EWT_DEV) {
+        Ok(conllu) => conllu,
+        Err(error) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("{EWT_DEV}: {error}; CI must have the corpus")
+        }
+        Err(error) => {
+            eprintln!("skipped: {EWT_DEV}: {error}");
+            return;
+        }
+    };
+    let (paragraphs, gold) = gold(&conllu);
+    let system = surface_tokens(&paragraphs);
+    let correct = gold.intersection(&system).count() as f64;
+    let (precision, recall) = (correct / system.len() as f64, correct / gold.len() as f64);
+    let f1 = 2.0 * precision * recall / (precision + recall);
+    assert!(f1 >= 0.995, "tokens F1 on EWT dev is {f1:.4} (P {precision:.4}, R {recall:.4})");
 }
 
 /// Characters the rules care about, mixed with arbitrary ones.
