@@ -57,8 +57,8 @@ pub(super) fn prefix(text: &str) -> Option<Prefix> {
     let keep = match c {
         // Handles and hashtags; "#3" and "@2.975" still split.
         '@' | '#' => next.is_some_and(|n| n.is_alphabetic() || n == '_'),
-        // Decimals without a leading zero (".04").
-        '.' => next.is_some_and(|n| n.is_ascii_digit()),
+        // Decimals without a leading zero (".04"), file extensions and domains (".doc").
+        '.' => next.is_some_and(|n| n.is_ascii_alphanumeric()),
         // Phone prefixes ("+44").
         '+' => next.is_some_and(|n| n.is_ascii_digit()),
         // Elided years ("'72", "'60s").
@@ -70,7 +70,14 @@ pub(super) fn prefix(text: &str) -> Option<Prefix> {
     if keep {
         return None;
     }
-    let len = if is_terminal(c) { terminal_run(text) } else { punct_run(text, c, false) };
+    let len = if is_terminal(c) {
+        terminal_run(text)
+    } else if text.starts_with("‘’") {
+        // Two single quotes standing in for a double one.
+        "‘’".len()
+    } else {
+        punct_run(text, c, false)
+    };
     Some(Prefix { len, opens_quote: is_opening_quote(c) })
 }
 
@@ -239,6 +246,8 @@ mod tests {
             ("<>", Some((1, false))),
             ("<<x", Some((2, false))),
             (".04", None),
+            (".doc", None),
+            ("‘’Why", Some((6, true))),
             ("@2", Some((1, false))),
             ("--x", Some((2, false))),
             ("$5", Some((1, false))),

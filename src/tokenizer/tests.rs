@@ -2,19 +2,22 @@
 //! (Kept out of `mod.rs` because the case table is long.)
 
 use std::collections::HashSet;
+use std::sync::LazyLock;
 
 use proptest::prelude::*;
 
 use super::Tokenizer;
 use crate::vocab::{LexFlags, Vocab};
 
+/// Built once: compiling the patterns in a debug build takes a while.
+static TOKENIZER: LazyLock<Tokenizer> = LazyLock::new(Tokenizer::english);
+
 /// The words of `text` separated by spaces, with `|` between the words of one surface
 /// token and whitespace tokens left out.
 fn render(text: &str) -> String {
-    let tokenizer = Tokenizer::english();
     let vocab = Vocab::new();
     let zone = vocab.zone();
-    let doc = tokenizer.tokenize(&zone, text);
+    let doc = TOKENIZER.tokenize(&zone, text);
     let mut out = String::new();
     for token in doc.iter().filter(|t| !t.lex().is(LexFlags::IS_SPACE)) {
         out.push_str(token.text());
@@ -25,10 +28,10 @@ fn render(text: &str) -> String {
 }
 
 /// Concatenates every token's text and trailing space.
-fn round_trip(tokenizer: &Tokenizer, text: &str) -> String {
+fn round_trip(text: &str) -> String {
     let vocab = Vocab::new();
     let zone = vocab.zone();
-    let doc = tokenizer.tokenize(&zone, text);
+    let doc = TOKENIZER.tokenize(&zone, text);
     doc.iter().map(|t| format!("{}{}", t.text(), t.whitespace())).collect()
 }
 
@@ -120,11 +123,10 @@ fn english_sentences_follow_ewt() {
 
 #[test]
 fn whitespace_follows_spacy() {
-    let tokenizer = Tokenizer::english();
     let vocab = Vocab::new();
     let zone = vocab.zone();
     let text = "  Hi there,\n\tworld  !\u{a0}x ";
-    let doc = tokenizer.tokenize(&zone, text);
+    let doc = TOKENIZER.tokenize(&zone, text);
     let got: Vec<_> = doc.iter().map(|t| (t.text(), t.whitespace())).collect();
     let expected = [
         ("  ", ""),
@@ -147,22 +149,20 @@ fn whitespace_follows_spacy() {
 
 #[test]
 fn empty_blank_and_tiny_texts_round_trip() {
-    let tokenizer = Tokenizer::english();
     // ": " guards a bug where the emoticon ":|" was read as a cut special case.
     for text in ["", " ", "\n", "   ", " \u{3000} ", ": ", ":|", "'", "\u{301}"] {
-        assert_eq!(round_trip(&tokenizer, text), text, "{text:?}");
+        assert_eq!(round_trip(text), text, "{text:?}");
     }
     assert_eq!(render(""), "");
 }
 
 #[test]
 fn long_runs_round_trip() {
-    let tokenizer = Tokenizer::english();
     let units =
         ["a", "a-", "(", ")", ".", "!?", "'s", "1,", "a.", "-", "x/", "é\u{301}", "😀", "\0"];
     for unit in units {
         let text = unit.repeat(200_000 / unit.len());
-        assert_eq!(round_trip(&tokenizer, &text), text, "run of {unit:?}");
+        assert_eq!(round_trip(&text), text, "run of {unit:?}");
     }
 }
 
@@ -210,13 +210,12 @@ fn gold(conllu: &str) -> (Vec<String>, HashSet<Span>) {
 
 /// The surface tokens the tokenizer finds in `paragraphs`, fused words taken together.
 fn surface_tokens(paragraphs: &[String]) -> HashSet<Span> {
-    let tokenizer = Tokenizer::english();
     let vocab = Vocab::new();
     let mut tokens = HashSet::new();
     let mut at = 0;
     for paragraph in paragraphs {
         let zone = vocab.zone();
-        let doc = tokenizer.tokenize(&zone, paragraph);
+        let doc = TOKENIZER.tokenize(&zone, paragraph);
         let mut start = at;
         for token in doc.iter().filter(|t| !t.lex().is(LexFlags::IS_SPACE)) {
             at += token.text().chars().count();
@@ -269,10 +268,9 @@ proptest! {
     #[test]
     fn any_text_round_trips(chars in prop::collection::vec(interesting_char(), 0..200)) {
         let text: String = chars.into_iter().collect();
-        let tokenizer = Tokenizer::english();
         let vocab = Vocab::new();
         let zone = vocab.zone();
-        let doc = tokenizer.tokenize(&zone, &text);
+        let doc = TOKENIZER.tokenize(&zone, &text);
         let mut rebuilt = String::new();
         for (i, token) in doc.iter().enumerate() {
             prop_assert!(!token.text().is_empty());
@@ -292,6 +290,6 @@ proptest! {
 
     #[test]
     fn arbitrary_strings_round_trip(text in any::<String>()) {
-        prop_assert_eq!(round_trip(&Tokenizer::english(), &text), text);
+        prop_assert_eq!(round_trip(&text), text);
     }
 }
