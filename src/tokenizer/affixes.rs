@@ -108,10 +108,16 @@ fn punct_run(text: &str, c: char, from_end: bool) -> usize {
         if from_end { run_len_back(text, pred) } else { run_len(text, pred) }
     };
     if is_line_art(c) {
-        let run = measure(&is_line_art);
-        let drawn = if from_end { &text[text.len() - run..] } else { &text[..run] };
-        if drawn.contains(|d: char| !matches!(d, '<' | '>')) {
-            return run;
+        // Decided from the first few characters, so that a long run of "<>" split one
+        // bracket at a time is not rescanned at every step.
+        let draws = |d: char| !matches!(d, '<' | '>');
+        let near = |chars: &mut dyn Iterator<Item = char>| {
+            chars.take(8).take_while(|&d| is_line_art(d)).any(draws)
+        };
+        let drawn = draws(c)
+            || if from_end { near(&mut text.chars().rev()) } else { near(&mut text.chars()) };
+        if drawn {
+            return measure(&is_line_art);
         }
     }
     measure(&|d| d == c)
