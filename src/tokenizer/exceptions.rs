@@ -114,9 +114,22 @@ impl Special {
 pub(super) struct Exceptions {
     table: FxHashMap<Box<str>, Special>,
     max_len: usize,
-    /// For each first byte, a bit for each length (below 32) that some special case with
-    /// that first byte has: most words are ruled out without hashing them.
-    lengths: [u32; 256],
+    /// A one-hash Bloom filter over (first byte, last byte, length) of the special cases:
+    /// most words are ruled out without hashing them.
+    filter: [u64; FILTER_WORDS],
+}
+
+/// Size of [`Exceptions::filter`] in 64-bit words.
+const FILTER_WORDS: usize = 32;
+
+/// The filter bit of `text` (not empty).
+#[inline]
+fn filter_bit(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let first = usize::from(bytes[0]);
+    let last = usize::from(bytes[bytes.len() - 1]);
+    (first.wrapping_mul(0x9e37) ^ last.wrapping_mul(0x85eb) ^ bytes.len().wrapping_mul(0xc2b3))
+        % (FILTER_WORDS * 64)
 }
 
 /// Contractions without an apostrophe, `|` marking the cuts. Each is also added with an
@@ -182,7 +195,8 @@ const ABBREVIATIONS: &str = "\
 impl Exceptions {
     /// The English table.
     pub(super) fn english() -> Self {
-        let mut exceptions = Self { table: FxHashMap::default(), max_len: 0, lengths: [0; 256] };
+        let mut exceptions =
+            Self { table: FxHashMap::default(), max_len: 0, filter: [0; FILTER_WORDS] };
         for entry in BARE_CONTRACTIONS.split_ascii_whitespace() {
             exceptions.add(entry);
             exceptions.add(&capitalize(entry));
@@ -228,9 +242,9 @@ impl Exceptions {
     }
 
     fn insert(&mut self, text: Box<str>, special: Special) {
-        assert!(text.len() < 32, "special cases are shorter than 32 bytes");
         self.max_len = self.max_len.max(text.len());
-        self.lengths[usize::from(text.as_bytes()[0])] |= 1 << text.len();
+        let bit = filter_bit(&text);
+        self.filter[bit / 64] |= 1 << (bit % 64);
         self.table.insert(text, special);
     }
 
@@ -256,8 +270,11 @@ impl Exceptions {
     /// The special case for exactly `text`, if there is one.
     #[inline]
     pub(super) fn get(&self, text: &str) -> Option<Special> {
-        let first = *text.as_bytes().first()?;
-        if text.len() > self.max_len || self.lengths[usize::from(first)] & (1 << text.len()) == 0 {
+        if text.is_empty() || text.len() > self.max_len {
+            return None;
+        }
+        let bit = filter_bit(text);
+        if self.filter[bit / 64] & (1 << (bit % 64)) == 0 {
             return None;
         }
         self.table.get(text).copied()
