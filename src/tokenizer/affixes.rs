@@ -88,8 +88,13 @@ pub(super) fn suffix(text: &str, quoted: bool) -> Option<Suffix> {
     if is_word(c) {
         return clitic(text).or_else(|| unit(text));
     }
-    if is_apostrophe(c) && !quoted && is_plural_possessive(text) {
-        return Some(Suffix { len: c.len_utf8(), clitic: true });
+    if is_apostrophe(c) && !quoted {
+        if is_plural_possessive(text) {
+            return Some(Suffix { len: c.len_utf8(), clitic: true });
+        }
+        if drops_g(text) {
+            return None;
+        }
     }
     let len = if is_terminal(c) { terminal_run_back(text) } else { punct_run(text, c, true) };
     Some(Suffix { len, clitic: false })
@@ -193,6 +198,15 @@ fn is_plural_possessive(text: &str) -> bool {
     let mut chars = text.chars().rev().skip(1);
     let Some(before) = chars.next() else { return false };
     matches!(before, 's' | 'S' | 'x' | 'z') && chars.next().is_some_and(char::is_alphabetic)
+}
+
+/// Whether `text` is a word with its final "g" written as an apostrophe ("nothin'",
+/// "lovin'"), which EWT keeps whole.
+fn drops_g(text: &str) -> bool {
+    let mut chars = text.chars().rev().skip(1);
+    let (n, i) = (chars.next(), chars.next());
+    matches!((i, n), (Some('i' | 'I'), Some('n' | 'N')))
+        && chars.next().is_some_and(char::is_alphabetic)
 }
 
 /// A unit straight after a number ("5pm", "7:30PM", "13.9M", "10km"); the whole of `text`
@@ -306,7 +320,9 @@ mod tests {
             ("o'clock", false, None),
             ("parents'", false, Some((1, true))),
             ("parents'", true, Some((1, false))),
-            ("cookin'", false, Some((1, false))),
+            ("cookin'", false, None),
+            ("'cookin'", true, Some((1, false))),
+            ("in'", false, Some((1, false))),
             ("5pm", false, Some((2, false))),
             ("7:30PM", false, Some((2, false))),
             ("13.9M", false, Some((1, false))),
