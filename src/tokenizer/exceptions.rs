@@ -110,13 +110,18 @@ impl Special {
 }
 
 /// The table of special cases.
-#[derive(Debug)]
 pub(super) struct Exceptions {
     table: FxHashMap<Box<str>, Special>,
     max_len: usize,
     /// A one-hash Bloom filter over (first byte, last byte, length) of the special cases:
     /// most words are ruled out without hashing them.
     filter: [u64; FILTER_WORDS],
+}
+
+impl std::fmt::Debug for Exceptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Exceptions").field("special_cases", &self.table.len()).finish()
+    }
 }
 
 /// Size of [`Exceptions::filter`] in 64-bit words.

@@ -27,9 +27,14 @@ const FILE_EXTENSIONS: &str = "docx?|xlsx?|pptx?|pdf|txt|rtf|html?|xml|csv|jpe?g
 const USENET: &str = "alt|comp|misc|rec|sci|soc|talk|news|ba|humanities";
 
 /// Matches whole tokens that must not be split.
-#[derive(Debug)]
 pub(super) struct TokenPatterns {
     regex: Regex,
+}
+
+impl std::fmt::Debug for TokenPatterns {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenPatterns").field("pattern_bytes", &self.regex.as_str().len()).finish()
+    }
 }
 
 impl TokenPatterns {

@@ -167,6 +167,14 @@ fn english_sentences_follow_ewt() {
 }
 
 #[test]
+fn tokenizer_is_shared_across_threads_and_prints_briefly() {
+    fn shared<T: Send + Sync>(_: &T) {}
+    shared(&*TOKENIZER);
+    let printed = format!("{:?}", *TOKENIZER);
+    assert!(printed.len() < 200, "{printed}");
+}
+
+#[test]
 fn whitespace_follows_spacy() {
     let vocab = Vocab::new();
     let zone = vocab.zone();
