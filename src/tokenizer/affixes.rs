@@ -10,7 +10,8 @@
 //! in UD English EWT.
 
 use super::chars::{
-    first, is_apostrophe, is_opening_quote, is_terminal, is_word, last, run_len, run_len_back,
+    first, is_apostrophe, is_one_of, is_opening_quote, is_terminal, is_word, last, run_len,
+    run_len_back,
 };
 
 /// A prefix to split off.
@@ -33,19 +34,17 @@ pub(super) struct Suffix {
 
 /// Stems that take the clitic "'d" ("I'd", "who'd"); after other words it is more often a
 /// past tense ("OK'd").
-const D_STEMS: &[&str] =
-    &["i", "you", "he", "she", "it", "we", "they", "who", "that", "there", "what", "how", "u"];
+const D_STEMS: &str = "i you he she it we they who that there what how u";
 
 /// Units written straight after a number, whatever their case.
-const UNITS: &[&str] = &[
-    "am", "pm", "k", "m", "b", "bn", "mn", "tn", "kg", "mg", "lb", "lbs", "oz", "ft", "cm", "mm",
-    "km", "mi", "hh", "hz", "khz", "mhz", "ghz", "kb", "mb", "gb", "tb", "kw", "mw", "kwh",
-    "mwh", "mph", "kph", "hr", "hrs", "min", "mins", "sec", "secs", "yr", "yrs", "ml", "percent",
-    "x", "day", "days", "minutes", "hours", "watt", "watts", "sq", "dpi", "px",
-];
+const UNITS: &str = "\
+    am pm k m b bn mn tn kg mg lb lbs oz ft cm mm km mi hh hz khz mhz ghz kb mb gb tb kw mw \
+    kwh mwh mph kph hr hrs min mins sec secs yr yrs ml percent x day days minutes hours watt \
+    watts sq dpi px
+";
 
 /// Units that count only in the case written ("70p", "24C", but not "4G", "4g" or "3D").
-const CASED_UNITS: &[&str] = &["p", "C", "F", "t"];
+const CASED_UNITS: &str = "p C F t";
 
 /// The prefix of `text` to split off, if any.
 pub(super) fn prefix(text: &str) -> Option<Prefix> {
@@ -58,14 +57,14 @@ pub(super) fn prefix(text: &str) -> Option<Prefix> {
     let keep = match c {
         // Handles and hashtags; "#3" and "@2.975" still split.
         '@' | '#' => next.is_some_and(|n| n.is_alphabetic() || n == '_'),
-        // Decimals without a leading zero (".04").
-        '.' => next.is_some_and(|n| n.is_ascii_digit()),
+        // Decimals without a leading zero (".04"), file extensions and domains (".doc").
+        '.' => next.is_some_and(|n| n.is_ascii_alphanumeric()),
         // Phone prefixes ("+44").
         '+' => next.is_some_and(|n| n.is_ascii_digit()),
         // Elided years ("'72", "'60s").
-        _ if is_apostrophe(c) => after.as_bytes().get(..2).is_some_and(|two| {
-            two.iter().all(u8::is_ascii_digit)
-        }),
+        _ if is_apostrophe(c) => {
+            after.as_bytes().get(..2).is_some_and(|two| two.iter().all(u8::is_ascii_digit))
+        }
         _ => false,
     };
     if keep {
@@ -73,6 +72,9 @@ pub(super) fn prefix(text: &str) -> Option<Prefix> {
     }
     let len = if is_terminal(c) {
         terminal_run(text)
+    } else if text.starts_with("‘’") {
+        // Two single quotes standing in for a double one.
+        "‘’".len()
     } else {
         punct_run(text, c, false)
     };
@@ -86,14 +88,15 @@ pub(super) fn suffix(text: &str, quoted: bool) -> Option<Suffix> {
     if is_word(c) {
         return clitic(text).or_else(|| unit(text));
     }
-    if is_apostrophe(c) && !quoted && is_plural_possessive(text) {
-        return Some(Suffix { len: c.len_utf8(), clitic: true });
+    if is_apostrophe(c) && !quoted {
+        if is_plural_possessive(text) {
+            return Some(Suffix { len: c.len_utf8(), clitic: true });
+        }
+        if drops_g(text) {
+            return None;
+        }
     }
-    let len = if is_terminal(c) {
-        terminal_run_back(text)
-    } else {
-        punct_run(text, c, true)
-    };
+    let len = if is_terminal(c) { terminal_run_back(text) } else { punct_run(text, c, true) };
     Some(Suffix { len, clitic: false })
 }
 
@@ -110,10 +113,16 @@ fn punct_run(text: &str, c: char, from_end: bool) -> usize {
         if from_end { run_len_back(text, pred) } else { run_len(text, pred) }
     };
     if is_line_art(c) {
-        let run = measure(&is_line_art);
-        let drawn = if from_end { &text[text.len() - run..] } else { &text[..run] };
-        if drawn.contains(|d: char| !matches!(d, '<' | '>')) {
-            return run;
+        // Decided from the first few characters, so that a long run of "<>" split one
+        // bracket at a time is not rescanned at every step.
+        let draws = |d: char| !matches!(d, '<' | '>');
+        let near = |chars: &mut dyn Iterator<Item = char>| {
+            chars.take(8).take_while(|&d| is_line_art(d)).any(draws)
+        };
+        let drawn = draws(c)
+            || if from_end { near(&mut text.chars().rev()) } else { near(&mut text.chars()) };
+        if drawn {
+            return measure(&is_line_art);
         }
     }
     measure(&|d| d == c)
@@ -178,7 +187,7 @@ fn clitic(text: &str) -> Option<Suffix> {
             && !stem.eq_ignore_ascii_case("y")
             && !stem.eq_ignore_ascii_case("ya"))
         .then_some(at)?,
-        "d" => D_STEMS.iter().any(|d| stem.eq_ignore_ascii_case(d)).then_some(at)?,
+        "d" => is_one_of(stem, D_STEMS).then_some(at)?,
         _ => return None,
     };
     Some(Suffix { len: text.len() - start, clitic: true })
@@ -191,17 +200,26 @@ fn is_plural_possessive(text: &str) -> bool {
     matches!(before, 's' | 'S' | 'x' | 'z') && chars.next().is_some_and(char::is_alphabetic)
 }
 
+/// Whether `text` is a word with its final "g" written as an apostrophe ("nothin'",
+/// "lovin'"), which EWT keeps whole.
+fn drops_g(text: &str) -> bool {
+    let mut chars = text.chars().rev().skip(1);
+    let (n, i) = (chars.next(), chars.next());
+    matches!((i, n), (Some('i' | 'I'), Some('n' | 'N')))
+        && chars.next().is_some_and(char::is_alphabetic)
+}
+
 /// A unit straight after a number ("5pm", "7:30PM", "13.9M", "10km"); the whole of `text`
 /// must be the number and the unit.
 pub(super) fn unit(text: &str) -> Option<Suffix> {
-    let letters = text
-        .char_indices()
-        .rev()
-        .take(8)
-        .find(|&(_, c)| !c.is_ascii_alphabetic())
-        .map(|(i, c)| text.len() - i - c.len_utf8())?;
+    let bytes = text.as_bytes();
+    let letters = bytes.iter().rev().take(8).take_while(|b| b.is_ascii_alphabetic()).count();
     let (number, unit) = text.split_at(text.len() - letters);
-    let known = CASED_UNITS.contains(&unit) || UNITS.iter().any(|u| unit.eq_ignore_ascii_case(u));
+    // Most words have no digit before their letters: answer them without the tables.
+    if letters == 0 || !number.as_bytes().last().is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
+    let known = CASED_UNITS.split_ascii_whitespace().any(|u| u == unit) || is_one_of(unit, UNITS);
     (known && is_number(number)).then_some(Suffix { len: letters, clitic: false })
 }
 
@@ -248,6 +266,8 @@ mod tests {
             ("<>", Some((1, false))),
             ("<<x", Some((2, false))),
             (".04", None),
+            (".doc", None),
+            ("‘’Why", Some((6, true))),
             ("@2", Some((1, false))),
             ("--x", Some((2, false))),
             ("$5", Some((1, false))),
@@ -270,7 +290,9 @@ mod tests {
 
     #[test]
     fn suffixes() {
-        let cases: &[(&str, bool, Option<(usize, bool)>)] = &[
+        /// Text, whether a quotation was opened, expected (length, clitic).
+        type Case = (&'static str, bool, Option<(usize, bool)>);
+        let cases: &[Case] = &[
             ("hello)", false, Some((1, false))),
             ("hello,", false, Some((1, false))),
             ("what?!", false, Some((2, false))),
@@ -298,7 +320,9 @@ mod tests {
             ("o'clock", false, None),
             ("parents'", false, Some((1, true))),
             ("parents'", true, Some((1, false))),
-            ("cookin'", false, Some((1, false))),
+            ("cookin'", false, None),
+            ("'cookin'", true, Some((1, false))),
+            ("in'", false, Some((1, false))),
             ("5pm", false, Some((2, false))),
             ("7:30PM", false, Some((2, false))),
             ("13.9M", false, Some((1, false))),
@@ -306,6 +330,7 @@ mod tests {
             ("4G", false, None),
             ("1990s", false, None),
             ("21st", false, None),
+            ("2001", false, None),
             ("pm", false, None),
             ("word", false, None),
         ];

@@ -61,6 +61,12 @@ pub(super) fn always_splits(c: char) -> bool {
     ) || c == '…'
 }
 
+/// Whether `word` is one of the whitespace-separated words of `list`, ignoring ASCII case.
+/// (The rule tables are written as such lists.)
+pub(super) fn is_one_of(word: &str, list: &str) -> bool {
+    list.split_ascii_whitespace().any(|w| word.eq_ignore_ascii_case(w))
+}
+
 /// The first character of `text`.
 #[inline]
 pub(super) fn first(text: &str) -> Option<char> {

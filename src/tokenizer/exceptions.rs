@@ -15,6 +15,8 @@
 
 use rustc_hash::FxHashMap;
 
+use super::chars::{is_one_of, is_word};
+
 /// What a special case is; abbreviations depend on what follows them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub(super) enum Kind {
@@ -57,11 +59,11 @@ impl Following<'_> {
         }
     }
 
-    /// Whether the next word is one of `words` (lowercase ASCII), ignoring case.
-    fn word_is_one_of(self, words: &[&str]) -> bool {
+    /// Whether the next word is one of the words of `list`, ignoring case.
+    fn word_is_one_of(self, list: &str) -> bool {
         let Following::Text(text) = self else { return false };
         let len = text.bytes().take(16).take_while(u8::is_ascii_alphabetic).count();
-        len > 0 && words.iter().any(|w| text[..len].eq_ignore_ascii_case(w))
+        len > 0 && is_one_of(&text[..len], list)
     }
 }
 
@@ -108,107 +110,111 @@ impl Special {
 }
 
 /// The table of special cases.
-#[derive(Debug)]
 pub(super) struct Exceptions {
     table: FxHashMap<Box<str>, Special>,
     max_len: usize,
+    /// A one-hash Bloom filter over (first byte, last byte, length) of the special cases:
+    /// most words are ruled out without hashing them.
+    filter: [u64; FILTER_WORDS],
+}
+
+impl std::fmt::Debug for Exceptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Exceptions").field("special_cases", &self.table.len()).finish()
+    }
+}
+
+/// Size of [`Exceptions::filter`] in 64-bit words.
+const FILTER_WORDS: usize = 32;
+
+/// The filter bit of `text` (not empty).
+#[inline]
+fn filter_bit(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let first = usize::from(bytes[0]);
+    let last = usize::from(bytes[bytes.len() - 1]);
+    (first.wrapping_mul(0x9e37) ^ last.wrapping_mul(0x85eb) ^ bytes.len().wrapping_mul(0xc2b3))
+        % (FILTER_WORDS * 64)
 }
 
 /// Contractions without an apostrophe, `|` marking the cuts. Each is also added with an
 /// initial capital and, unless it starts with "i|", in capitals ("DONT").
-const BARE_CONTRACTIONS: &[&str] = &[
-    "ai|nt", "are|nt", "ar|nt", "ca|nt", "could|nt", "did|nt", "does|nt", "do|nt", "had|nt",
-    "has|nt", "have|nt", "is|nt", "must|nt", "should|nt", "was|nt", "were|nt", "wo|nt",
-    "would|nt", "can|not", "gon|na", "wan|na", "got|ta", "out|ta", "sort|a", "du|n|no", "i|m",
-    "i|ve", "you|re", "you|ll", "they|re", "it|ll", "that|s", "what|s", "there|s", "here|s",
-    "he|s", "let|s",
-];
+const BARE_CONTRACTIONS: &str = "\
+    ai|nt are|nt ar|nt ca|nt could|nt did|nt does|nt do|nt had|nt has|nt have|nt is|nt \
+    must|nt should|nt was|nt were|nt wo|nt would|nt can|not gon|na wan|na got|ta out|ta \
+    sort|a du|n|no i|m i|ve you|re you|ll they|re it|ll that|s what|s there|s here|s he|s \
+    let|s
+";
 
 /// Special cases taken exactly as written.
-const EXACT_CONTRACTIONS: &[&str] = &["c'm|on", "C'm|on"];
+const EXACT_CONTRACTIONS: &str = "c'm|on C'm|on";
 
 /// "its" as a misspelt "it's", in the cases written.
-const ITS: &[&str] = &["its", "Its", "ITS"];
+const ITS: &str = "its Its ITS";
 
 /// Words that follow "it's" but hardly ever the possessive "its": function words,
 /// adverbs, and adjectives that are mostly predicative.
-const AFTER_ITS: &[&str] = &[
-    "a", "an", "the", "not", "so", "too", "very", "really", "just", "only", "also", "still",
-    "all", "about", "always", "never", "probably", "prolly", "pretty", "quite", "actually",
-    "definitely", "simply", "obviously", "kinda", "sorta", "even", "ever", "already", "almost",
-    "now", "like", "been", "getting", "going", "gonna", "got", "gotten", "done", "nothing",
-    "called", "what", "that", "this", "my", "your", "his", "her", "our", "their", "in", "on",
-    "at", "to", "for", "from", "of", "with", "by", "as", "between", "because", "ok", "okay",
-    "good", "bad", "hard", "easy", "nice", "true", "worth", "great", "fine", "free", "cheap",
-    "important", "necessary", "simple", "rare", "horrible", "awesome", "amazing", "less", "more",
-    "much", "well", "over", "up", "greatly",
-];
+const AFTER_ITS: &str = "\
+    a an the not so too very really just only also still all about always never probably \
+    prolly pretty quite actually definitely simply obviously kinda sorta even ever already \
+    almost now like been getting going gonna got gotten done nothing called what that this \
+    my your his her our their in on at to for from of with by as between because ok okay \
+    good bad hard easy nice true worth great fine free cheap important necessary simple rare \
+    horrible awesome amazing less more much well over up greatly
+";
 
 /// Tokens that stay whole: standalone clitics and elisions.
-const WHOLE: &[&str] = &[
-    "'s", "'S", "’s", "'m", "’m", "'re", "’re", "'ve", "’ve", "'ll", "’ll", "'d", "’d", "n't",
-    "N'T", "n’t", "'em", "’em", "'n", "’n", "'til", "'cause", "'Cause", "#'s", "Yahoo!",
-    "‘’",
-];
+const WHOLE: &str = "\
+    's 'S ’s 'm ’m 're ’re 've ’ve 'll ’ll 'd ’d n't N'T n’t 'em ’em 'n ’n 'til 'cause \
+    'Cause #'s Yahoo! ‘’
+";
 
 /// Emoticons. Those that could also be a list label or punctuation ("8)", "B)", "):") are
 /// left out on purpose.
-const EMOTICONS: &[&str] = &[
-    ":)", ":-)", ":))", ":)))", ":(", ":-(", ":((", ";)", ";-)", ":D", ":-D", ";D", ":P", ":-P",
-    ":p", ":-p", ";P", ";p", ":/", ":-/", ":|", ":-|", ":o", ":O", ":-O", ":'(", ":*", ":]", ":[",
-    "=)", "=(", "=D", "=]", "(:", "(=", ">:(", ">:)", "<3", "</3", "^_^", "^^", "-_-",
-    "o_O", "O_o", "o.O", "O.o", "XD", "xD", ":-*", ":^)", ":3", "<_<", ">_>", "T_T", ";_;", ":?",
-];
+const EMOTICONS: &str = "\
+    :) :-) :)) :))) :( :-( :(( ;) ;-) :D :-D ;D :P :-P :p :-p ;P ;p :/ :-/ :| :-| :o :O :-O \
+    :'( :* :] :[ =) =( =D =] (: (= >:( >:) <3 </3 ^_^ ^^ -_- o_O O_o o.O O.o XD xD :-* :^) \
+    :3 <_< >_> T_T ;_; :?
+";
 
 /// Abbreviations that often end a sentence.
-const FINAL_ABBREVIATIONS: &[&str] = &[
-    "etc.", "Etc.", "p.m.", "a.m.", "No.", "info.", "Inc.", "Ltd.", "L.L.C.", "U.S.A.", "U.K.",
-    "C.V.", "yrs.", "hrs.", "mins.", "Ave.", "al.", "rep.", "misc.", "approx.", "esp.",
-];
+const FINAL_ABBREVIATIONS: &str = "\
+    etc. Etc. p.m. a.m. No. info. Inc. Ltd. L.L.C. U.S.A. U.K. C.V. yrs. hrs. mins. Ave. al. \
+    rep. misc. approx. esp.
+";
 
 /// Other abbreviations that end in a period, as they are written.
-const ABBREVIATIONS: &[&str] = &[
-    // Titles.
-    "Mr.", "Mrs.", "Ms.", "Messrs.", "Dr.", "Drs.", "Prof.", "St.", "Sts.", "Jr.", "Sr.", "Mt.",
-    "Ft.", "Gen.", "Lt.", "Col.", "Capt.", "Sgt.", "Cpl.", "Adm.", "Maj.", "Cmdr.", "Gov.",
-    "Sen.", "Rep.", "Reps.", "Rev.", "Hon.", "Pres.", "Supt.", "Spec.", "Pvt.", "PVT.",
-    // Months and days.
-    "Jan.", "Feb.", "Mar.", "Apr.", "Jun.", "Jul.", "Aug.", "Sep.", "Sept.", "Oct.", "Nov.",
-    "Dec.", "Mon.", "Tue.", "Tues.", "Wed.", "Thu.", "Thur.", "Thurs.", "Fri.", "Sat.", "Sun.",
-    // Organisations and addresses.
-    "Corp.", "Co.", "co.", "LTD.", "Bros.", "Assn.", "Dept.", "Univ.", "Blvd.", "Rd.", "Hwy.", "Ste.", "Apt.", "Bldg.",
-    // States and provinces.
-    "Ala.", "Ariz.", "Ark.", "Calif.", "Colo.", "Conn.", "Fla.", "Ga.", "Kan.", "Ky.", "La.",
-    "Md.", "Mich.", "Minn.", "Mont.", "Neb.", "Nev.", "Okla.", "Ore.", "Pa.", "Tenn.", "Tex.",
-    "Va.", "Vt.", "Wis.", "Wyo.", "Que.", "Ont.",
-    // Latin and scholarly.
-    "vs.", "Vs.", "v.", "cf.", "et.", "viz.", "eg.", "Eg.",
-    "Ph.D.", "eds.", "vol.", "Vol.", "vols.", "Nos.", "pp.",
-    "p.", "para.", "Para.", "fig.", "Fig.", "ch.", "Ch.", "Sec.", "ext.", "Ext.",
-    // Units and other shortenings.
-    "min.", "hr.", "yr.", "wk.", "wks.", "oz.", "lb.",
-    "lbs.", "ft.", "sq.", "qt.", "tsp.", "tbsp.", "doz.", "info.", "Attn.", "attn.", "Arrv.", "arrv.", "Ass't.", "Tel.", "Fax.", "Mob.", "Ph.",
-    "Esp.", "rec.", "dom.", "lv.", "ps.", "PS.", "Conf.", "Sc.", "Aplo.",
-    "Gov't.", "Dist.", "Div.", "Intl.", "Natl.", "Mfg.", "Mgr.", "Assoc.", "Dir.",
-];
+const ABBREVIATIONS: &str = "\
+    Mr. Mrs. Ms. Messrs. Dr. Drs. Prof. St. Sts. Jr. Sr. Mt. Ft. Gen. Lt. Col. Capt. Sgt. \
+    Cpl. Adm. Maj. Cmdr. Gov. Sen. Rep. Reps. Rev. Hon. Pres. Supt. Spec. Pvt. PVT. Jan. \
+    Feb. Mar. Apr. Jun. Jul. Aug. Sep. Sept. Oct. Nov. Dec. Mon. Tue. Tues. Wed. Thu. Thur. \
+    Thurs. Fri. Sat. Sun. Corp. Co. co. LTD. Bros. Assn. Dept. Univ. Blvd. Rd. Hwy. Ste. \
+    Apt. Bldg. Ala. Ariz. Ark. Calif. Colo. Conn. Fla. Ga. Kan. Ky. La. Md. Mich. Minn. \
+    Mont. Neb. Nev. Okla. Ore. Pa. Tenn. Tex. Va. Vt. Wis. Wyo. Que. Ont. vs. Vs. v. cf. et. \
+    viz. eg. Eg. Ph.D. eds. vol. Vol. vols. Nos. pp. p. para. Para. fig. Fig. ch. Ch. Sec. \
+    ext. Ext. min. hr. yr. wk. wks. oz. lb. lbs. ft. sq. qt. tsp. tbsp. doz. Attn. \
+    attn. Arrv. arrv. Ass't. Tel. Fax. Mob. Ph. Esp. rec. dom. lv. ps. PS. Conf. Sc. Aplo. \
+    Gov't. Dist. Div. Intl. Natl. Mfg. Mgr. Assoc. Dir.
+";
 
 impl Exceptions {
     /// The English table.
     pub(super) fn english() -> Self {
-        let mut exceptions = Self { table: FxHashMap::default(), max_len: 0 };
-        for entry in BARE_CONTRACTIONS {
+        let mut exceptions =
+            Self { table: FxHashMap::default(), max_len: 0, filter: [0; FILTER_WORDS] };
+        for entry in BARE_CONTRACTIONS.split_ascii_whitespace() {
             exceptions.add(entry);
             exceptions.add(&capitalize(entry));
             if !entry.starts_with("i|") {
                 exceptions.add(&entry.to_uppercase());
             }
         }
-        for entry in EXACT_CONTRACTIONS {
+        for entry in EXACT_CONTRACTIONS.split_ascii_whitespace() {
             exceptions.add(entry);
         }
-        for text in ITS {
+        for text in ITS.split_ascii_whitespace() {
             let cut = Special { cuts: [2, 0], n_cuts: 1, kind: Kind::Its };
-            exceptions.insert((*text).into(), cut);
+            exceptions.insert(text.into(), cut);
         }
         let tables = [
             (WHOLE, Kind::Whole),
@@ -217,8 +223,8 @@ impl Exceptions {
             (FINAL_ABBREVIATIONS, Kind::FinalAbbreviation),
         ];
         for (texts, kind) in tables {
-            for text in texts {
-                exceptions.insert((*text).into(), Special::new(kind));
+            for text in texts.split_ascii_whitespace() {
+                exceptions.insert(text.into(), Special::new(kind));
             }
         }
         exceptions
@@ -242,6 +248,8 @@ impl Exceptions {
 
     fn insert(&mut self, text: Box<str>, special: Special) {
         self.max_len = self.max_len.max(text.len());
+        let bit = filter_bit(&text);
+        self.filter[bit / 64] |= 1 << (bit % 64);
         self.table.insert(text, special);
     }
 
@@ -259,7 +267,7 @@ impl Exceptions {
         (2..=3).rev().find(|&len| {
             let Some(at) = text.len().checked_sub(len) else { return false };
             text.is_char_boundary(at)
-                && text[..at].chars().next_back().is_some_and(super::chars::is_word)
+                && text[..at].chars().next_back().is_some_and(is_word)
                 && self.get(&text[at..]).is_some_and(|s| s.kind == Kind::Emoticon)
         })
     }
@@ -267,7 +275,11 @@ impl Exceptions {
     /// The special case for exactly `text`, if there is one.
     #[inline]
     pub(super) fn get(&self, text: &str) -> Option<Special> {
-        if text.len() > self.max_len {
+        if text.is_empty() || text.len() > self.max_len {
+            return None;
+        }
+        let bit = filter_bit(text);
+        if self.filter[bit / 64] & (1 << (bit % 64)) == 0 {
             return None;
         }
         self.table.get(text).copied()
@@ -353,8 +365,13 @@ mod tests {
     #[test]
     fn emoticons_after_words() {
         let exceptions = Exceptions::english();
-        let cases =
-            [("great:)", Some(2)), ("great:-)", Some(3)), ("(a)", None), (":)", None), ("x;D", Some(2))];
+        let cases = [
+            ("great:)", Some(2)),
+            ("great:-)", Some(3)),
+            ("(a)", None),
+            (":)", None),
+            ("x;D", Some(2)),
+        ];
         for (text, expected) in cases {
             assert_eq!(exceptions.emoticon_suffix(text), expected, "{text:?}");
         }

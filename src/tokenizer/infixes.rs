@@ -12,14 +12,13 @@
 
 use super::Piece;
 use super::affixes::unit;
-use super::chars::{first, is_apostrophe, is_dash, is_terminal, is_word, last, run_len};
+use super::chars::{first, is_apostrophe, is_dash, is_one_of, is_terminal, is_word, last, run_len};
 
 /// Words before a hyphen that stay attached to the word after it ("non-stop", "e-mail").
-const HYPHEN_PREFIXES: &[&str] = &[
-    "e", "non", "mid", "anti", "pre", "re", "co", "over", "post", "pro", "multi", "ex", "semi",
-    "sub", "neo", "psycho", "cross", "counter", "micro", "mis", "un", "arch", "socio", "intra",
-    "ultra", "hyper", "macro", "mini", "pseudo", "quasi",
-];
+const HYPHEN_PREFIXES: &str = "\
+    e non mid anti pre re co over post pro multi ex semi sub neo psycho cross counter micro \
+    mis un arch socio intra ultra hyper macro mini pseudo quasi
+";
 
 /// Splits `text[lo..hi]` at its infixes, appending the pieces to `out`.
 pub(super) fn split_infixes(text: &str, lo: usize, hi: usize, out: &mut Vec<Piece>) {
@@ -93,7 +92,7 @@ fn splits(run: &str, left: &str, right: &str) -> bool {
 }
 
 fn is_hyphen_prefix(word: &str) -> bool {
-    word.len() <= 7 && HYPHEN_PREFIXES.iter().any(|p| word.eq_ignore_ascii_case(p))
+    word.len() <= 7 && is_one_of(word, HYPHEN_PREFIXES)
 }
 
 /// Whether `word` has at least `min` characters, all letters.

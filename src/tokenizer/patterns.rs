@@ -27,9 +27,14 @@ const FILE_EXTENSIONS: &str = "docx?|xlsx?|pptx?|pdf|txt|rtf|html?|xml|csv|jpe?g
 const USENET: &str = "alt|comp|misc|rec|sci|soc|talk|news|ba|humanities";
 
 /// Matches whole tokens that must not be split.
-#[derive(Debug)]
 pub(super) struct TokenPatterns {
     regex: Regex,
+}
+
+impl std::fmt::Debug for TokenPatterns {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenPatterns").field("pattern_bytes", &self.regex.as_str().len()).finish()
+    }
 }
 
 impl TokenPatterns {
@@ -63,7 +68,8 @@ impl TokenPatterns {
     #[inline]
     pub(super) fn matches(&self, text: &str) -> bool {
         // Every pattern needs one of these characters; most words have none.
-        text.bytes().any(|b| matches!(b, b'.' | b'@' | b':' | b'/' | b'-')) && self.regex.is_match(text)
+        text.bytes().any(|b| matches!(b, b'.' | b'@' | b':' | b'/' | b'-'))
+            && self.regex.is_match(text)
     }
 }
 

@@ -84,22 +84,34 @@ impl Tokenizer {
             if let Some(special) = special.filter(|s| s.applies(following)) {
                 push_special(&mut pieces.out, lo, hi, special);
                 lo = hi;
-            } else if special.is_none() && is_initialism(rest, following.next()) {
+                continue;
+            }
+            if special.is_none() && is_initialism(rest, following.next()) {
                 pieces.out.push(Piece::new(lo, hi));
                 lo = hi;
-            } else if let Some(s) = self.suffix_before_special(rest, &mut state) {
-                hi -= s.len;
-                pieces.suffixes.push((Piece::new(hi, hi + s.len), s.clitic));
+                continue;
+            }
+            // A suffix whose removal leaves a special case wins over a prefix (":)." →
+            // ":)" + "."), as in spaCy. Only short texts can be special cases; asking a long
+            // one for its suffix before each prefix could make the loop quadratic.
+            let short = rest.len() <= self.exceptions.max_len() + 4;
+            let early = if short { self.suffix(rest, &mut state) } else { None };
+            let leaves_special =
+                |s: &Suffix| self.exceptions.get(&rest[..rest.len() - s.len]).is_some();
+            let suffix = if let Some(s) = early.filter(leaves_special) {
+                s
             } else if let Some(p) = prefix(rest) {
                 pieces.out.push(Piece::new(lo, lo + p.len));
                 state.quoted |= p.opens_quote;
                 lo += p.len;
-            } else if let Some(s) = self.suffix(rest, &mut state) {
-                hi -= s.len;
-                pieces.suffixes.push((Piece::new(hi, hi + s.len), s.clitic));
+                continue;
+            } else if let Some(s) = if short { early } else { self.suffix(rest, &mut state) } {
+                s
             } else {
                 break;
-            }
+            };
+            hi -= suffix.len;
+            pieces.suffixes.push((Piece::new(hi, hi + suffix.len), suffix.clitic));
         }
         if lo < hi {
             let following = if hi == end { following } else { Following::Punctuation };
@@ -139,8 +151,7 @@ impl Tokenizer {
         while i < hi {
             let segment_end = text[i..hi].find(always_splits).map_or(hi, |at| i + at);
             if i < segment_end {
-                let following =
-                    if segment_end == hi { following } else { Following::Punctuation };
+                let following = if segment_end == hi { following } else { Following::Punctuation };
                 self.split_span(text, i, segment_end, following, pieces);
             }
             if let Some(c) = text[segment_end..hi].chars().next() {
@@ -151,16 +162,6 @@ impl Tokenizer {
                 i = segment_end;
             }
         }
-    }
-
-    /// The suffix of a short `rest` if what it leaves is a special case (":)." → ":)" +
-    /// "."), which then wins over a prefix (":"), as in spaCy.
-    fn suffix_before_special(&self, rest: &str, state: &mut State) -> Option<Suffix> {
-        if rest.len() > self.exceptions.max_len() + 4 {
-            return None;
-        }
-        let found = self.suffix(rest, state)?;
-        self.exceptions.get(&rest[..rest.len() - found.len]).map(|_| found)
     }
 
     /// The suffix of `rest`. Beyond the rules of [`suffix`]: an emoticon after a word is
