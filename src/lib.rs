@@ -17,7 +17,10 @@
 //! Lower layers never import higher ones.
 
 pub mod cli;
+pub mod config;
 pub mod doc;
 pub mod pipeline;
+pub mod service;
+pub mod telemetry;
 pub mod tokenizer;
 pub mod vocab;
