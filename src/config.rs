@@ -216,7 +216,8 @@ impl Settings {
             layers.overlay_file(path)?;
         }
         for (name, value) in env {
-            let Some((section, key)) = name.strip_prefix(ENV_PREFIX).and_then(|s| s.split_once("__"))
+            let Some((section, key)) =
+                name.strip_prefix(ENV_PREFIX).and_then(|s| s.split_once("__"))
             else {
                 continue;
             };
@@ -224,8 +225,10 @@ impl Settings {
             layers.overlay_text(&section, &key, &value, Origin::Env(name))?;
         }
         for flag in flags {
-            let (section, key) =
-                flag.setting.split_once('.').expect("flag settings are `section.key`. This is a bug.");
+            let (section, key) = flag
+                .setting
+                .split_once('.')
+                .expect("flag settings are `section.key`. This is a bug.");
             layers.overlay_text(section, key, &flag.value, Origin::Flag(flag.flag))?;
         }
         layers.validate()
@@ -246,11 +249,20 @@ impl Layers {
 
     fn current(&self, section: &str, key: &str, origin: &Origin) -> Result<&Value, ConfigError> {
         self.table.get(section).and_then(Value::as_table).and_then(|t| t.get(key)).ok_or_else(
-            || ConfigError::UnknownSetting { name: format!("{section}.{key}"), origin: origin.clone() },
+            || ConfigError::UnknownSetting {
+                name: format!("{section}.{key}"),
+                origin: origin.clone(),
+            },
         )
     }
 
-    fn set(&mut self, section: &str, key: &str, value: Value, origin: Origin) -> Result<(), ConfigError> {
+    fn set(
+        &mut self,
+        section: &str,
+        key: &str,
+        value: Value,
+        origin: Origin,
+    ) -> Result<(), ConfigError> {
         let current = self.current(section, key, &origin)?;
         let name = format!("{section}.{key}");
         if !current.same_type(&value) {
@@ -264,9 +276,10 @@ impl Layers {
     fn overlay_file(&mut self, path: &Path) -> Result<(), ConfigError> {
         let text = std::fs::read_to_string(path)
             .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
-        let table: Table = text
-            .parse()
-            .map_err(|source| ConfigError::Syntax { path: path.to_owned(), source: Box::new(source) })?;
+        let table: Table = text.parse().map_err(|source| ConfigError::Syntax {
+            path: path.to_owned(),
+            source: Box::new(source),
+        })?;
         let origin = Origin::File(path.to_owned());
         for (section, entries) in table {
             let Value::Table(entries) = entries else {
@@ -280,7 +293,13 @@ impl Layers {
     }
 
     /// Applies a textual value (environment or flag), read as the type the setting has.
-    fn overlay_text(&mut self, section: &str, key: &str, raw: &str, origin: Origin) -> Result<(), ConfigError> {
+    fn overlay_text(
+        &mut self,
+        section: &str,
+        key: &str,
+        raw: &str,
+        origin: Origin,
+    ) -> Result<(), ConfigError> {
         let current = self.current(section, key, &origin)?;
         let value = match current {
             Value::String(_) => Some(Value::String(raw.to_owned())),
@@ -342,22 +361,41 @@ impl Layers {
         let listen = server
             .listen
             .to_socket_addrs()
-            .map_err(|err| self.invalid("server.listen", format!("`{}` is not HOST:PORT: {err}", server.listen)))?
+            .map_err(|err| {
+                self.invalid(
+                    "server.listen",
+                    format!("`{}` is not HOST:PORT: {err}", server.listen),
+                )
+            })?
             .next()
-            .ok_or_else(|| self.invalid("server.listen", format!("`{}` resolves to no address", server.listen)))?;
+            .ok_or_else(|| {
+                self.invalid("server.listen", format!("`{}` resolves to no address", server.listen))
+            })?;
         let format = match log.format.as_str() {
             "text" => LogFormat::Text,
             "json" => LogFormat::Json,
-            other => return Err(self.invalid("log.format", format!("must be \"text\" or \"json\", got {other:?}"))),
+            other => {
+                return Err(self
+                    .invalid("log.format", format!("must be \"text\" or \"json\", got {other:?}")));
+            }
         };
-        tracing_subscriber::EnvFilter::try_new(&log.level)
-            .map_err(|err| self.invalid("log.level", format!("{:?} is not a filter directive: {err}", log.level)))?;
+        tracing_subscriber::EnvFilter::try_new(&log.level).map_err(|err| {
+            self.invalid("log.level", format!("{:?} is not a filter directive: {err}", log.level))
+        })?;
         Ok(Settings {
             server: ServerSettings {
                 listen,
                 worker_threads: self.per_core("server.worker_threads", server.worker_threads)?,
-                request_timeout: self.secs("server.request_timeout_secs", server.request_timeout_secs, 1)?,
-                shutdown_grace: self.secs("server.shutdown_grace_secs", server.shutdown_grace_secs, 0)?,
+                request_timeout: self.secs(
+                    "server.request_timeout_secs",
+                    server.request_timeout_secs,
+                    1,
+                )?,
+                shutdown_grace: self.secs(
+                    "server.shutdown_grace_secs",
+                    server.shutdown_grace_secs,
+                    0,
+                )?,
             },
             limits: Limits {
                 max_body_bytes: self.positive("limits.max_body_bytes", limits.max_body_bytes)?,
@@ -367,7 +405,9 @@ impl Layers {
                 queue: self.size("limits.queue", limits.queue, 0)?,
                 retry_after: self.secs("limits.retry_after_secs", limits.retry_after_secs, 1)?,
             },
-            model: ModelSettings { path: (!model.path.is_empty()).then(|| PathBuf::from(model.path)) },
+            model: ModelSettings {
+                path: (!model.path.is_empty()).then(|| PathBuf::from(model.path)),
+            },
             log: LogSettings { format, filter: log.level },
         })
     }
@@ -453,7 +493,10 @@ mod tests {
         assert_eq!(s.server.shutdown_grace, Duration::from_secs(25));
         assert_eq!(s.limits.max_batch_texts.get(), 64);
         assert_eq!(s.model.path, None);
-        assert_eq!(s.log, LogSettings { format: LogFormat::Text, filter: "nlpd=info,tower_http=info".into() });
+        assert_eq!(
+            s.log,
+            LogSettings { format: LogFormat::Text, filter: "nlpd=info,tower_http=info".into() }
+        );
     }
 
     #[test]
@@ -463,7 +506,8 @@ mod tests {
         let path = dir.join("c.toml");
         std::fs::write(&path, "[server]\nlisten = \"127.0.0.1:1\"\nshutdown_grace_secs = 3\n[log]\nformat = \"json\"\n")
             .expect("write");
-        let flags = [FlagValue { flag: "--listen", setting: "server.listen", value: "127.0.0.1:3".into() }];
+        let flags =
+            [FlagValue { flag: "--listen", setting: "server.listen", value: "127.0.0.1:3".into() }];
         let s = Settings::load(
             Some(&path),
             env(&[
@@ -484,8 +528,12 @@ mod tests {
 
     #[test]
     fn zero_means_one_per_core() {
-        let s = Settings::load(None, env(&[("NLPD_LIMITS__CONCURRENCY", "0"), ("NLPD_SERVER__WORKER_THREADS", "3")]), &[])
-            .expect("valid");
+        let s = Settings::load(
+            None,
+            env(&[("NLPD_LIMITS__CONCURRENCY", "0"), ("NLPD_SERVER__WORKER_THREADS", "3")]),
+            &[],
+        )
+        .expect("valid");
         assert_eq!(s.limits.concurrency, std::thread::available_parallelism().expect("cores"));
         assert_eq!(s.server.worker_threads.get(), 3);
     }
@@ -493,10 +541,22 @@ mod tests {
     #[test]
     fn bad_values_are_refused_with_name_and_origin() {
         let cases: &[(&str, &str, &str)] = &[
-            ("NLPD_SERVER__LSTEN", "x", "unknown setting `server.lsten` (from environment variable NLPD_SERVER__LSTEN)"),
+            (
+                "NLPD_SERVER__LSTEN",
+                "x",
+                "unknown setting `server.lsten` (from environment variable NLPD_SERVER__LSTEN)",
+            ),
             ("NLPD_SERVR__LISTEN", "x", "unknown setting `servr.listen`"),
-            ("NLPD_SERVER__LISTEN", "nowhere", "invalid setting `server.listen` (from environment variable"),
-            ("NLPD_SERVER__SHUTDOWN_GRACE_SECS", "soon", "`server.shutdown_grace_secs` (from environment variable NLPD_SERVER__SHUTDOWN_GRACE_SECS) must be an integer"),
+            (
+                "NLPD_SERVER__LISTEN",
+                "nowhere",
+                "invalid setting `server.listen` (from environment variable",
+            ),
+            (
+                "NLPD_SERVER__SHUTDOWN_GRACE_SECS",
+                "soon",
+                "`server.shutdown_grace_secs` (from environment variable NLPD_SERVER__SHUTDOWN_GRACE_SECS) must be an integer",
+            ),
             ("NLPD_SERVER__REQUEST_TIMEOUT_SECS", "0", "must be at least 1, got 0"),
             ("NLPD_LIMITS__QUEUE", "-1", "invalid setting `limits.queue`"),
             ("NLPD_LIMITS__MAX_BODY_BYTES", "0", "invalid setting `limits.max_body_bytes`"),
@@ -526,7 +586,8 @@ mod tests {
 
     #[test]
     fn flags_are_named_in_errors() {
-        let flags = [FlagValue { flag: "--log-format", setting: "log.format", value: "yaml".into() }];
+        let flags =
+            [FlagValue { flag: "--log-format", setting: "log.format", value: "yaml".into() }];
         let err = Settings::load(None, [], &flags).expect_err("bad flag").to_string();
         assert!(err.contains("(from flag --log-format)"), "{err}");
     }
@@ -541,7 +602,8 @@ mod tests {
 
     #[test]
     fn missing_file_is_reported() {
-        let err = Settings::load(Some(Path::new("/nonexistent/nlpd.toml")), [], &[]).expect_err("missing");
+        let err = Settings::load(Some(Path::new("/nonexistent/nlpd.toml")), [], &[])
+            .expect_err("missing");
         assert!(matches!(err, ConfigError::Read { .. }), "{err}");
     }
 }

@@ -79,9 +79,8 @@ pub enum TelemetryError {
 ///
 /// Returns an error if the filter does not parse or a subscriber is already installed.
 pub fn init_logging(settings: &LogSettings) -> Result<(), TelemetryError> {
-    let filter = EnvFilter::try_new(&settings.filter).map_err(|source| {
-        TelemetryError::Filter { directive: settings.filter.clone(), source }
-    })?;
+    let filter = EnvFilter::try_new(&settings.filter)
+        .map_err(|source| TelemetryError::Filter { directive: settings.filter.clone(), source })?;
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let installed = match settings.format {
         LogFormat::Text => builder.try_init(),

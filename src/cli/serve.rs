@@ -36,27 +36,30 @@ pub(super) struct ServeArgs {
 }
 
 impl ServeArgs {
-    /// The flags that were given, as the top configuration layer.
-    fn flag_values(&self) -> Vec<FlagValue> {
-        let model = self.model.as_ref().map(|path| path.to_string_lossy().into_owned());
-        [
-            ("--listen", "server.listen", self.listen.clone()),
+    /// The config file and the flags that were given, as the top configuration layer.
+    fn into_layers(self) -> (Option<PathBuf>, Vec<FlagValue>) {
+        let model = self.model.map(|path| path.to_string_lossy().into_owned());
+        let flags = [
+            ("--listen", "server.listen", self.listen),
             ("--model", "model.path", model),
-            ("--log-format", "log.format", self.log_format.clone()),
-            ("--log-level", "log.level", self.log_level.clone()),
+            ("--log-format", "log.format", self.log_format),
+            ("--log-level", "log.level", self.log_level),
         ]
         .into_iter()
         .filter_map(|(flag, setting, value)| Some(FlagValue { flag, setting, value: value? }))
-        .collect()
+        .collect();
+        (self.config, flags)
     }
 }
 
 /// Runs `nlpd serve`.
 pub(super) fn run(args: ServeArgs) -> anyhow::Result<()> {
-    let env = std::env::vars_os()
-        .map(|(name, value)| (name.to_string_lossy().into_owned(), value.to_string_lossy().into_owned()));
-    let settings = Settings::load(args.config.as_deref(), env, &args.flag_values())
-        .context("invalid configuration")?;
+    let env = std::env::vars_os().map(|(name, value)| {
+        (name.to_string_lossy().into_owned(), value.to_string_lossy().into_owned())
+    });
+    let (config, flags) = args.into_layers();
+    let settings =
+        Settings::load(config.as_deref(), env, &flags).context("invalid configuration")?;
     telemetry::init_logging(&settings.log).context("cannot set up logging")?;
     let pipeline = load_pipeline(&settings.model)?;
     tracing::info!(?pipeline, "pipeline loaded");

@@ -119,14 +119,18 @@ impl ApiError {
         match self {
             Self::MalformedJson(_) => (StatusCode::BAD_REQUEST, "malformed_json"),
             Self::BadBody(_) => (StatusCode::BAD_REQUEST, "bad_body"),
-            Self::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+            Self::UnsupportedMediaType => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Self::InvalidField(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
             Self::MissingText => (StatusCode::UNPROCESSABLE_ENTITY, "missing_text"),
             Self::EmptyText { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "empty_text"),
             Self::TextTooLong { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "text_too_long"),
             Self::TooManyTexts { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "too_many_texts"),
-            Self::UnknownComponent { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "unknown_component"),
+            Self::UnknownComponent { .. } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "unknown_component")
+            }
             Self::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::Overloaded { .. } => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
@@ -157,7 +161,9 @@ impl IntoResponse for ApiError {
         let body = ErrorBody { error: ErrorDetail { code, message: &message } };
         let mut response = (status, axum::Json(body)).into_response();
         if let Self::Overloaded { retry_after } = self {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after.as_secs()));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after.as_secs()));
         }
         response.extensions_mut().insert(ErrorCode(code));
         response
@@ -234,8 +240,7 @@ mod tests {
 
     #[test]
     fn responses_carry_code_extension_and_retry_after() {
-        let response =
-            ApiError::Overloaded { retry_after: Duration::from_secs(2) }.into_response();
+        let response = ApiError::Overloaded { retry_after: Duration::from_secs(2) }.into_response();
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(response.headers()[header::RETRY_AFTER], "2");
         assert_eq!(response.extensions().get::<ErrorCode>(), Some(&ErrorCode("overloaded")));

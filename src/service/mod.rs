@@ -39,6 +39,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use metrics_exporter_prometheus::PrometheusHandle;
 use tower::{BoxError, ServiceBuilder};
+use tower_http::ServiceBuilderExt;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::MakeRequestUuid;
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
@@ -137,20 +138,16 @@ fn request_span<B>(request: &Request<B>) -> tracing::Span {
         .extensions()
         .get::<axum::extract::MatchedPath>()
         .map_or("unmatched", axum::extract::MatchedPath::as_str);
-    let request_id = request
-        .headers()
-        .get("x-request-id")
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or("");
+    let request_id =
+        request.headers().get("x-request-id").and_then(|value| value.to_str().ok()).unwrap_or("");
     tracing::info_span!("request", method = %request.method(), route, request_id)
 }
 
 /// Answers a panic as a JSON 500; the panic message is logged, not sent.
 fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
-    let message = panic
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| panic.downcast_ref::<&str>().copied())
-        .unwrap_or("(non-string panic payload)");
+    let message = match panic.downcast::<String>() {
+        Ok(message) => *message,
+        Err(panic) => panic.downcast_ref::<&str>().map_or("(non-string payload)", |s| s).to_owned(),
+    };
     ApiError::Internal(format!("panic: {message}")).into_response()
 }

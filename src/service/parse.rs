@@ -57,15 +57,12 @@ pub enum Output {
     /// JSON in the layout of spaCy's `Doc.to_json()`.
     #[default]
     Json,
-    /// CoNLL-U, one block per sentence, documents in order.
-    Conllu,
 }
 
 impl Output {
     fn content_type(self) -> &'static str {
         match self {
             Output::Json => "application/json",
-            Output::Conllu => "text/conllu; charset=utf-8",
         }
     }
 }
@@ -151,7 +148,6 @@ impl Job {
                     serde_json::to_writer(&mut body, &doc.to_json())
                         .map_err(|err| ApiError::Internal(format!("serialising JSON: {err}")))?;
                 }
-                Output::Conllu => doc.write_conllu(&mut body),
             }
         }
         if self.batch && self.output == Output::Json {
@@ -248,7 +244,7 @@ mod tests {
         let pipeline = Pipeline::tokenizer_only();
         let job = Job::new(
             request(serde_json::json!({"texts": ["one two", "three"]})),
-            &limits(),
+            &Settings::default().limits,
             &pipeline,
         )
         .expect("valid");

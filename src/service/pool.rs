@@ -112,14 +112,17 @@ mod tests {
         let workers = NlpWorkers::new(NonZeroUsize::MIN);
         let (seen_tx, seen_rx) = std::sync::mpsc::channel();
         let (started_tx, started_rx) = tokio::sync::oneshot::channel();
-        let request = workers.run(move |cancel| {
-            started_tx.send(()).expect("test waits");
-            while !cancel.is_cancelled() {
-                std::thread::sleep(Duration::from_millis(1));
-            }
-            seen_tx.send(()).expect("test waits");
+        let request = tokio::spawn(async move {
+            workers
+                .run(move |cancel| {
+                    started_tx.send(()).expect("test waits");
+                    while !cancel.is_cancelled() {
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                    seen_tx.send(()).expect("test waits");
+                })
+                .await
         });
-        let request = tokio::spawn(request);
         started_rx.await.expect("job started");
         request.abort();
         tokio::task::spawn_blocking(move || seen_rx.recv()).await.expect("join").expect("saw it");
@@ -128,9 +131,8 @@ mod tests {
     #[tokio::test]
     async fn panics_resume_on_the_caller() {
         let workers = NlpWorkers::new(NonZeroUsize::MIN);
-        let caller = tokio::spawn(async move {
-            workers.run(|_| -> () { panic!("component bug") }).await
-        });
+        let caller =
+            tokio::spawn(async move { workers.run(|_| -> () { panic!("component bug") }).await });
         let err = caller.await.expect_err("panicked");
         assert!(err.is_panic());
     }

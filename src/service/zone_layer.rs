@@ -187,15 +187,16 @@ mod tests {
     ) -> MemoryZone<impl Service<Request<()>, Response = usize, Error = Infallible> + Clone> {
         let inner = tower::service_fn(move |request: Request<()>| async move {
             let slot = request.extensions().get::<ZoneSlot>().expect("slot").clone();
+            let intern = |zone: &RequestZone| {
+                for word in words {
+                    zone.zone().lexeme(word);
+                }
+                zone.zone().transient_lexemes()
+            };
             let transient = if take {
-                let zone = slot.take().expect("zone");
-                words.iter().for_each(|w| drop(zone.zone().lexeme(w)));
-                zone.zone().transient_lexemes()
+                intern(&slot.take().expect("zone"))
             } else {
-                let guard = slot.0.lock();
-                let zone = guard.as_ref().expect("zone");
-                words.iter().for_each(|w| drop(zone.zone().lexeme(w)));
-                zone.zone().transient_lexemes()
+                intern(slot.0.lock().as_ref().expect("zone"))
             };
             Ok::<_, Infallible>(transient)
         });
@@ -215,7 +216,8 @@ mod tests {
 
     #[tokio::test]
     async fn zone_is_closed_when_the_future_is_dropped() {
-        let pending = tower::service_fn(|_: Request<()>| std::future::pending::<Result<(), Infallible>>());
+        let pending =
+            tower::service_fn(|_: Request<()>| std::future::pending::<Result<(), Infallible>>());
         let vocab = Vocab::new();
         let mut svc = MemoryZoneLayer::new(vocab.clone()).layer(pending);
         let future = svc.call(Request::new(()));
