@@ -20,7 +20,9 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 use tracing::{Span, instrument};
 
 use super::AppState;
@@ -32,9 +34,9 @@ use crate::pipeline::{Pipeline, PipelineError};
 use crate::telemetry::PARSE_WORDS;
 use crate::vocab::Zone;
 
-/// The body of `POST /parse`. Exactly one of `text` and `texts` must be given.
+/// The body of `POST /parse`: a JSON object with exactly one of `text` and `texts`.
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, remote = "Self")]
 pub struct ParseRequest {
     /// One text: the response is one document.
     #[serde(default)]
@@ -48,6 +50,23 @@ pub struct ParseRequest {
     /// The response format.
     #[serde(default)]
     pub output: Output,
+}
+
+impl<'de> Deserialize<'de> for ParseRequest {
+    /// Accepts only a JSON object: serde would otherwise also read the fields from an array.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectOnly;
+        impl<'de> Visitor<'de> for ObjectOnly {
+            type Value = ParseRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ParseRequest, A::Error> {
+                ParseRequest::deserialize(MapAccessDeserializer::new(map))
+            }
+        }
+        deserializer.deserialize_map(ObjectOnly)
+    }
 }
 
 /// The format of a `/parse` response.
@@ -233,7 +252,13 @@ mod tests {
 
     #[test]
     fn unknown_fields_and_outputs_are_refused_by_serde() {
-        let cases = [r#"{"txt": "a"}"#, r#"{"text": "a", "output": "xml"}"#, r#"{"text": 5}"#];
+        let cases = [
+            r#"{"txt": "a"}"#,
+            r#"{"text": "a", "output": "xml"}"#,
+            r#"{"text": 5}"#,
+            r#"["a"]"#,
+            r#""a""#,
+        ];
         for body in cases {
             assert!(serde_json::from_str::<ParseRequest>(body).is_err(), "{body}");
         }
