@@ -26,6 +26,7 @@ use serde::{Deserialize, Deserializer};
 use tracing::{Span, instrument};
 
 use super::AppState;
+use super::body::BodyWriter;
 use super::error::{ApiError, AppJson};
 use super::pool::Cancellation;
 use super::zone_layer::RequestZone;
@@ -76,12 +77,15 @@ pub enum Output {
     /// JSON in the layout of spaCy's `Doc.to_json()`.
     #[default]
     Json,
+    /// CoNLL-U: sentences with `# text` comments, documents opened by `# newdoc`.
+    Conllu,
 }
 
 impl Output {
     fn content_type(self) -> &'static str {
         match self {
             Output::Json => "application/json",
+            Output::Conllu => "text/conllu; charset=utf-8",
         }
     }
 }
@@ -145,11 +149,9 @@ impl Job {
         zone: &Zone<'_>,
         cancel: &Cancellation,
     ) -> Result<Vec<u8>, ApiError> {
-        let mut body = Vec::with_capacity(self.texts.iter().map(|t| t.len() * 8).sum());
-        if self.batch && self.output == Output::Json {
-            body.extend_from_slice(b"{\"docs\":[");
-        }
-        for (i, text) in self.texts.iter().enumerate() {
+        let capacity = self.texts.iter().map(|text| text.len() * 8).sum();
+        let mut body = BodyWriter::new(self.output, self.batch, capacity);
+        for text in &self.texts {
             if cancel.is_cancelled() {
                 return Err(ApiError::Internal("request abandoned by the client".to_owned()));
             }
@@ -159,20 +161,9 @@ impl Job {
                 PipelineError::Component(err) => ApiError::Internal(err.to_string()),
             })?;
             metrics::counter!(PARSE_WORDS).increment(doc.len() as u64);
-            match self.output {
-                Output::Json => {
-                    if i > 0 {
-                        body.push(b',');
-                    }
-                    serde_json::to_writer(&mut body, &doc.to_json())
-                        .map_err(|err| ApiError::Internal(format!("serialising JSON: {err}")))?;
-                }
-            }
+            body.write(&doc)?;
         }
-        if self.batch && self.output == Output::Json {
-            body.extend_from_slice(b"]}");
-        }
-        Ok(body)
+        Ok(body.finish())
     }
 }
 

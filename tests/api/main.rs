@@ -1,7 +1,11 @@
-//! The integration tests: one binary, one module per area.
+//! nlpd's integration tests: one binary, one module per area.
 
+mod cli;
 mod common;
+mod conllu;
+mod data;
 mod errors;
+mod http_zones;
 mod metrics;
 mod openapi;
 mod parse;

@@ -142,6 +142,14 @@ async fn real_responses_match_the_spec() {
             json_body(&json!({"text": "x", "components": []})),
         )
         .await,
+        sample(
+            &server,
+            "post",
+            parse,
+            "/parse",
+            json_body(&json!({"text": "Hi. Bye.", "output": "conllu"})),
+        )
+        .await,
         sample(&server, "post", parse, "/parse", Some(("application/json", "{".into()))).await,
         sample(&server, "post", parse, "/parse", Some(("text/plain", "hi".into()))).await,
         sample(&server, "post", parse, "/parse", json_body(&json!({"text": "z".repeat(5000)})))

@@ -47,6 +47,21 @@ async fn batch_answers_docs_in_input_order() {
 }
 
 #[tokio::test]
+async fn conllu_output_for_single_and_batch() {
+    let server = TestServer::start().await;
+    let cases = [
+        ("conllu_single", json!({"text": "Ada wrote code", "output": "conllu"})),
+        ("conllu_batch", json!({"texts": ["Ada wrote", "We don't"], "output": "conllu"})),
+    ];
+    for (name, body) in cases {
+        let response = server.parse(&body).await;
+        assert_eq!(response.status(), 200, "{name}");
+        assert_eq!(response.headers()["content-type"], "text/conllu; charset=utf-8");
+        insta::assert_snapshot!(name, response.text().await.expect("text"));
+    }
+}
+
+#[tokio::test]
 async fn awkward_unicode_is_parsed() {
     let server = TestServer::start().await;
     let cases = [

@@ -1,128 +1,176 @@
-//! The zone invariant, observed through `/metrics`: after requests end — normally, by
-//! panic, by timeout or because the client went away — the vocabulary gauges are back at
-//! their start values.
+//! The memory-zone invariant: after any sequence of zones ends (normally, by panic, or
+//! because the future holding one was dropped), the vocabulary is exactly back to its
+//! baseline: same permanent digest, no transient entries, no open zones.
 
-use serde_json::{Value, json};
-use tokio::io::AsyncWriteExt;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
 
-use crate::common::{
-    PANIC_MARKER, PERMANENT_WORDS, TestServer, WAIT_MARKER, eventually, hooked_pipeline, settings,
-    vocab_returns_to,
-};
+use nlpd::vocab::{LexFlags, StringKey, Vocab, VocabStats, Zone};
+use proptest::prelude::*;
 
-/// Never-seen words: unique per (client, request, position).
-fn fresh_text(client: usize, request: usize) -> String {
-    let words: Vec<String> =
-        (0..12).map(|word| format!("zq{client}x{request}w{word}blorf")).collect();
-    format!("the cat sat on {} .", words.join(" "))
+/// A vocabulary with a few permanent words, and its baseline.
+fn seeded_vocab() -> (Vocab, VocabStats, u64) {
+    let mut vocab = Vocab::new();
+    for word in ["the", "cat", "sat", "on", "mat", "."] {
+        vocab.add(word);
+    }
+    vocab.intern("NOUN");
+    let (stats, digest) = (vocab.stats(), vocab.digest());
+    (vocab, stats, digest)
 }
 
-#[tokio::test]
-async fn vocabulary_returns_to_baseline_after_5000_requests_of_new_words() {
-    const CLIENTS: usize = 16;
-    const PER_CLIENT: usize = 5000 / CLIENTS + 1;
-    let (pipeline, _gate) = hooked_pipeline();
-    let server = TestServer::with(pipeline, settings(|_| {})).await;
-    let start = server.metrics().await;
-    let baseline = start.vocab_gauges();
-    assert_eq!(baseline[0], Some(PERMANENT_WORDS.len() as f64), "permanent lexemes");
-    assert!(baseline.iter().skip(1).all(Option::is_some), "{baseline:?}");
-    let histogram = |m: &crate::common::Metrics, part: &str| {
-        m.value(&format!("nlpd_zone_transient_lexemes_{part}"), &[])
-    };
-    let clients = (0..CLIENTS).map(|client| {
-        let (http, url) = (server.client.clone(), server.url("/parse"));
-        tokio::spawn(async move {
-            for request in 0..PER_CLIENT {
-                let text = fresh_text(client, request);
-                let response =
-                    http.post(&url).json(&json!({"text": text})).send().await.expect("sent");
-                assert_eq!(response.status(), 200);
-                let doc: Value = response.json().await.expect("json");
-                assert_eq!(doc["tokens"].as_array().map(Vec::len), Some(17));
-            }
-        })
+fn assert_at_baseline(vocab: &Vocab, stats: VocabStats, digest: u64) {
+    assert_eq!(vocab.stats(), stats, "counters are back at baseline");
+    assert_eq!(vocab.digest(), digest, "permanent part is unchanged");
+    assert_eq!(vocab.stats().active_zones, 0);
+}
+
+/// Interns `word` and checks the zone resolves it to itself.
+fn intern_and_check(zone: &Zone<'_>, word: &str) {
+    let lexeme = zone.lexeme(word);
+    assert!(lexeme.is(LexFlags::IS_OOV), "{word} is transient");
+    assert_eq!(zone.string(lexeme.orth), Some(word));
+    assert_eq!(zone.find_lexeme(StringKey::of(word)).map(|l| l.orth), Some(lexeme.orth));
+}
+
+#[test]
+fn eight_threads_of_ten_thousand_zones_return_to_baseline() {
+    let (vocab, stats, digest) = seeded_vocab();
+    std::thread::scope(|scope| {
+        for thread in 0..8 {
+            let vocab = &vocab;
+            scope.spawn(move || {
+                for round in 0..10_000 {
+                    let zone = vocab.zone();
+                    let words: Vec<String> =
+                        (0..3).map(|k| format!("w{thread}x{round}y{k}zz")).collect();
+                    for word in &words {
+                        intern_and_check(&zone, word);
+                    }
+                    // Permanent words are shared, never copied into the overlay.
+                    assert!(!zone.lexeme("cat").is(LexFlags::IS_OOV));
+                    assert_eq!(zone.transient_lexemes(), words.len());
+                    // No other zone's words are visible here.
+                    let foreign = format!("w{}x{round}y0zz", (thread + 1) % 8);
+                    assert!(zone.find_lexeme(StringKey::of(&foreign)).is_none());
+                }
+            });
+        }
     });
-    for client in clients.collect::<Vec<_>>() {
-        client.await.expect("client succeeded");
+    assert_at_baseline(&vocab, stats, digest);
+}
+
+#[test]
+fn zone_rolls_back_when_a_panic_unwinds_through_it() {
+    let (vocab, stats, digest) = seeded_vocab();
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        let zone = vocab.zone();
+        intern_and_check(&zone, "panicky");
+        let inner = zone.child();
+        intern_and_check(&inner, "deeper");
+        panic!("component bug");
+    }));
+    assert!(result.is_err());
+    assert_at_baseline(&vocab, stats, digest);
+}
+
+/// A future that opens a zone, interns a word, then waits forever at an await point.
+struct HalfDone<'v> {
+    vocab: &'v Vocab,
+    zone: Option<Zone<'static>>,
+}
+
+impl Future for HalfDone<'_> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+        let zone = self.vocab.zone();
+        intern_and_check(&zone, "halfway");
+        self.zone = Some(zone);
+        Poll::Pending
     }
-    let end = server.metrics().await;
-    assert_eq!(end.vocab_gauges(), baseline, "vocabulary gauges after the run");
-    // Every request went through a zone holding its 12 new words (other tests may add more).
-    let requests = (CLIENTS * PER_CLIENT) as f64;
-    assert!(histogram(&end, "count") - histogram(&start, "count") >= requests);
-    assert!(histogram(&end, "sum") - histogram(&start, "sum") >= 12.0 * requests);
 }
 
-#[tokio::test]
-async fn panic_inside_the_zone_answers_500_and_rolls_back() {
-    let (pipeline, _gate) = hooked_pipeline();
-    let server = TestServer::with(pipeline, settings(|_| {})).await;
-    let baseline = server.metrics().await.vocab_gauges();
-    for _ in 0..3 {
-        let text = format!("frobnicated wuggles {PANIC_MARKER}");
-        let response = server.parse(&json!({"text": text})).await;
-        assert_eq!(response.status(), 500);
-        let body: Value = response.json().await.expect("json");
-        insta::assert_json_snapshot!("panic", body);
+#[test]
+fn zone_rolls_back_when_its_future_is_dropped_half_way() {
+    let (vocab, stats, digest) = seeded_vocab();
+    let mut future = Box::pin(HalfDone { vocab: &vocab, zone: None });
+    let poll = future.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+    assert!(poll.is_pending());
+    assert_eq!(vocab.stats().transient_lexemes, 1);
+    assert_eq!(vocab.stats().active_zones, 1);
+    drop(future);
+    assert_at_baseline(&vocab, stats, digest);
+}
+
+#[test]
+fn zone_moved_to_another_thread_rolls_back_there() {
+    let (vocab, stats, digest) = seeded_vocab();
+    let zone = vocab.zone();
+    intern_and_check(&zone, "travelling");
+    std::thread::spawn(move || intern_and_check(&zone, "arrived")).join().unwrap();
+    assert_at_baseline(&vocab, stats, digest);
+}
+
+/// One step of a random zone session.
+#[derive(Clone, Debug)]
+enum Op {
+    Open,
+    Intern(String),
+    Close,
+    Panic,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        2 => Just(Op::Open),
+        5 => "[a-z]{1,6}|the|cat|[\\PC]{1,4}".prop_map(Op::Intern),
+        2 => Just(Op::Close),
+        1 => Just(Op::Panic),
+    ]
+}
+
+/// Runs `ops` inside `zone`, opening nested zones recursively; returns at `Close` or when
+/// the ops run out. Every word interned in this zone or an enclosing one must stay visible.
+fn run(zone: &Zone<'_>, ops: &mut std::slice::Iter<'_, Op>, seen: &mut Vec<String>) {
+    let depth_start = seen.len();
+    while let Some(op) = ops.next() {
+        match op {
+            Op::Open => run(&zone.child(), ops, seen),
+            Op::Intern(word) => {
+                zone.lexeme(word);
+                seen.push(word.clone());
+            }
+            Op::Close => break,
+            Op::Panic => {
+                let result = catch_unwind(AssertUnwindSafe(|| {
+                    let doomed = zone.child();
+                    doomed.lexeme("doomed-word");
+                    panic!("injected");
+                }));
+                assert!(result.is_err());
+            }
+        }
+        for word in seen.iter() {
+            assert_eq!(zone.string(StringKey::of(word)), Some(word.as_str()));
+        }
     }
-    // Rolled back, and the server still serves.
-    vocab_returns_to(&server, &baseline).await;
-    assert_eq!(server.parse(&json!({"text": "still alive"})).await.status(), 200);
+    seen.truncate(depth_start);
 }
 
-#[tokio::test]
-async fn zone_rolls_back_when_client_disconnects_during_processing() {
-    let (pipeline, gate) = hooked_pipeline();
-    let server = TestServer::with(pipeline, settings(|_| {})).await;
-    let baseline = server.metrics().await.vocab_gauges();
-    let aborted = || async {
-        let labels = [("method", "POST"), ("route", "/parse"), ("status", "aborted")];
-        server.metrics().await.value("nlpd_http_requests_total", &labels)
-    };
-    let aborted_before = aborted().await;
-    let body = json!({"text": format!("grumbleworts {WAIT_MARKER} snorkelfish")}).to_string();
-    let mut stream = connect(&server).await;
-    let head = format!(
-        "POST /parse HTTP/1.1\r\nhost: test\r\ncontent-type: application/json\r\n\
-         content-length: {}\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(format!("{head}{body}").as_bytes()).await.expect("write");
-    gate.wait_for_arrivals(1).await;
-    let during = server.metrics().await;
-    assert_eq!(during.value("nlpd_vocab_active_zones", &[]), 1.0);
-    assert!(during.value("nlpd_vocab_lexemes", &[("kind", "transient")]) >= 2.0);
-    drop(stream);
-    // The server notices the closed connection and drops the request future.
-    eventually("the abandoned request is counted", || async { aborted().await > aborted_before })
-        .await;
-    gate.open();
-    vocab_returns_to(&server, &baseline).await;
-}
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
-#[tokio::test]
-async fn zone_rolls_back_when_client_disconnects_during_upload() {
-    let server = TestServer::start().await;
-    let baseline = server.metrics().await.vocab_gauges();
-    let mut stream = connect(&server).await;
-    // Promise 1000 bytes, send 20: the zone is open, the handler still waits for the body.
-    stream
-        .write_all(
-            b"POST /parse HTTP/1.1\r\nhost: test\r\ncontent-type: application/json\r\n\
-              content-length: 1000\r\n\r\n{\"text\": \"partial bo",
-        )
-        .await
-        .expect("write");
-    eventually("the zone is open", || async {
-        server.metrics().await.value("nlpd_vocab_active_zones", &[]) == 1.0
-    })
-    .await;
-    drop(stream);
-    vocab_returns_to(&server, &baseline).await;
-}
-
-async fn connect(server: &TestServer) -> tokio::net::TcpStream {
-    let addr = server.base.trim_start_matches("http://");
-    tokio::net::TcpStream::connect(addr).await.expect("connect")
+    #[test]
+    fn random_zone_sequences_return_to_baseline(ops in prop::collection::vec(op(), 0..60)) {
+        let (vocab, stats, digest) = seeded_vocab();
+        let mut ops = ops.iter();
+        while ops.len() > 0 {
+            run(&vocab.zone(), &mut ops, &mut Vec::new());
+            prop_assert_eq!(vocab.stats(), stats);
+        }
+        prop_assert_eq!(vocab.digest(), digest);
+    }
 }
