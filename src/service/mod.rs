@@ -43,8 +43,7 @@ use tower::{BoxError, ServiceBuilder};
 use tower_http::ServiceBuilderExt;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::MakeRequestUuid;
-use tower_http::trace::{DefaultOnFailure, TraceLayer};
-use tracing::Level;
+use tower_http::trace::TraceLayer;
 
 pub use error::{ApiError, AppJson, ErrorCode};
 pub use health::Readiness;
@@ -96,6 +95,16 @@ impl AppState {
 }
 
 /// The service's router, with every layer, over `state`.
+///
+/// ```
+/// use nlpd::config::Settings;
+/// use nlpd::pipeline::Pipeline;
+/// use nlpd::service::{AppState, router};
+///
+/// let app = router(AppState::new(Pipeline::tokenizer_only(), Settings::default()));
+/// // Serve it with `nlpd::service::serve`, or drive it with `tower::ServiceExt::oneshot`.
+/// # drop(app);
+/// ```
 pub fn router(state: AppState) -> Router {
     let limits = &state.settings.limits;
     let retry_after = limits.retry_after;
@@ -110,9 +119,9 @@ pub fn router(state: AppState) -> Router {
     let common_layers = ServiceBuilder::new()
         .set_x_request_id(MakeRequestUuid)
         .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(request_span)
-                .on_failure(DefaultOnFailure::new().level(Level::WARN)),
+            // Failures are not logged here: internal errors log their cause themselves, and
+            // shed or timed-out requests (one line each under overload) show in /metrics.
+            TraceLayer::new_for_http().make_span_with(request_span).on_failure(()),
         )
         .propagate_x_request_id()
         .layer(axum::middleware::from_fn(metrics::track))

@@ -94,6 +94,8 @@ impl Output {
 #[derive(Debug)]
 struct Job {
     texts: Vec<String>,
+    /// Characters in all texts.
+    n_chars: usize,
     batch: bool,
     components: Option<Vec<String>>,
     output: Output,
@@ -117,15 +119,17 @@ impl Job {
             return Err(ApiError::TooManyTexts { count: texts.len(), limit });
         }
         let limit = limits.max_text_chars.get();
+        let mut n_chars = 0;
         for (i, text) in texts.iter().enumerate() {
             let index = batch.then_some(i);
-            if text.is_empty() {
+            let chars = text.chars().count();
+            if chars == 0 {
                 return Err(ApiError::EmptyText { index });
             }
-            // A text with no more bytes than the limit cannot have more characters.
-            if text.len() > limit && text.chars().count() > limit {
-                return Err(ApiError::TextTooLong { index, chars: text.chars().count(), limit });
+            if chars > limit {
+                return Err(ApiError::TextTooLong { index, chars, limit });
             }
+            n_chars += chars;
         }
         if let Some(name) = request
             .components
@@ -135,11 +139,7 @@ impl Job {
         {
             return Err(unknown_component(pipeline, name.clone()));
         }
-        Ok(Self { texts, batch, components: request.components, output: request.output })
-    }
-
-    fn n_chars(&self) -> usize {
-        self.texts.iter().map(|text| text.chars().count()).sum()
+        Ok(Self { texts, n_chars, batch, components: request.components, output: request.output })
     }
 
     /// Processes every text in `zone` and serialises the response body.
@@ -184,7 +184,7 @@ pub(super) async fn parse(
     let job = Job::new(request, &state.settings.limits, &state.pipeline)?;
     let span = Span::current();
     span.record("n_texts", job.texts.len());
-    span.record("n_chars", job.n_chars());
+    span.record("n_chars", job.n_chars);
     let content_type = job.output.content_type();
     let pipeline = Arc::clone(&state.pipeline);
     let body = state
