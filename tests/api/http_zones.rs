@@ -55,6 +55,32 @@ async fn vocabulary_returns_to_baseline_after_5000_requests_of_new_words() {
 }
 
 #[tokio::test]
+async fn rejected_requests_leave_no_trace_in_the_vocabulary() {
+    let (pipeline, _gate) = hooked_pipeline();
+    let server = TestServer::with(pipeline, settings(|_| {})).await;
+    let baseline = server.metrics().await.vocab_gauges();
+    let bodies = [
+        ("application/json", r#"{"text": "unfinished glorptastic"#.to_owned()),
+        ("text/plain", r#"{"text": "wrongtype glorptastic"}"#.to_owned()),
+        ("application/json", r#"{"text": ""}"#.to_owned()),
+        ("application/json", r#"{"text": "glorptastic", "components": ["nope"]}"#.to_owned()),
+        ("application/json", json!({"text": "z".repeat(3 << 20)}).to_string()),
+    ];
+    for (content_type, body) in bodies {
+        let response = server
+            .client
+            .post(server.url("/parse"))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("sent");
+        assert!(response.status().is_client_error(), "{}", response.status());
+    }
+    vocab_returns_to(&server, &baseline).await;
+}
+
+#[tokio::test]
 async fn panic_inside_the_zone_answers_500_and_rolls_back() {
     let (pipeline, _gate) = hooked_pipeline();
     let server = TestServer::with(pipeline, settings(|_| {})).await;

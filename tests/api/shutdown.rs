@@ -113,7 +113,7 @@ async fn binary_drains_on_sigterm_and_exits_zero() {
     let client = reqwest::Client::new();
     let url = format!("http://{addr}");
     // Large batches keep the single worker busy, so some are in flight at SIGTERM.
-    let texts: Vec<String> = (0..64).map(|i| format!("word{i} ").repeat(2000)).collect();
+    let texts: Vec<String> = (0..64).map(|i| format!("word{i} ").repeat(600)).collect();
     let batches: Vec<_> = (0..4)
         .map(|_| {
             let request = client.post(format!("{url}/parse")).json(&json!({"texts": texts}));
