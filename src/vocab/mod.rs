@@ -15,6 +15,7 @@
 //!
 //! [`VocabStats`] reports the counters the service publishes on `/metrics`.
 
+mod english;
 mod lexeme;
 mod strings;
 mod zone;
