@@ -108,10 +108,10 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let limits = &state.settings.limits;
     let retry_after = limits.retry_after;
+    let middleware_error =
+        move |err: BoxError| async move { ApiError::from_middleware(&err, retry_after) };
     let parse_layers = ServiceBuilder::new()
-        .layer(HandleErrorLayer::new(move |err: BoxError| async move {
-            ApiError::from_middleware(&err, retry_after)
-        }))
+        .layer(HandleErrorLayer::new(middleware_error))
         .load_shed()
         .concurrency_limit(limits.concurrency.get() + limits.queue)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes.get()))
@@ -126,9 +126,7 @@ pub fn router(state: AppState) -> Router {
         .propagate_x_request_id()
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(HandleErrorLayer::new(move |err: BoxError| async move {
-            ApiError::from_middleware(&err, retry_after)
-        }))
+        .layer(HandleErrorLayer::new(middleware_error))
         .timeout(state.settings.server.request_timeout);
     Router::new()
         .route("/parse", post(parse::parse).route_layer(parse_layers))
