@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::config::{FlagValue, ModelSettings, Settings};
+use crate::config::{self, FlagValue, ModelSettings, Settings};
 use crate::pipeline::Pipeline;
 use crate::service::{self, AppState};
 use crate::telemetry;
@@ -55,13 +55,20 @@ impl ServeArgs {
 
 /// Runs `nlpd serve`.
 pub(super) fn run(args: ServeArgs) -> anyhow::Result<()> {
-    let env = std::env::vars_os().map(|(name, value)| {
-        (name.to_string_lossy().into_owned(), value.to_string_lossy().into_owned())
-    });
-    let (config, flags) = args.into_layers();
-    let settings =
-        Settings::load(config.as_deref(), env, &flags).context("invalid configuration")?;
+    let env: Vec<(String, String)> = std::env::vars_os()
+        .map(|(name, value)| {
+            (name.to_string_lossy().into_owned(), value.to_string_lossy().into_owned())
+        })
+        .collect();
+    let (config_file, flags) = args.into_layers();
+    let settings = Settings::load(config_file.as_deref(), env.iter().cloned(), &flags)
+        .context("invalid configuration")?;
     telemetry::init_logging(&settings.log).context("cannot set up logging")?;
+    for (name, _) in &env {
+        if name.starts_with(config::ENV_PREFIX) && config::env_setting(name).is_none() {
+            tracing::warn!(%name, "ignored: settings are named NLPD_<SECTION>__<KEY>");
+        }
+    }
     let pipeline = load_pipeline(&settings.model)?;
     tracing::info!(?pipeline, "pipeline loaded");
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -37,6 +37,13 @@ pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
 /// Prefix of the environment variables that override settings.
 pub const ENV_PREFIX: &str = "NLPD_";
 
+/// The `(section, key)` an environment variable sets, if it has the form
+/// `NLPD_<SECTION>__<KEY>` (`NLPD_SERVER__LISTEN` → `("server", "listen")`).
+pub fn env_setting(name: &str) -> Option<(String, String)> {
+    let (section, key) = name.strip_prefix(ENV_PREFIX)?.split_once("__")?;
+    Some((section.to_ascii_lowercase(), key.to_ascii_lowercase()))
+}
+
 /// Where a setting's value came from, for error messages.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Origin {
@@ -218,13 +225,9 @@ impl Settings {
             layers.overlay_file(path)?;
         }
         for (name, value) in env {
-            let Some((section, key)) =
-                name.strip_prefix(ENV_PREFIX).and_then(|s| s.split_once("__"))
-            else {
-                continue;
-            };
-            let (section, key) = (section.to_ascii_lowercase(), key.to_ascii_lowercase());
-            layers.overlay_text(&section, &key, &value, Origin::Env(name))?;
+            if let Some((section, key)) = env_setting(&name) {
+                layers.overlay_text(&section, &key, &value, Origin::Env(name))?;
+            }
         }
         for flag in flags {
             let (section, key) = flag
@@ -291,6 +294,20 @@ mod tests {
         assert_eq!(s.server.shutdown_grace, Duration::from_secs(7), "env beats file");
         assert_eq!(s.log.format, LogFormat::Json, "file beats default");
         assert_eq!(s.model.path.as_deref(), Some(Path::new("/models/en.nlpd")));
+    }
+
+    #[test]
+    fn env_names_map_to_settings() {
+        let cases = [
+            ("NLPD_SERVER__LISTEN", Some(("server", "listen"))),
+            ("NLPD_LIMITS__MAX_BODY_BYTES", Some(("limits", "max_body_bytes"))),
+            ("NLPD_LISTEN", None),
+            ("PATH", None),
+        ];
+        for (name, expected) in cases {
+            let expected = expected.map(|(s, k)| (s.to_owned(), k.to_owned()));
+            assert_eq!(env_setting(name), expected, "{name}");
+        }
     }
 
     #[test]
