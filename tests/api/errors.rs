@@ -80,7 +80,7 @@ async fn request_errors_are_json_with_the_right_status() {
             "null_text",
             post_json(&json!({"text": null})),
             StatusCode::UNPROCESSABLE_ENTITY,
-            "missing_text",
+            "invalid_field",
         ),
         (
             "empty_batch",
