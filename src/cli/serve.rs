@@ -85,8 +85,8 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<()> {
         let state = AppState::new(pipeline, settings);
         service::serve(listener, state, service::signal()).await.context("server failed")
     });
-    // After the grace period, NLP jobs of abandoned requests may still be running; do not
-    // wait for them (dropping the runtime would).
+    // Do not wait on leftovers after the grace period: connections still open are dropped
+    // with the runtime, and NLP jobs on the worker threads end with the process.
     runtime.shutdown_timeout(ABANDON_AFTER);
     served
 }
