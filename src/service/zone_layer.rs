@@ -7,9 +7,11 @@
 //! [`ResponseFuture`] that closes whatever is still in the slot when the response is ready
 //! or when the future is dropped (the client went away, the timeout fired, a panic unwound).
 //!
-//! The handler takes the zone out with the [`RequestZone`] extractor and moves it into its
-//! blocking task: [`Zone`] is `Send` but not `Sync`, so it travels by value, and the
-//! documents that borrow it never leave that task. A [`RequestZone`] records how many
+//! The handler takes the zone out with the [`RequestZone`] extractor and moves it, by value,
+//! into its NLP job: the documents that borrow it never leave that job, and the zone closes
+//! when the job ends. Exactly one owner at a time (the slot, then the job) is what lets the
+//! layer close a zone the handler never took; a shared `Arc<Zone>` could not guarantee
+//! that the zone is gone when the request is. A [`RequestZone`] records how many
 //! transient lexemes it held when it is dropped, so the histogram sees every request,
 //! whichever path closed its zone.
 
@@ -57,8 +59,8 @@ impl Drop for RequestZone {
 
 /// Hands a request's zone from [`MemoryZone`] to the handler.
 ///
-/// A request extension must be `Clone + Send + Sync`; a zone is only `Send`, so the slot
-/// keeps it behind a mutex that is locked only to take it out.
+/// A request extension must be `Clone`, but the zone must have one owner: the slot keeps
+/// it behind a mutex that is locked only to take it out.
 #[derive(Clone, Debug)]
 pub struct ZoneSlot(Arc<Mutex<Option<RequestZone>>>);
 
