@@ -60,29 +60,34 @@ pub async fn serve(
     }
 }
 
-/// Resolves on the first SIGTERM or Ctrl-C (SIGINT).
+/// A future resolving on the first SIGTERM or Ctrl-C (SIGINT).
+///
+/// The handlers are installed by this call, not when the future is first polled, so a
+/// signal sent as soon as the server logs `listening` is never missed.
 ///
 /// # Panics
 ///
 /// Panics if the signal handlers cannot be installed (outside a tokio runtime).
-pub async fn signal() {
-    let ctrl_c = async {
-        tokio::signal::ctrl_c().await.expect("the Ctrl-C handler installs");
-        "SIGINT"
-    };
+pub fn signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let terminate = async {
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("the SIGTERM handler installs")
-            .recv()
-            .await;
-        "SIGTERM"
+    let received = {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut terminate = signal(SignalKind::terminate()).expect("the SIGTERM handler installs");
+        let mut interrupt = signal(SignalKind::interrupt()).expect("the SIGINT handler installs");
+        async move {
+            tokio::select! {
+                _ = terminate.recv() => "SIGTERM",
+                _ = interrupt.recv() => "SIGINT",
+            }
+        }
     };
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<&str>();
-    let name = tokio::select! {
-        name = ctrl_c => name,
-        name = terminate => name,
+    let received = async {
+        tokio::signal::ctrl_c().await.expect("the Ctrl-C handler installs");
+        "Ctrl-C"
     };
-    tracing::info!(signal = name, "shutdown signal received");
+    async move {
+        let name = received.await;
+        tracing::info!(signal = name, "shutdown signal received");
+    }
 }

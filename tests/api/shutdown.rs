@@ -88,8 +88,12 @@ impl Binary {
     }
 
     fn terminate(&self) {
+        self.signal("-TERM");
+    }
+
+    fn signal(&self, signal: &str) {
         let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
+            .args([signal, &self.child.id().to_string()])
             .status()
             .expect("kill runs");
         assert!(status.success());
@@ -136,6 +140,17 @@ async fn binary_drains_on_sigterm_and_exits_zero() {
     let (status, logs) = tokio::task::block_in_place(|| nlpd.wait());
     assert!(status.success(), "exit status {status}; logs:\n{logs}");
     assert!(logs.contains("drained; exiting"), "{logs}");
+}
+
+#[test]
+fn binary_exits_zero_on_a_signal_right_after_listening() {
+    for signal in ["-TERM", "-INT"] {
+        let mut nlpd = Binary::spawn(&["--listen", "127.0.0.1:0", "--log-format", "json"], &[]);
+        nlpd.listening_addr();
+        nlpd.signal(signal);
+        let (status, logs) = nlpd.wait();
+        assert!(status.success(), "{signal}: exit status {status}; logs:\n{logs}");
+    }
 }
 
 #[test]
