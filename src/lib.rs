@@ -10,6 +10,8 @@
 //! - [`tokenizer`]: the English tokenizer.
 //! - [`doc`]: documents, tokens and spans borrowed from a zone.
 //! - [`pipeline`]: the pipeline and its components.
+//! - [`service`]: the HTTP service (per-request memory zones, metrics, health).
+//! - [`config`]: layered, validated settings; [`telemetry`]: logging and metric names.
 //! - [`cli`]: the `nlpd` command line.
 //!
 //! Layering: `vocab` ← `doc` ← `tokenizer` ← `pipeline` ← {`train`, `service`, `cli`}
@@ -17,7 +19,10 @@
 //! Lower layers never import higher ones.
 
 pub mod cli;
+pub mod config;
 pub mod doc;
 pub mod pipeline;
+pub mod service;
+pub mod telemetry;
 pub mod tokenizer;
 pub mod vocab;

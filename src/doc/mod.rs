@@ -21,12 +21,14 @@
 //!
 //! [`Token`] is a cheap borrowed view of one token; [`Span`] a range of tokens.
 
+mod json;
 mod span;
 mod tensor;
 mod token;
 
 use std::collections::BTreeMap;
 
+pub use json::{DocJson, SpanJson, TokenJson, TokensJson};
 pub use span::{Span, TextSpan};
 pub use tensor::{Tensor, live_tensor_bytes};
 pub use token::{EntIob, Pos, Token, TokenData};

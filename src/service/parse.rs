@@ -1,0 +1,262 @@
+//! `POST /parse`: validate, then tokenize, annotate and serialise inside the request's zone.
+//!
+//! # Overview
+//!
+//! [`ParseRequest`] is the body: `{"text": "..."}` or `{"texts": ["...", ...]}`, with
+//! optional `"components"` (run only these) and `"output"` ([`Output`]). The handler checks
+//! it against the limits and the pipeline ([`Job::new`], cheap, on the reactor), then moves
+//! the job and the request's [`RequestZone`] into one blocking closure on the
+//! [`NlpWorkers`](super::NlpWorkers): documents are made there, borrow the zone, are
+//! serialised to bytes there, and the zone is dropped when the closure ends. Nothing that
+//! borrows the zone crosses an `.await`.
+//!
+//! Responses: a single text answers one document object, a batch answers
+//! `{"docs": [...]}` in input order; documents use the layout of spaCy's `Doc.to_json()`
+//! ([`crate::doc::DocJson`]). `"output": "conllu"` answers CoNLL-U text
+//! (`text/conllu; charset=utf-8`).
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use tracing::{Span, instrument};
+
+use super::AppState;
+use super::error::{ApiError, AppJson};
+use super::pool::Cancellation;
+use super::zone_layer::RequestZone;
+use crate::config::Limits;
+use crate::pipeline::{Pipeline, PipelineError};
+use crate::telemetry::PARSE_WORDS;
+use crate::vocab::Zone;
+
+/// The body of `POST /parse`. Exactly one of `text` and `texts` must be given.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParseRequest {
+    /// One text: the response is one document.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Several texts: the response is `{"docs": [...]}` in the same order.
+    #[serde(default)]
+    pub texts: Option<Vec<String>>,
+    /// Run only these components (in pipeline order); all of them when absent.
+    #[serde(default)]
+    pub components: Option<Vec<String>>,
+    /// The response format.
+    #[serde(default)]
+    pub output: Output,
+}
+
+/// The format of a `/parse` response.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Output {
+    /// JSON in the layout of spaCy's `Doc.to_json()`.
+    #[default]
+    Json,
+}
+
+impl Output {
+    fn content_type(self) -> &'static str {
+        match self {
+            Output::Json => "application/json",
+        }
+    }
+}
+
+/// A request that passed validation.
+#[derive(Debug)]
+struct Job {
+    texts: Vec<String>,
+    batch: bool,
+    components: Option<Vec<String>>,
+    output: Output,
+}
+
+impl Job {
+    /// Checks `request` against the limits and the pipeline's components.
+    fn new(request: ParseRequest, limits: &Limits, pipeline: &Pipeline) -> Result<Self, ApiError> {
+        let (texts, batch) = match (request.text, request.texts) {
+            (Some(_), Some(_)) => {
+                return Err(ApiError::InvalidField(
+                    "give either `text` or `texts`, not both".to_owned(),
+                ));
+            }
+            (Some(text), None) => (vec![text], false),
+            (None, Some(texts)) if !texts.is_empty() => (texts, true),
+            (None, _) => return Err(ApiError::MissingText),
+        };
+        let limit = limits.max_batch_texts.get();
+        if texts.len() > limit {
+            return Err(ApiError::TooManyTexts { count: texts.len(), limit });
+        }
+        let limit = limits.max_text_chars.get();
+        for (i, text) in texts.iter().enumerate() {
+            let index = batch.then_some(i);
+            if text.is_empty() {
+                return Err(ApiError::EmptyText { index });
+            }
+            // A text with no more bytes than the limit cannot have more characters.
+            if text.len() > limit && text.chars().count() > limit {
+                return Err(ApiError::TextTooLong { index, chars: text.chars().count(), limit });
+            }
+        }
+        if let Some(name) = request
+            .components
+            .iter()
+            .flatten()
+            .find(|name| !pipeline.component_names().any(|known| known == name.as_str()))
+        {
+            return Err(unknown_component(pipeline, name.clone()));
+        }
+        Ok(Self { texts, batch, components: request.components, output: request.output })
+    }
+
+    fn n_chars(&self) -> usize {
+        self.texts.iter().map(|text| text.chars().count()).sum()
+    }
+
+    /// Processes every text in `zone` and serialises the response body.
+    fn run(
+        &self,
+        pipeline: &Pipeline,
+        zone: &Zone<'_>,
+        cancel: &Cancellation,
+    ) -> Result<Vec<u8>, ApiError> {
+        let mut body = Vec::with_capacity(self.texts.iter().map(|t| t.len() * 8).sum());
+        if self.batch && self.output == Output::Json {
+            body.extend_from_slice(b"{\"docs\":[");
+        }
+        for (i, text) in self.texts.iter().enumerate() {
+            if cancel.is_cancelled() {
+                return Err(ApiError::Internal("request abandoned by the client".to_owned()));
+            }
+            let mut doc = pipeline.tokenizer().tokenize(zone, text);
+            pipeline.annotate(&mut doc, self.components.as_deref()).map_err(|err| match err {
+                PipelineError::UnknownComponent { name, .. } => unknown_component(pipeline, name),
+                PipelineError::Component(err) => ApiError::Internal(err.to_string()),
+            })?;
+            metrics::counter!(PARSE_WORDS).increment(doc.len() as u64);
+            match self.output {
+                Output::Json => {
+                    if i > 0 {
+                        body.push(b',');
+                    }
+                    serde_json::to_writer(&mut body, &doc.to_json())
+                        .map_err(|err| ApiError::Internal(format!("serialising JSON: {err}")))?;
+                }
+            }
+        }
+        if self.batch && self.output == Output::Json {
+            body.extend_from_slice(b"]}");
+        }
+        Ok(body)
+    }
+}
+
+fn unknown_component(pipeline: &Pipeline, name: String) -> ApiError {
+    ApiError::UnknownComponent {
+        name,
+        available: pipeline.component_names().collect::<Vec<_>>().join(", "),
+    }
+}
+
+/// `POST /parse`. See the module docs.
+#[instrument(skip_all, fields(n_texts, n_chars))]
+pub(super) async fn parse(
+    State(state): State<AppState>,
+    zone: RequestZone,
+    AppJson(request): AppJson<ParseRequest>,
+) -> Result<Response, ApiError> {
+    let job = Job::new(request, &state.settings.limits, &state.pipeline)?;
+    let span = Span::current();
+    span.record("n_texts", job.texts.len());
+    span.record("n_chars", job.n_chars());
+    let content_type = job.output.content_type();
+    let pipeline = Arc::clone(&state.pipeline);
+    let body = state
+        .workers
+        .run(move |cancel| {
+            // The zone is owned by this closure: every Doc borrowing it is dropped first,
+            // then the zone itself, on this thread, however the closure exits.
+            let zone = zone;
+            job.run(&pipeline, zone.zone(), cancel)
+        })
+        .await??;
+    Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::num::NonZeroUsize;
+
+    use super::*;
+    use crate::config::Settings;
+
+    fn limits() -> Limits {
+        let mut limits = Settings::default().limits;
+        limits.max_batch_texts = NonZeroUsize::new(2).expect("2");
+        limits.max_text_chars = NonZeroUsize::new(5).expect("5");
+        limits
+    }
+
+    fn request(json: serde_json::Value) -> ParseRequest {
+        serde_json::from_value(json).expect("valid request shape")
+    }
+
+    #[test]
+    fn validation_table() {
+        use serde_json::json;
+        let pipeline = Pipeline::tokenizer_only();
+        let cases = [
+            (json!({"text": "hello"}), None),
+            (json!({"texts": ["a", "b"], "components": []}), None),
+            (json!({"text": "éééé"}), None),
+            (json!({}), Some("missing_text")),
+            (json!({"texts": []}), Some("missing_text")),
+            (json!({"text": null}), Some("missing_text")),
+            (json!({"text": "a", "texts": ["b"]}), Some("invalid_field")),
+            (json!({"text": ""}), Some("empty_text")),
+            (json!({"texts": ["a", ""]}), Some("empty_text")),
+            (json!({"text": "ééééééé"}), Some("text_too_long")),
+            (json!({"texts": ["a", "b", "c"]}), Some("too_many_texts")),
+            (json!({"text": "a", "components": ["tagger"]}), Some("unknown_component")),
+        ];
+        for (body, expected) in cases {
+            let result = Job::new(request(body.clone()), &limits(), &pipeline);
+            assert_eq!(result.err().map(|e| e.status_and_code().1), expected, "{body}");
+        }
+    }
+
+    #[test]
+    fn unknown_fields_and_outputs_are_refused_by_serde() {
+        let cases = [r#"{"txt": "a"}"#, r#"{"text": "a", "output": "xml"}"#, r#"{"text": 5}"#];
+        for body in cases {
+            assert!(serde_json::from_str::<ParseRequest>(body).is_err(), "{body}");
+        }
+    }
+
+    #[test]
+    fn batch_json_keeps_input_order() {
+        let pipeline = Pipeline::tokenizer_only();
+        let job = Job::new(
+            request(serde_json::json!({"texts": ["one two", "three"]})),
+            &Settings::default().limits,
+            &pipeline,
+        )
+        .expect("valid");
+        let zone = pipeline.vocab().zone();
+        let body = job.run(&pipeline, &zone, &Cancellation::default()).expect("runs");
+        let value: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        let texts: Vec<_> = value["docs"]
+            .as_array()
+            .expect("docs")
+            .iter()
+            .map(|doc| doc["text"].as_str().expect("text"))
+            .collect();
+        assert_eq!(texts, ["one two", "three"]);
+    }
+}
