@@ -21,7 +21,10 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/deploy/lib.sh"
 
 SPREAD_REQUESTS=300
-LOAD_WORKERS=4
+LOAD_WORKERS=6
+# Sentences per text under load: about 33k characters, so that a replica killed or
+# stopped has requests in flight (which nginx must re-send) rather than idle connections.
+LOAD_REPEAT=400
 READY_DEADLINE_SECS=60
 # The service's drain grace (config/default.toml: shutdown_grace_secs) plus a margin.
 EXIT_DEADLINE_SECS=35
@@ -52,7 +55,9 @@ cleanup() {
     # itself, so it gets SIGTERM (fast shutdown), as does the load generator.
     for pid in "${PID[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
     for pid in "$LB_PID" "$LOAD_PID"; do [[ -z $pid ]] || kill -TERM "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
+    for pid in "${PID[@]}" "$LB_PID" "$LOAD_PID"; do
+        [[ -z $pid ]] || wait "$pid" 2>/dev/null || true # (silences bash's "Killed" report)
+    done
     if [[ $status -eq 0 ]]; then
         rm -rf "$WORK"
     else
@@ -138,7 +143,7 @@ answered_by() {
 start_load() {
     rm -f "$WORK/stop"
     "${LOADGEN[@]}" --url "$LB_URL/parse" --workers "$LOAD_WORKERS" --max-seconds "$1" \
-        --stop-file "$WORK/stop" >"$WORK/$2.json" &
+        --repeat "$LOAD_REPEAT" --stop-file "$WORK/stop" >"$WORK/$2.json" &
     LOAD_PID=$!
     sleep 1 # the load is flowing before anything happens to the replicas
 }

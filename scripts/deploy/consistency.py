@@ -2,6 +2,8 @@
 """Cross-file checks for scripts/deploy-checks.sh: the deployment files agree.
 
 Schema validators see one file at a time; these checks catch drift between files:
+  * every NLPD_<SECTION>__<KEY> variable the deployment files and docs name is a setting
+    in config/default.toml (the service refuses unknown ones at start-up);
   * docker-compose.yml renders config/nginx.conf with exactly the template's placeholders,
     all of them set, and mounts that file;
   * Prometheus scrapes exactly the replicas the balancer balances;
@@ -14,11 +16,15 @@ Usage: consistency.py REPO_ROOT   (prints one line per check; exit status 1 on f
 
 import re
 import sys
+import tomllib
 from pathlib import Path
 
 import yaml
 
 PLACEHOLDER = re.compile(r"\$\{(NLPD_LB_[A-Z0-9_]*)\}")
+SETTING_VARIABLE = re.compile(r"\bNLPD_([A-Z0-9]+)__([A-Z0-9_]+)\b")
+FILES_NAMING_SETTINGS = ("Dockerfile", "docker-compose.yml", "deploy/kubernetes/*.yaml",
+                         "docs/deployment.md")
 
 
 def seconds(duration):
@@ -31,6 +37,21 @@ def seconds(duration):
 
 def env_list(container):
     return {item["name"]: item.get("value") for item in container.get("env", [])}
+
+
+def settings_checks(root):
+    defaults = tomllib.loads((root / "config/default.toml").read_text())
+    for pattern in FILES_NAMING_SETTINGS:
+        for path in sorted(root.glob(pattern)):
+            unknown = sorted(
+                {
+                    f"NLPD_{section}__{key}"
+                    for section, key in SETTING_VARIABLE.findall(path.read_text())
+                    if key.lower() not in defaults.get(section.lower(), {})
+                }
+            )
+            name = path.relative_to(root)
+            yield f"{name} names only real settings", not unknown, unknown
 
 
 def compose_checks(root):
@@ -66,7 +87,7 @@ def compose_checks(root):
     replicas = {u.split(":")[0] for u in upstreams}
     yield "every upstream is a compose service", replicas <= set(services), sorted(replicas)
 
-    for name in sorted(replicas):
+    for name in sorted(replicas & set(services)):
         service = services[name]
         grace = int(service["environment"]["NLPD_SERVER__SHUTDOWN_GRACE_SECS"])
         stop = seconds(service["stop_grace_period"])
@@ -130,7 +151,11 @@ def kubernetes_checks(root):
 def main():
     root = Path(sys.argv[1])
     failed = 0
-    for name, ok, detail in [*compose_checks(root), *kubernetes_checks(root)]:
+    for name, ok, detail in [
+        *settings_checks(root),
+        *compose_checks(root),
+        *kubernetes_checks(root),
+    ]:
         print(f"{'ok  ' if ok else 'FAIL'} {name}" + ("" if ok else f": {detail}"))
         failed += not ok
     sys.exit(1 if failed else 0)
