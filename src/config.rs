@@ -375,8 +375,10 @@ impl Layers {
             "text" => LogFormat::Text,
             "json" => LogFormat::Json,
             other => {
-                return Err(self
-                    .invalid("log.format", format!("must be \"text\" or \"json\", got {other:?}")));
+                return Err(self.invalid(
+                    "log.format",
+                    format!("must be \"text\" or \"json\", got {other:?}"),
+                ));
             }
         };
         tracing_subscriber::EnvFilter::try_new(&log.level).map_err(|err| {

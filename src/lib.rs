@@ -25,4 +25,5 @@ pub mod pipeline;
 pub mod service;
 pub mod telemetry;
 pub mod tokenizer;
+pub mod train;
 pub mod vocab;

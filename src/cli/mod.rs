@@ -3,8 +3,7 @@
 //! # Overview
 //!
 //! [`run`] parses the arguments with clap and dispatches to one module per subcommand:
-//! `parse`/`tokenize` ([`parse`]), `evaluate` ([`evaluate`]), `serve` ([`serve`]) and
-//! `train` ([`train`]). Errors are reported with their context chain and mapped to a
+//! `parse`/`tokenize` (`parse.rs`), `evaluate`, `serve` and `train`. Errors are reported with their context chain and mapped to a
 //! non-zero exit code.
 
 mod evaluate;
@@ -50,9 +49,21 @@ pub fn run() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // Output piped into a program that stopped reading (`| head`) is not a failure.
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        let kind = match cause.downcast_ref::<serde_json::Error>() {
+            Some(err) => err.io_error_kind(),
+            None => cause.downcast_ref::<std::io::Error>().map(std::io::Error::kind),
+        };
+        kind == Some(std::io::ErrorKind::BrokenPipe)
+    })
 }

@@ -20,6 +20,7 @@
 //! the very gauges it reports. Every error, including unknown routes (404), wrong methods
 //! (405), extractor rejections and panics, is answered as an [`ApiError`].
 
+mod body;
 mod error;
 mod health;
 mod metrics;

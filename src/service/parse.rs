@@ -20,10 +20,13 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 use tracing::{Span, instrument};
 
 use super::AppState;
+use super::body::BodyWriter;
 use super::error::{ApiError, AppJson};
 use super::pool::Cancellation;
 use super::zone_layer::RequestZone;
@@ -32,9 +35,9 @@ use crate::pipeline::{Pipeline, PipelineError};
 use crate::telemetry::PARSE_WORDS;
 use crate::vocab::Zone;
 
-/// The body of `POST /parse`. Exactly one of `text` and `texts` must be given.
+/// The body of `POST /parse`: a JSON object with exactly one of `text` and `texts`.
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, remote = "Self")]
 pub struct ParseRequest {
     /// One text: the response is one document.
     #[serde(default)]
@@ -50,6 +53,23 @@ pub struct ParseRequest {
     pub output: Output,
 }
 
+impl<'de> Deserialize<'de> for ParseRequest {
+    /// Accepts only a JSON object: serde would otherwise also read the fields from an array.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectOnly;
+        impl<'de> Visitor<'de> for ObjectOnly {
+            type Value = ParseRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ParseRequest, A::Error> {
+                ParseRequest::deserialize(MapAccessDeserializer::new(map))
+            }
+        }
+        deserializer.deserialize_map(ObjectOnly)
+    }
+}
+
 /// The format of a `/parse` response.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -57,12 +77,15 @@ pub enum Output {
     /// JSON in the layout of spaCy's `Doc.to_json()`.
     #[default]
     Json,
+    /// CoNLL-U: sentences with `# text` comments, documents opened by `# newdoc`.
+    Conllu,
 }
 
 impl Output {
     fn content_type(self) -> &'static str {
         match self {
             Output::Json => "application/json",
+            Output::Conllu => "text/conllu; charset=utf-8",
         }
     }
 }
@@ -126,11 +149,9 @@ impl Job {
         zone: &Zone<'_>,
         cancel: &Cancellation,
     ) -> Result<Vec<u8>, ApiError> {
-        let mut body = Vec::with_capacity(self.texts.iter().map(|t| t.len() * 8).sum());
-        if self.batch && self.output == Output::Json {
-            body.extend_from_slice(b"{\"docs\":[");
-        }
-        for (i, text) in self.texts.iter().enumerate() {
+        let capacity = self.texts.iter().map(|text| text.len() * 8).sum();
+        let mut body = BodyWriter::new(self.output, self.batch, capacity);
+        for text in &self.texts {
             if cancel.is_cancelled() {
                 return Err(ApiError::Internal("request abandoned by the client".to_owned()));
             }
@@ -140,20 +161,9 @@ impl Job {
                 PipelineError::Component(err) => ApiError::Internal(err.to_string()),
             })?;
             metrics::counter!(PARSE_WORDS).increment(doc.len() as u64);
-            match self.output {
-                Output::Json => {
-                    if i > 0 {
-                        body.push(b',');
-                    }
-                    serde_json::to_writer(&mut body, &doc.to_json())
-                        .map_err(|err| ApiError::Internal(format!("serialising JSON: {err}")))?;
-                }
-            }
+            body.write(&doc)?;
         }
-        if self.batch && self.output == Output::Json {
-            body.extend_from_slice(b"]}");
-        }
-        Ok(body)
+        Ok(body.finish())
     }
 }
 
@@ -233,7 +243,13 @@ mod tests {
 
     #[test]
     fn unknown_fields_and_outputs_are_refused_by_serde() {
-        let cases = [r#"{"txt": "a"}"#, r#"{"text": "a", "output": "xml"}"#, r#"{"text": 5}"#];
+        let cases = [
+            r#"{"txt": "a"}"#,
+            r#"{"text": "a", "output": "xml"}"#,
+            r#"{"text": 5}"#,
+            r#"["a"]"#,
+            r#""a""#,
+        ];
         for body in cases {
             assert!(serde_json::from_str::<ParseRequest>(body).is_err(), "{body}");
         }

@@ -1,0 +1,12 @@
+//! Model training and evaluation.
+//!
+//! # Overview
+//!
+//! - [`iob2`]: the Universal NER IOB2 reader (PER, ORG, LOC; anything else is O).
+//! - [`evaluate`]: the CoNLL 2018 UD shared-task metrics over CoNLL-U files and exact-span
+//!   NER scores over IOB2 files, as `nlpd evaluate` prints them.
+//!
+//! Gold CoNLL-U comes from [`crate::doc::conllu`], which the CLI and the service share.
+
+pub mod evaluate;
+pub mod iob2;

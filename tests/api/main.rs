@@ -1,0 +1,13 @@
+//! nlpd's integration tests: one binary, one module per area.
+
+mod cli;
+mod common;
+mod conllu;
+mod data;
+mod errors;
+mod http_zones;
+mod metrics;
+mod openapi;
+mod parse;
+mod shutdown;
+mod zones;

@@ -1,0 +1,226 @@
+//! openapi.yaml describes every route, and real responses validate against it.
+
+use std::num::NonZeroUsize;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::common::{PANIC_MARKER, TestServer, WAIT_MARKER, hooked_pipeline, settings};
+
+/// The spec as JSON.
+fn spec() -> Value {
+    let text = include_str!("../../openapi.yaml");
+    serde_yaml_ng::from_str(text).expect("openapi.yaml is valid YAML")
+}
+
+/// A JSON pointer token (`/` and `~` escaped).
+fn escape(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+/// One response seen from the running server.
+struct Sample {
+    method: &'static str,
+    /// The route template, or `None` for a path that matches no route.
+    route: Option<&'static str>,
+    status: u16,
+    content_type: String,
+    body: String,
+}
+
+/// Where in the spec the schema of `sample`'s body is, as a JSON pointer.
+fn schema_pointer(spec: &Value, sample: &Sample) -> String {
+    let media = sample.content_type.split(';').next().expect("media type").trim().to_owned();
+    let response_pointer = match sample.route {
+        None => "/components/responses/NotFound".to_owned(),
+        Some(route) if sample.status == 405 => {
+            let path = &spec["paths"][route];
+            assert!(path.is_object() && path.get(sample.method).is_none(), "{route}");
+            "/components/responses/MethodNotAllowed".to_owned()
+        }
+        Some(route) => {
+            let pointer =
+                format!("/paths/{}/{}/responses/{}", escape(route), sample.method, sample.status);
+            let response = spec.pointer(&pointer).unwrap_or_else(|| {
+                panic!(
+                    "{} {route} answered {}, which openapi.yaml omits",
+                    sample.method, sample.status
+                )
+            });
+            match response.get("$ref").and_then(Value::as_str) {
+                Some(reference) => reference.trim_start_matches('#').to_owned(),
+                None => pointer,
+            }
+        }
+    };
+    let pointer = format!("{response_pointer}/content/{}/schema", escape(&media));
+    assert!(spec.pointer(&pointer).is_some(), "no schema for {media} at {pointer}");
+    pointer
+}
+
+fn validate(spec: &Value, sample: &Sample) {
+    let pointer = schema_pointer(spec, sample);
+    let instance = if sample.content_type.starts_with("application/json") {
+        serde_json::from_str(&sample.body).expect("JSON body")
+    } else {
+        Value::String(sample.body.clone())
+    };
+    // The whole spec is the root schema, so `#/components/...` references resolve; its own
+    // `$ref` selects the response schema.
+    let mut root = spec.clone();
+    root["$ref"] = Value::String(format!("#{pointer}"));
+    let validator = jsonschema::validator_for(&root).expect("schemas compile");
+    let errors: Vec<String> = validator.iter_errors(&instance).map(|e| e.to_string()).collect();
+    assert!(
+        errors.is_empty(),
+        "{} {:?} {}: {errors:?}\nbody: {}",
+        sample.method,
+        sample.route,
+        sample.status,
+        sample.body
+    );
+}
+
+async fn sample(
+    server: &TestServer,
+    method: &'static str,
+    route: Option<&'static str>,
+    path: &str,
+    body: Option<(&str, String)>,
+) -> Sample {
+    let mut request =
+        server.client.request(method.to_uppercase().parse().expect("method"), server.url(path));
+    if let Some((content_type, body)) = body {
+        request = request.header("content-type", content_type).body(body);
+    }
+    let response = request.send().await.expect("sent");
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().expect("ascii").to_owned())
+        .unwrap_or_default();
+    Sample { method, route, status, content_type, body: response.text().await.expect("body") }
+}
+
+fn json_body(value: &Value) -> Option<(&'static str, String)> {
+    Some(("application/json", value.to_string()))
+}
+
+#[tokio::test]
+async fn spec_is_openapi_3_1_and_lists_every_route() {
+    let spec = spec();
+    assert!(spec["openapi"].as_str().is_some_and(|v| v.starts_with("3.1.")));
+    for (route, method) in
+        [("/parse", "post"), ("/healthz", "get"), ("/readyz", "get"), ("/metrics", "get")]
+    {
+        let operation = &spec["paths"][route][method];
+        assert!(operation["responses"]["200"].is_object(), "{method} {route}");
+    }
+}
+
+#[tokio::test]
+async fn real_responses_match_the_spec() {
+    let spec = spec();
+    let (pipeline, gate) = hooked_pipeline();
+    let limits = settings(|s| {
+        s.limits.max_body_bytes = NonZeroUsize::new(4096).expect("4096");
+        s.limits.concurrency = NonZeroUsize::MIN;
+        s.limits.queue = 0;
+    });
+    let server = TestServer::with(pipeline, limits).await;
+    let parse = Some("/parse");
+    let mut samples = vec![
+        sample(&server, "post", parse, "/parse", json_body(&json!({"text": "Ada wrote code"})))
+            .await,
+        sample(&server, "post", parse, "/parse", json_body(&json!({"texts": ["a b", "c"]}))).await,
+        sample(
+            &server,
+            "post",
+            parse,
+            "/parse",
+            json_body(&json!({"text": "x", "components": []})),
+        )
+        .await,
+        sample(
+            &server,
+            "post",
+            parse,
+            "/parse",
+            json_body(&json!({"text": "Hi. Bye.", "output": "conllu"})),
+        )
+        .await,
+        sample(&server, "post", parse, "/parse", Some(("application/json", "{".into()))).await,
+        sample(&server, "post", parse, "/parse", Some(("text/plain", "hi".into()))).await,
+        sample(&server, "post", parse, "/parse", json_body(&json!({"text": "z".repeat(5000)})))
+            .await,
+        sample(&server, "post", parse, "/parse", json_body(&json!({"text": ""}))).await,
+        sample(
+            &server,
+            "post",
+            parse,
+            "/parse",
+            json_body(&json!({"text": "a", "components": ["x"]})),
+        )
+        .await,
+        sample(&server, "post", parse, "/parse", json_body(&json!({"text": PANIC_MARKER}))).await,
+        sample(&server, "get", parse, "/parse", None).await,
+        sample(&server, "get", Some("/healthz"), "/healthz", None).await,
+        sample(&server, "get", Some("/readyz"), "/readyz", None).await,
+        sample(&server, "get", Some("/metrics"), "/metrics", None).await,
+        sample(&server, "get", None, "/not/a/route", None).await,
+    ];
+    // While a request waits at the gate it holds the only worker: the next one is shed.
+    let blocked = tokio::spawn({
+        let (client, url) = (server.client.clone(), server.url("/parse"));
+        async move { client.post(url).json(&json!({"text": WAIT_MARKER})).send().await }
+    });
+    gate.wait_for_arrivals(1).await;
+    samples
+        .push(sample(&server, "post", parse, "/parse", json_body(&json!({"text": "shed"}))).await);
+    gate.open();
+    drop(blocked.await);
+    // A request that waits longer than the timeout is answered 504.
+    let (pipeline, slow_gate) = hooked_pipeline();
+    let short = settings(|s| s.server.request_timeout = Duration::from_millis(200));
+    let slow = TestServer::with(pipeline, short).await;
+    samples.push(
+        sample(&slow, "post", parse, "/parse", json_body(&json!({"text": WAIT_MARKER}))).await,
+    );
+    slow_gate.open();
+    server.state.readiness().drain();
+    samples.push(sample(&server, "get", Some("/readyz"), "/readyz", None).await);
+
+    let statuses: Vec<u16> = samples.iter().map(|s| s.status).collect();
+    for expected in [200, 400, 404, 405, 413, 415, 422, 500, 503, 504] {
+        assert!(statuses.contains(&expected), "no sample answered {expected}: {statuses:?}");
+    }
+    for sample in &samples {
+        validate(&spec, sample);
+    }
+}
+
+#[test]
+fn validation_rejects_what_the_spec_forbids() {
+    let spec = spec();
+    let bad = [
+        Sample {
+            method: "post",
+            route: Some("/parse"),
+            status: 422,
+            content_type: "application/json".into(),
+            body: r#"{"error": {"code": "made_up", "message": "x"}}"#.into(),
+        },
+        Sample {
+            method: "post",
+            route: Some("/parse"),
+            status: 200,
+            content_type: "application/json".into(),
+            body: r#"{"text": "a", "tokens": [{"id": 0}]}"#.into(),
+        },
+    ];
+    for sample in &bad {
+        let result = std::panic::catch_unwind(|| validate(&spec, sample));
+        assert!(result.is_err(), "{} should fail validation", sample.body);
+    }
+}

@@ -1,0 +1,168 @@
+//! Graceful shutdown (in process and with the real binary) and start-up validation.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::common::{TestServer, WAIT_MARKER, hooked_pipeline, settings};
+
+#[tokio::test]
+async fn shutdown_goes_not_ready_and_finishes_in_flight_requests() {
+    let (pipeline, gate) = hooked_pipeline();
+    let four = settings(|s| s.limits.concurrency = std::num::NonZeroUsize::new(4).expect("4"));
+    let mut server = TestServer::with(pipeline, four).await;
+    let in_flight: Vec<_> = (0..3)
+        .map(|i| {
+            let (client, url) = (server.client.clone(), server.url("/parse"));
+            let text = format!("request {i} {WAIT_MARKER}");
+            tokio::spawn(async move { client.post(url).json(&json!({"text": text})).send().await })
+        })
+        .collect();
+    gate.wait_for_arrivals(3).await;
+    server.signal_shutdown();
+    let readiness = server.state.readiness().clone();
+    crate::common::eventually("not ready", || async { !readiness.is_ready() }).await;
+    gate.open();
+    for request in in_flight {
+        let response = request.await.expect("join").expect("answered, not dropped");
+        assert_eq!(response.status(), 200);
+        let doc: Value = response.json().await.expect("json");
+        assert!(doc["text"].as_str().is_some_and(|t| t.contains(WAIT_MARKER)));
+    }
+    server.stop().await.expect("drained cleanly");
+}
+
+/// The real binary, its stderr read line by line.
+struct Binary {
+    child: Child,
+    stderr: BufReader<std::process::ChildStderr>,
+}
+
+impl Binary {
+    fn spawn(args: &[&str], env: &[(&str, &str)]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_nlpd"))
+            .arg("serve")
+            .args(args)
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("nlpd starts");
+        let stderr = BufReader::new(child.stderr.take().expect("piped"));
+        Self { child, stderr }
+    }
+
+    /// Reads JSON log lines until the `listening` event and returns its address.
+    fn listening_addr(&mut self) -> String {
+        for line in (&mut self.stderr).lines() {
+            let line = line.expect("log line");
+            let event: Value = serde_json::from_str(&line).expect("JSON log line");
+            if event["fields"]["message"] == "listening" {
+                return event["fields"]["addr"].as_str().expect("addr field").to_owned();
+            }
+        }
+        panic!("nlpd exited before listening")
+    }
+
+    fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    }
+
+    /// Waits for exit; returns the status and the rest of stderr.
+    fn wait(mut self) -> (std::process::ExitStatus, String) {
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut self.stderr, &mut rest).expect("stderr");
+        (self.child.wait().expect("exit status"), rest)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binary_drains_on_sigterm_and_exits_zero() {
+    let mut nlpd = Binary::spawn(
+        &["--listen", "127.0.0.1:0", "--log-format", "json"],
+        &[("NLPD_SERVER__SHUTDOWN_GRACE_SECS", "60"), ("NLPD_LIMITS__CONCURRENCY", "1")],
+    );
+    let addr = tokio::task::block_in_place(|| nlpd.listening_addr());
+    let client = reqwest::Client::new();
+    let url = format!("http://{addr}");
+    // Large batches keep the single worker busy, so some are in flight at SIGTERM.
+    let texts: Vec<String> = (0..64).map(|i| format!("word{i} ").repeat(2000)).collect();
+    let batches: Vec<_> = (0..4)
+        .map(|_| {
+            let request = client.post(format!("{url}/parse")).json(&json!({"texts": texts}));
+            tokio::spawn(request.send())
+        })
+        .collect();
+    crate::common::eventually("a batch in flight", || async {
+        let metrics = client.get(format!("{url}/metrics")).send().await.expect("scrape");
+        let metrics = crate::common::Metrics::parse(&metrics.text().await.expect("text"));
+        metrics.value("nlpd_vocab_active_zones", &[]) >= 1.0
+    })
+    .await;
+    nlpd.terminate();
+    for batch in batches {
+        let response = batch.await.expect("join").expect("answered, not dropped");
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(body["docs"].as_array().map(Vec::len), Some(64));
+    }
+    let (status, logs) = tokio::task::block_in_place(|| nlpd.wait());
+    assert!(status.success(), "exit status {status}; logs:\n{logs}");
+    assert!(logs.contains("drained; exiting"), "{logs}");
+}
+
+#[test]
+fn bad_configuration_stops_start_up_with_a_clear_message() {
+    /// Flags, environment and the expected message.
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let cases: &[Case<'_>] = &[
+        (
+            &["--listen", "not-an-address"],
+            &[],
+            "invalid setting `server.listen` (from flag --listen)",
+        ),
+        (&[], &[("NLPD_SERVER__LISTN", "127.0.0.1:0")], "unknown setting `server.listn`"),
+        (
+            &[],
+            &[("NLPD_LIMITS__QUEUE", "lots")],
+            "`limits.queue` (from environment variable NLPD_LIMITS__QUEUE) must be an integer",
+        ),
+        (
+            &["--config", "/nonexistent/nlpd.toml"],
+            &[],
+            "cannot read config file /nonexistent/nlpd.toml",
+        ),
+        (&["--log-format", "yaml"], &[], "must be \"text\" or \"json\""),
+    ];
+    for (args, env, expected) in cases {
+        let nlpd = Binary::spawn(args, env);
+        let (status, stderr) = nlpd.wait();
+        assert!(!status.success(), "{args:?} {env:?} must fail");
+        assert!(stderr.contains(expected), "{args:?} {env:?}: {stderr}");
+    }
+}
+
+#[test]
+fn binary_answers_without_any_config_file() {
+    let mut nlpd = Binary::spawn(&["--listen", "127.0.0.1:0", "--log-format", "json"], &[]);
+    let addr = nlpd.listening_addr();
+    let response = std::net::TcpStream::connect(&addr).and_then(|mut stream| {
+        use std::io::{Read, Write};
+        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+        stream.write_all(b"GET /readyz HTTP/1.1\r\nhost: t\r\nconnection: close\r\n\r\n")?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response)?;
+        Ok(response)
+    });
+    nlpd.terminate();
+    let response = response.expect("readyz answered");
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(nlpd.wait().0.success());
+}
