@@ -10,6 +10,7 @@
 //! Metric names follow `nlpd_` + noun + unit and are the constants below, so the code that
 //! records a metric and the tests that read it cannot drift apart.
 
+use std::io::IsTerminal;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -81,7 +82,10 @@ pub enum TelemetryError {
 pub fn init_logging(settings: &LogSettings) -> Result<(), TelemetryError> {
     let filter = EnvFilter::try_new(&settings.filter)
         .map_err(|source| TelemetryError::Filter { directive: settings.filter.clone(), source })?;
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     let installed = match settings.format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().with_current_span(true).with_span_list(false).try_init(),

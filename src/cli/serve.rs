@@ -7,6 +7,7 @@
 //! runs until SIGTERM or Ctrl-C, after which it drains and exits 0.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context;
 
@@ -69,15 +70,22 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(async move {
+    let served = runtime.block_on(async move {
         let listen = settings.server.listen;
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
         let state = AppState::new(pipeline, settings);
         service::serve(listener, state, service::signal()).await.context("server failed")
-    })
+    });
+    // After the grace period, NLP jobs of abandoned requests may still be running; do not
+    // wait for them (dropping the runtime would).
+    runtime.shutdown_timeout(ABANDON_AFTER);
+    served
 }
+
+/// How long the runtime waits for leftover blocking work once the server has returned.
+const ABANDON_AFTER: Duration = Duration::from_millis(500);
 
 /// The pipeline named by the settings.
 fn load_pipeline(model: &ModelSettings) -> anyhow::Result<Pipeline> {

@@ -6,7 +6,9 @@
 //! field is the bound address (tests and scripts read it when they bind port 0). When its
 //! `shutdown` future resolves ([`signal`] in production: SIGTERM or Ctrl-C) it reports
 //! not-ready at once, stops accepting connections, lets in-flight requests finish, and
-//! returns; if they take longer than `server.shutdown_grace_secs`, it returns anyway.
+//! returns; if they take longer than `server.shutdown_grace_secs`, it returns anyway and
+//! the connections still open end when the runtime shuts down (`nlpd serve` shuts it down
+//! right after, without waiting for leftover NLP jobs).
 
 use std::future::{Future, IntoFuture};
 use std::io;

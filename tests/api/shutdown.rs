@@ -34,6 +34,26 @@ async fn shutdown_goes_not_ready_and_finishes_in_flight_requests() {
     server.stop().await.expect("drained cleanly");
 }
 
+#[tokio::test]
+async fn shutdown_gives_up_on_requests_that_outlast_the_grace_period() {
+    let (pipeline, gate) = hooked_pipeline();
+    let short_grace = settings(|s| {
+        s.server.shutdown_grace = Duration::from_millis(100);
+        s.server.request_timeout = Duration::from_secs(3600);
+    });
+    let server = TestServer::with(pipeline, short_grace).await;
+    let stuck = tokio::spawn({
+        let (client, url) = (server.client.clone(), server.url("/parse"));
+        async move { client.post(url).json(&json!({"text": WAIT_MARKER})).send().await }
+    });
+    gate.wait_for_arrivals(1).await;
+    // The gate stays closed, so the request cannot finish: `serve` must return anyway.
+    // (`nlpd serve` then shuts the runtime down, which drops the leftover connection.)
+    server.stop().await.expect("returns after the grace period");
+    assert!(!stuck.is_finished(), "the request was still in flight");
+    stuck.abort();
+}
+
 /// The real binary, its stderr read line by line.
 struct Binary {
     child: Child,
