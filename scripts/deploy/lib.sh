@@ -1,0 +1,48 @@
+# shellcheck shell=bash
+# Shared by scripts/deploy-test.sh and scripts/deploy-checks.sh (sourced, not run).
+#
+# CI runs them as root on a fresh Debian machine, so they install what they use: Debian
+# packages with apt-get, Python packages into a virtualenv outside the repository.
+
+# Python packages, pinned: the Kubernetes validator ships the schemas it validates
+# against (no network at validation time); prometheus_client parses the text format.
+DEPLOY_PY_REQUIREMENTS=("kubernetes-validate==1.37.0" "prometheus_client==0.26.0")
+DEPLOY_VENV="${NLPD_DEPLOY_VENV:-/tmp/nlpd-deploy-venv}"
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "FAIL: $*"; exit 1; }
+
+# apt_install PACKAGE... installs Debian packages without starting their services.
+apt_install() {
+    log "installing $* with apt-get"
+    # Keep packages such as nginx from starting their system service on install: a
+    # policy-rc.d that answers 101 ("action forbidden") while apt-get runs.
+    local policy=/usr/sbin/policy-rc.d ours=0 status=0
+    if [[ ! -e $policy ]]; then
+        printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && ours=1
+    fi
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends "$@"; } >&2 || status=$?
+    [[ $ours -eq 1 ]] && rm -f "$policy"
+    [[ $status -eq 0 ]] || die "apt-get install $* failed"
+}
+
+# ensure_commands COMMAND:PACKAGE... installs the Debian package of every missing command.
+ensure_commands() {
+    local pair missing=()
+    for pair in "$@"; do
+        command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+    done
+    [[ ${#missing[@]} -eq 0 ]] || apt_install "${missing[@]}"
+}
+
+# ensure_venv creates $DEPLOY_VENV with DEPLOY_PY_REQUIREMENTS (a no-op once they are there).
+ensure_venv() {
+    ensure_commands python3:python3
+    # Debian's python3 needs python3-venv for `-m venv` (ensurepip).
+    python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
+    [[ -x $DEPLOY_VENV/bin/pip ]] || python3 -m venv "$DEPLOY_VENV" \
+        || die "cannot create a Python virtualenv in $DEPLOY_VENV"
+    "$DEPLOY_VENV/bin/pip" install -q --disable-pip-version-check \
+        "${DEPLOY_PY_REQUIREMENTS[@]}" >&2 || die "pip install ${DEPLOY_PY_REQUIREMENTS[*]} failed"
+}
