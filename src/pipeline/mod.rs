@@ -12,6 +12,8 @@ use crate::doc::Doc;
 use crate::tokenizer::Tokenizer;
 use crate::vocab::{Vocab, Zone};
 
+pub(crate) mod nn;
+
 /// One processing step over a document (tagger, parser, doc_cleaner…).
 pub trait Component: Send + Sync {
     /// The component's name, as used in configs and the `components` request field.
