@@ -13,6 +13,7 @@ use crate::tokenizer::Tokenizer;
 use crate::vocab::{Vocab, Zone};
 
 pub(crate) mod nn;
+pub mod tok2vec;
 
 /// One processing step over a document (tagger, parser, doc_cleaner…).
 pub trait Component: Send + Sync {
