@@ -8,11 +8,15 @@
 
 use thiserror::Error;
 
-use crate::doc::Doc;
+use crate::doc::{Doc, Tensor};
 use crate::tokenizer::Tokenizer;
 use crate::vocab::{Vocab, Zone};
 
+mod classifier;
+pub mod lemmatizer;
+pub mod morphologizer;
 pub(crate) mod nn;
+pub mod tagger;
 pub mod tok2vec;
 
 /// One processing step over a document (tagger, parser, doc_cleaner…).
@@ -39,6 +43,13 @@ pub enum ComponentError {
         /// What it needed.
         needs: &'static str,
     },
+}
+
+/// The tensor `tok2vec` wrote on `doc`, or the error `component` reports without it.
+fn tensor_of<'d>(doc: &'d Doc<'_>, component: &'static str) -> Result<&'d Tensor, ComponentError> {
+    doc.tensor()
+        .filter(|t| t.rows() == doc.len())
+        .ok_or(ComponentError::MissingInput { component, needs: "Doc.tensor (run tok2vec first)" })
 }
 
 /// Errors raised when choosing components to run.

@@ -187,7 +187,9 @@ impl Tok2Vec {
             attrs: config.embed.iter().map(|e| e.attr).collect(),
             embeds,
             mixer: block(n_embed, rng),
-            blocks: (0..config.depth).map(|_| block(width * (2 * config.window + 1), rng)).collect(),
+            blocks: (0..config.depth)
+                .map(|_| block(width * (2 * config.window + 1), rng))
+                .collect(),
             window: config.window,
         }
     }
@@ -290,6 +292,7 @@ impl Tok2Vec {
             self.blocks.iter().zip(&cache.layers[1..]).zip(&mut grad.blocks).rev()
         {
             let mut d = d_out.clone();
+            d_window.clear();
             d_window.resize(layer.input.len(), 0.0);
             block_backward(block, layer, &mut cache.pre, &mut d, &mut d_window, g);
             window_backward(&d_window, lengths, width, self.window, &mut d_out);
@@ -297,7 +300,14 @@ impl Tok2Vec {
         let layer = &cache.layers[0];
         let stride = self.embed_width();
         let mut d_embed = vec![0.0; n * stride];
-        block_backward(&self.mixer, layer, &mut cache.pre, &mut d_out, &mut d_embed, &mut grad.mixer);
+        block_backward(
+            &self.mixer,
+            layer,
+            &mut cache.pre,
+            &mut d_out,
+            &mut d_embed,
+            &mut grad.mixer,
+        );
         let n_attrs = self.attrs.len();
         let mut offset = 0;
         let mut column = Vec::with_capacity(n);
@@ -470,7 +480,11 @@ mod tests {
             ("a", 2, true, "a"),
         ];
         for (text, n, prefix, want) in cases {
-            assert_eq!(affix_key(text, n, prefix), xxhash_rust::xxh3::xxh3_64(want.as_bytes()), "{text}");
+            assert_eq!(
+                affix_key(text, n, prefix),
+                xxhash_rust::xxh3::xxh3_64(want.as_bytes()),
+                "{text}"
+            );
         }
     }
 

@@ -59,8 +59,8 @@ impl Dense {
         );
     }
 
-    /// Accumulates the parameter gradients for upstream gradient `dy` into `grad`, and writes
-    /// the input gradient into `dx` (overwriting it) when asked.
+    /// Accumulates the parameter gradients for upstream gradient `dy` into `grad`, and adds
+    /// the input gradient into `dx` when asked.
     pub(crate) fn backward(&self, x: &[f32], dy: &[f32], dx: Option<&mut [f32]>, grad: &mut Dense) {
         let n = self.rows(x);
         gemm(
@@ -157,7 +157,8 @@ impl Maxout {
     }
 
     /// Backward pass: routes `dy` to the winning pieces (using `dpre`, scratch of
-    /// `n × n_out · pieces`), then through the affine part.
+    /// `n × n_out · pieces`), then through the affine part, adding the input gradient into
+    /// `dx` when asked.
     pub(crate) fn backward(
         &self,
         x: &[f32],
