@@ -1,1 +1,3 @@
+//! Tokenizer throughput (placeholder until the tokenizer lands).
+
 fn main() {}

@@ -3,8 +3,7 @@
 //! # Overview
 //!
 //! [`run`] parses the arguments with clap and dispatches to one module per subcommand:
-//! `parse`/`tokenize` ([`parse`]), `evaluate` ([`evaluate`]), `serve` ([`serve`]) and
-//! `train` ([`train`]). Errors are reported with their context chain and mapped to a
+//! `parse`/`tokenize` (`parse.rs`), `evaluate`, `serve` and `train`. Errors are reported with their context chain and mapped to a
 //! non-zero exit code.
 
 mod evaluate;

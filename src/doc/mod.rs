@@ -5,7 +5,7 @@
 //! A [`Doc`] owns its text and an array of [`TokenData`] (one per syntactic word), plus an
 //! optional [`Tensor`] and named intermediate arrays written by pipeline components. Each
 //! token refers to its [`Lexeme`](crate::vocab::Lexeme) by reference into the
-//! [`Zone`](crate::vocab::Zone) the Doc was made in, so a Doc cannot outlive its zone:
+//! [`Zone`] the Doc was made in, so a Doc cannot outlive its zone:
 //!
 //! ```compile_fail
 //! use nlpd::doc::Doc;
@@ -21,12 +21,15 @@
 //!
 //! [`Token`] is a cheap borrowed view of one token; [`Span`] a range of tokens.
 
+pub mod conllu;
+mod json;
 mod span;
 mod tensor;
 mod token;
 
 use std::collections::BTreeMap;
 
+pub use json::{DocJson, SpanJson, TokenJson, TokensJson};
 pub use span::{Span, TextSpan};
 pub use tensor::{Tensor, live_tensor_bytes};
 pub use token::{EntIob, Pos, Token, TokenData};

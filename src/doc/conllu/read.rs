@@ -1,0 +1,385 @@
+//! Streaming CoNLL-U reader.
+
+use std::io::BufRead;
+use std::iter::Peekable;
+
+use super::{ConlluDocument, ConlluError, ConlluSentence, ConlluWord, MultiwordToken};
+use crate::doc::Pos;
+
+/// Reads CoNLL-U sentence by sentence from any buffered reader, holding one sentence in
+/// memory at a time. Iterating yields each sentence or the first error (after which the
+/// iterator ends).
+///
+/// Validates what the [`Doc`](crate::doc::Doc) model relies on: ten tab-separated columns,
+/// word IDs counting up from 1, range lines covering words that follow, numeric HEADs within
+/// the sentence, and UD UPOS tags. Empty nodes (`8.1`) are skipped; DEPS and every MISC item
+/// but `SpaceAfter=No` are dropped.
+#[derive(Debug)]
+pub struct ConlluReader<R> {
+    input: R,
+    line: usize,
+    buf: String,
+    failed: bool,
+    /// Line number of each word of the sentence being read, to report bad HEADs.
+    word_lines: Vec<usize>,
+    /// Line number of each range line of the sentence being read.
+    range_lines: Vec<usize>,
+    /// The `SpaceAfter` of the latest range line, for the range's last word.
+    range_space: bool,
+}
+
+impl<R: BufRead> ConlluReader<R> {
+    /// A reader over `input`.
+    pub fn new(input: R) -> Self {
+        Self {
+            input,
+            line: 0,
+            buf: String::new(),
+            failed: false,
+            word_lines: Vec::new(),
+            range_lines: Vec::new(),
+            range_space: true,
+        }
+    }
+
+    /// The number of lines read so far.
+    pub fn line(&self) -> usize {
+        self.line
+    }
+
+    /// Groups the sentences into documents: a document starts at each `# newdoc`; sentences
+    /// before the first `# newdoc` (all of them in a file without one) are documents of their
+    /// own.
+    pub fn documents(self) -> Documents<R> {
+        Documents { sentences: self.peekable(), in_marked_document: false }
+    }
+
+    fn bad(&self, line: usize, reason: impl Into<String>) -> ConlluError {
+        ConlluError::BadLine { line, reason: reason.into() }
+    }
+
+    /// Reads the next sentence, or `None` at the end of the input.
+    fn read_sentence(&mut self) -> Result<Option<ConlluSentence>, ConlluError> {
+        let mut sentence = ConlluSentence::default();
+        let mut has_rows = false;
+        self.word_lines.clear();
+        self.range_lines.clear();
+        let mut buf = std::mem::take(&mut self.buf);
+        let result = loop {
+            buf.clear();
+            match self.input.read_line(&mut buf) {
+                Ok(0) => break Ok(()),
+                Ok(_) => self.line += 1,
+                Err(source) => break Err(ConlluError::Io { line: self.line + 1, source }),
+            }
+            let mut line = buf.trim_end_matches(['\n', '\r']);
+            if self.line == 1 {
+                line = line.strip_prefix('\u{feff}').unwrap_or(line);
+            }
+            if line.trim().is_empty() {
+                if has_rows {
+                    break Ok(());
+                }
+                // A block of comments alone describes no sentence.
+                sentence = ConlluSentence::default();
+            } else if let Some(comment) = line.strip_prefix('#') {
+                read_comment(comment, &mut sentence);
+            } else {
+                has_rows = true;
+                if let Err(err) = self.read_row(line, &mut sentence) {
+                    break Err(err);
+                }
+            }
+        };
+        self.buf = buf;
+        result?;
+        if !has_rows {
+            return Ok(None);
+        }
+        self.check_sentence(&sentence)?;
+        Ok(Some(sentence))
+    }
+
+    fn read_row(&mut self, line: &str, sentence: &mut ConlluSentence) -> Result<(), ConlluError> {
+        let n = self.line;
+        let cols: Vec<&str> = line.split('\t').collect();
+        let [id, form, lemma, upos, xpos, feats, head, deprel, _deps, misc] = cols[..] else {
+            let reason = format!("expected 10 tab-separated columns, found {}", cols.len());
+            return Err(self.bad(n, reason));
+        };
+        if let Some((major, minor)) = id.split_once('.') {
+            if !is_number(major) || !is_number(minor) {
+                return Err(self.bad(n, format!("bad empty-node ID `{id}`")));
+            }
+            return Ok(());
+        }
+        if form.is_empty() {
+            return Err(self.bad(n, "empty FORM"));
+        }
+        let next_id = sentence.words.len() + 1;
+        let space_after = !misc.split('|').any(|item| item == "SpaceAfter=No");
+        let open_range = sentence.multiword_tokens.last().filter(|m| m.last + 1 >= next_id);
+        if let Some((first, last)) = id.split_once('-') {
+            let (first, last) = (self.number(first, id)?, self.number(last, id)?);
+            if let Some(open) = open_range {
+                let open = format!("{}-{}", open.first + 1, open.last + 1);
+                return Err(self.bad(n, format!("range `{id}` overlaps range `{open}`")));
+            }
+            if first != next_id || last <= first {
+                let reason = format!(
+                    "range `{id}` must start at the next word ID ({next_id}) and span two or \
+                     more words"
+                );
+                return Err(self.bad(n, reason));
+            }
+            sentence.multiword_tokens.push(MultiwordToken {
+                first: first - 1,
+                last: last - 1,
+                form: form.to_owned(),
+            });
+            self.range_lines.push(n);
+            self.range_space = space_after;
+            return Ok(());
+        }
+        let number = self.number(id, id)?;
+        if number != next_id {
+            return Err(self.bad(n, format!("expected word ID {next_id}, found `{id}`")));
+        }
+        let upos = match upos {
+            "_" => None,
+            tag => Some(
+                Pos::from_name(tag)
+                    .ok_or_else(|| self.bad(n, format!("unknown UPOS tag `{tag}`")))?,
+            ),
+        };
+        let head = match head {
+            "_" => None,
+            head => Some(self.number(head, head)?),
+        };
+        // Inside a multiword token the surface token's spacing belongs to its last word.
+        let space_after = match open_range {
+            Some(mwt) if mwt.last + 1 == number => self.range_space,
+            Some(_) => false,
+            None => space_after,
+        };
+        self.word_lines.push(n);
+        sentence.words.push(ConlluWord {
+            form: form.to_owned(),
+            lemma: column(lemma),
+            upos,
+            xpos: column(xpos),
+            feats: column(feats),
+            head,
+            deprel: column(deprel),
+            space_after,
+        });
+        Ok(())
+    }
+
+    /// Parses a decimal number in column text `field` (of value `value`).
+    fn number(&self, value: &str, field: &str) -> Result<usize, ConlluError> {
+        if !is_number(value) {
+            return Err(self.bad(self.line, format!("`{field}` is not a number")));
+        }
+        value.parse().map_err(|_| self.bad(self.line, format!("`{field}` is too large")))
+    }
+
+    /// Checks what only the whole sentence shows: heads in range, ranges complete.
+    fn check_sentence(&self, sentence: &ConlluSentence) -> Result<(), ConlluError> {
+        let n = sentence.words.len();
+        for (word, &line) in sentence.words.iter().zip(&self.word_lines) {
+            if let Some(head) = word.head.filter(|&head| head > n) {
+                return Err(self.bad(line, format!("HEAD {head} is past the last word ({n})")));
+            }
+        }
+        for (mwt, &line) in sentence.multiword_tokens.iter().zip(&self.range_lines) {
+            if mwt.last >= n {
+                let range = format!("{}-{}", mwt.first + 1, mwt.last + 1);
+                return Err(self.bad(line, format!("range `{range}` runs past the last word")));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<R: BufRead> Iterator for ConlluReader<R> {
+    type Item = Result<ConlluSentence, ConlluError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        let result = self.read_sentence();
+        self.failed = result.is_err();
+        result.transpose()
+    }
+}
+
+/// The documents of a CoNLL-U input; see [`ConlluReader::documents`].
+#[derive(Debug)]
+pub struct Documents<R: BufRead> {
+    sentences: Peekable<ConlluReader<R>>,
+    in_marked_document: bool,
+}
+
+impl<R: BufRead> Iterator for Documents<R> {
+    type Item = Result<ConlluDocument, ConlluError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let first = match self.sentences.next()? {
+            Ok(sentence) => sentence,
+            Err(err) => return Some(Err(err)),
+        };
+        self.in_marked_document |= first.meta.newdoc.is_some();
+        let mut sentences = vec![first];
+        if self.in_marked_document {
+            // An error ends the document here and is reported by the next call.
+            while let Some(sentence) =
+                self.sentences.next_if(|next| next.as_ref().is_ok_and(|s| s.meta.newdoc.is_none()))
+            {
+                sentences.extend(sentence.ok());
+            }
+        }
+        Some(Ok(ConlluDocument { sentences }))
+    }
+}
+
+/// Stores the metadata comments nlpd keeps; others are ignored.
+fn read_comment(comment: &str, sentence: &mut ConlluSentence) {
+    let comment = comment.trim_start();
+    let (key, value) = match comment.split_once('=') {
+        Some((key, value)) => (key.trim(), value.strip_prefix(' ').unwrap_or(value)),
+        None => (comment.trim(), ""),
+    };
+    let meta = &mut sentence.meta;
+    match key {
+        "newdoc" | "newdoc id" => meta.newdoc = Some(value.trim().to_owned()),
+        "newpar" | "newpar id" => meta.newpar = Some(value.trim().to_owned()),
+        "sent_id" => meta.sent_id = Some(value.trim().to_owned()),
+        "text" => sentence.text = Some(value.to_owned()),
+        _ => {}
+    }
+}
+
+fn column(text: &str) -> Option<String> {
+    (text != "_").then(|| text.to_owned())
+}
+
+fn is_number(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doc::conllu::SentenceMeta;
+
+    fn row(id: &str, form: &str, head: &str, misc: &str) -> String {
+        format!("{id}\t{form}\t_\tX\t_\t_\t{head}\t_\t_\t{misc}\n")
+    }
+
+    #[test]
+    fn reads_words_ranges_comments_and_skips_empty_nodes() {
+        let input = [
+            "\u{feff}# newdoc\r\n",
+            "# sent_id = a\r\n",
+            "# text =  two  spaces\r\n",
+            "# global.columns = ignored\r\n",
+            &row("1-2", "can't", "_", "SpaceAfter=No"),
+            &row("1", "ca", "0", "_"),
+            &row("2", "n't", "1", "SpaceAfter=No"),
+            &row("2.1", "gap", "_", "_"),
+            &row("3", "go", "1", "Foo=Bar|SpaceAfter=No"),
+            "\n",
+        ]
+        .concat();
+        let sentences: Vec<_> =
+            ConlluReader::new(input.as_bytes()).collect::<Result<_, _>>().unwrap();
+        let [sentence] = &sentences[..] else { panic!("one sentence: {sentences:?}") };
+        assert_eq!(
+            sentence.meta,
+            SentenceMeta { newdoc: Some(String::new()), sent_id: Some("a".into()), newpar: None }
+        );
+        assert_eq!(sentence.text.as_deref(), Some(" two  spaces"));
+        let words: Vec<_> =
+            sentence.words.iter().map(|w| (w.form.as_str(), w.head, w.space_after)).collect();
+        assert_eq!(
+            words,
+            [("ca", Some(0), false), ("n't", Some(1), false), ("go", Some(1), false)]
+        );
+        assert_eq!(
+            sentence.multiword_tokens,
+            [MultiwordToken { first: 0, last: 1, form: "can't".into() }]
+        );
+        assert_eq!(sentence.words[0].upos, Some(Pos::X));
+        assert_eq!(sentence.words[0].lemma, None);
+    }
+
+    #[test]
+    fn errors_name_the_line_and_stop_the_reader() {
+        let ok = row("1", "a", "0", "_");
+        let cases: [(String, usize, &str); 10] = [
+            (format!("{ok}1\ta\n"), 2, "expected 10 tab-separated columns, found 2"),
+            (format!("# c\n{ok}{}", row("3", "b", "1", "_")), 3, "expected word ID 2, found `3`"),
+            (ok.replace("\tX\t", "\tNOPE\t"), 1, "unknown UPOS tag `NOPE`"),
+            (row("1", "a", "x", "_"), 1, "`x` is not a number"),
+            (format!("{ok}{}", row("2", "b", "7", "_")), 2, "HEAD 7 is past the last word (2)"),
+            (
+                format!("{}{ok}\n", row("1-2", "ab", "_", "_")),
+                1,
+                "range `1-2` runs past the last word",
+            ),
+            (
+                format!("{ok}{}", row("3-4", "ab", "_", "_")),
+                2,
+                "range `3-4` must start at the next word ID (2)",
+            ),
+            (
+                format!("{}{}", row("1-2", "ab", "_", "_"), row("1-3", "ab", "_", "_")),
+                2,
+                "overlaps range `1-2`",
+            ),
+            (row("1.x", "a", "_", "_"), 1, "bad empty-node ID `1.x`"),
+            (row("1", "", "0", "_"), 1, "empty FORM"),
+        ];
+        for (input, line, reason) in cases {
+            let input = format!("{input}\n{ok}\n");
+            let mut reader = ConlluReader::new(input.as_bytes());
+            match reader.next() {
+                Some(Err(ConlluError::BadLine { line: got, reason: why })) => {
+                    assert_eq!(got, line, "{input:?}");
+                    assert!(why.contains(reason), "{why:?} should contain {reason:?}");
+                }
+                other => panic!("{input:?} gave {other:?}"),
+            }
+            assert!(reader.next().is_none(), "the reader stops after an error");
+        }
+    }
+
+    #[test]
+    fn invalid_utf8_is_an_io_error_with_its_line() {
+        let mut input = row("1", "a", "0", "_").into_bytes();
+        input.extend(b"2\t\xff\n");
+        let err = ConlluReader::new(&input[..]).next().unwrap().unwrap_err();
+        assert!(matches!(err, ConlluError::Io { line: 2, .. }), "{err:?}");
+    }
+
+    #[test]
+    fn documents_follow_newdoc_marks() {
+        let sentence =
+            |comment: &str, form: &str| format!("{comment}{}\n", row("1", form, "0", "_"));
+        let input = [
+            sentence("", "a"),
+            sentence("", "b"),
+            sentence("# newdoc id = d1\n", "c"),
+            sentence("", "d"),
+            sentence("# newdoc\n", "e"),
+        ]
+        .concat();
+        let docs: Vec<Vec<String>> = ConlluReader::new(input.as_bytes())
+            .documents()
+            .map(|doc| doc.unwrap().sentences.iter().map(|s| s.words[0].form.clone()).collect())
+            .collect();
+        assert_eq!(docs, [vec!["a"], vec!["b"], vec!["c", "d"], vec!["e"]]);
+    }
+}

@@ -1,0 +1,230 @@
+//! CoNLL-U writer.
+
+use std::io::{self, Write};
+
+use super::SentenceMeta;
+use crate::doc::{Doc, Token};
+use crate::vocab::LexFlags;
+
+/// Writes documents as CoNLL-U, numbering sentences that have no `sent_id` of their own
+/// (1, 2, … across everything this writer writes, so ids stay unique in one file).
+#[derive(Debug)]
+pub struct ConlluWriter<W> {
+    out: W,
+    sentences: usize,
+}
+
+impl<W: Write> ConlluWriter<W> {
+    /// A writer into `out` (wrap files and stdout in a `BufWriter`).
+    pub fn new(out: W) -> Self {
+        Self { out, sentences: 0 }
+    }
+
+    /// The underlying writer.
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+
+    /// Writes the sentences of `doc`. The `n`-th sentence written takes the `n`-th item of
+    /// `metas` (`# newdoc`, `# newpar`, `# sent_id`); sentences past the end of `metas` get
+    /// no `# newdoc`/`# newpar` and a running `sent_id`. Whitespace tokens are left out and
+    /// sentences made only of them are skipped.
+    ///
+    /// # Errors
+    ///
+    /// Returns an error if writing fails.
+    pub fn write_doc<'m>(
+        &mut self,
+        doc: &Doc<'_>,
+        metas: impl IntoIterator<Item = &'m SentenceMeta>,
+    ) -> io::Result<()> {
+        let words: Vec<usize> =
+            doc.iter().filter(|t| !t.lex().is(LexFlags::IS_SPACE)).map(|t| t.i()).collect();
+        let mut metas = metas.into_iter();
+        for sent in doc.sents() {
+            let first = words.partition_point(|&i| i < sent.start());
+            let last = words.partition_point(|&i| i < sent.end());
+            if first == last {
+                continue;
+            }
+            self.sentences += 1;
+            let meta = metas.next();
+            self.write_sentence(doc, &words, first..last, meta)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the words `words[range]`, which form one sentence.
+    fn write_sentence(
+        &mut self,
+        doc: &Doc<'_>,
+        words: &[usize],
+        range: std::ops::Range<usize>,
+        meta: Option<&SentenceMeta>,
+    ) -> io::Result<()> {
+        let out = &mut self.out;
+        if let Some(meta) = meta {
+            for (key, value) in [("newdoc", &meta.newdoc), ("newpar", &meta.newpar)] {
+                match value.as_deref() {
+                    Some("") => writeln!(out, "# {key}")?,
+                    Some(id) => writeln!(out, "# {key} id = {id}")?,
+                    None => {}
+                }
+            }
+        }
+        match meta.and_then(|meta| meta.sent_id.as_deref()) {
+            Some(id) => writeln!(out, "# sent_id = {id}")?,
+            None => writeln!(out, "# sent_id = {}", self.sentences)?,
+        }
+        let sentence = &words[range.clone()];
+        let (start, end) = (doc.token(sentence[0]).span(), doc.token(sentence[sentence.len() - 1]));
+        let text = &doc.text()[start.byte_start..end.span().byte_end];
+        // A comment is one line: other whitespace inside the sentence becomes a space.
+        let text = text.replace(|c: char| c.is_whitespace() && c != ' ', " ");
+        writeln!(out, "# text = {text}")?;
+
+        // Whether text (whitespace) follows the word at `words[g]` before the next word.
+        let space_after = |g: usize| {
+            let end = doc.token(words[g]).span().byte_end;
+            let next =
+                words.get(g + 1).map_or(doc.text().len(), |&i| doc.token(i).span().byte_start);
+            next > end
+        };
+        let mut k = 0;
+        while k < sentence.len() {
+            // A surface token: this word and the following words the tokenizer fused to it.
+            let mut last = k;
+            while last + 1 < sentence.len()
+                && sentence[last + 1] == sentence[last] + 1
+                && doc.tokens()[sentence[last]].fused_with_next()
+            {
+                last += 1;
+            }
+            let misc = |space| if space { "_" } else { "SpaceAfter=No" };
+            if last > k {
+                let surface = &doc.text()[doc.token(sentence[k]).span().byte_start
+                    ..doc.token(sentence[last]).span().byte_end];
+                let misc = misc(space_after(range.start + last));
+                writeln!(out, "{}-{}\t{surface}\t_\t_\t_\t_\t_\t_\t_\t{misc}", k + 1, last + 1)?;
+            }
+            for w in k..=last {
+                let space = last > k || space_after(range.start + w);
+                write_word(out, doc.token(sentence[w]), w + 1, sentence, misc(space))?;
+            }
+            k = last + 1;
+        }
+        writeln!(out)
+    }
+}
+
+/// Writes one word line: `id` is its 1-based ID, `sentence` the token indices of its
+/// sentence's words (to number its head).
+fn write_word(
+    out: &mut impl Write,
+    token: Token<'_, '_>,
+    id: usize,
+    sentence: &[usize],
+    misc: &str,
+) -> io::Result<()> {
+    let data = token.data();
+    let column = |key| match token.resolve(key) {
+        "" => "_",
+        text => text,
+    };
+    let upos = data.pos.map_or("_", |pos| pos.as_str());
+    write!(
+        out,
+        "{id}\t{}\t{}\t{upos}\t{}\t{}\t",
+        token.text(),
+        column(data.lemma),
+        column(data.tag),
+        column(data.morph)
+    )?;
+    // A root is its own head; a head outside the sentence (or on whitespace) has no ID.
+    match data.head {
+        Some(head) if head == token.i() => write!(out, "0")?,
+        Some(head) => match sentence.binary_search(&head) {
+            Ok(k) => write!(out, "{}", k + 1)?,
+            Err(_) => write!(out, "_")?,
+        },
+        None => write!(out, "_")?,
+    }
+    writeln!(out, "\t{}\t_\t{misc}", column(data.dep))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doc::TokenData;
+    use crate::vocab::Vocab;
+
+    fn write(doc: &Doc<'_>, metas: &[SentenceMeta]) -> String {
+        let mut out = ConlluWriter::new(Vec::new());
+        out.write_doc(doc, metas).unwrap();
+        String::from_utf8(out.into_inner()).unwrap()
+    }
+
+    #[test]
+    fn whitespace_tokens_are_skipped_and_spacing_kept() {
+        let vocab = Vocab::new();
+        let zone = vocab.zone();
+        let text = "We can't.\n\n  Bye";
+        // (start, end, space_after, fused): "We" "ca" "n't" "." "\n\n " "Bye"
+        let spans = [
+            (0, 2, true, false),
+            (3, 5, false, true),
+            (5, 8, false, false),
+            (8, 9, false, false),
+            (9, 12, true, false),
+            (13, 16, false, false),
+        ];
+        let tokens = spans
+            .iter()
+            .map(|&(start, end, space, fused)| {
+                let token = TokenData::new(zone.lexeme(&text[start..end]), start, end, space);
+                if fused { token.fused() } else { token }
+            })
+            .collect();
+        let mut doc = Doc::new(&zone, text.to_owned(), tokens);
+        doc.tokens_mut()[5].sent_start = Some(true);
+        doc.tokens_mut()[0].head = Some(0);
+        doc.tokens_mut()[1].head = Some(0);
+        doc.tokens_mut()[3].head = Some(5);
+        insta::assert_snapshot!(write(&doc, &[SentenceMeta::new_document()]), @r"
+        # newdoc
+        # sent_id = 1
+        # text = We can't.
+        1	We	_	_	_	_	0	_	_	_
+        2-3	can't	_	_	_	_	_	_	_	SpaceAfter=No
+        2	ca	_	_	_	_	1	_	_	_
+        3	n't	_	_	_	_	_	_	_	_
+        4	.	_	_	_	_	_	_	_	_
+
+        # sent_id = 2
+        # text = Bye
+        1	Bye	_	_	_	_	_	_	_	SpaceAfter=No
+
+        ");
+    }
+
+    #[test]
+    fn fusion_stops_at_sentence_ends_and_sent_ids_keep_counting() {
+        let vocab = Vocab::new();
+        let zone = vocab.zone();
+        let mut doc = Doc::from_words(&zone, &["a", "b", "c"], &[false, false, false]);
+        for i in 0..2 {
+            let token = &mut doc.tokens_mut()[i];
+            *token = token.fused();
+        }
+        doc.tokens_mut()[2].sent_start = Some(true);
+        let mut out = ConlluWriter::new(Vec::new());
+        let metas = [SentenceMeta { sent_id: Some("x".into()), ..SentenceMeta::default() }];
+        out.write_doc(&doc, &metas).unwrap();
+        out.write_doc(&doc, &[]).unwrap();
+        let text = String::from_utf8(out.into_inner()).unwrap();
+        let comments: Vec<_> = text.lines().filter(|l| l.starts_with("# sent_id")).collect();
+        assert_eq!(comments, ["# sent_id = x", "# sent_id = 2", "# sent_id = 3", "# sent_id = 4"]);
+        assert!(text.contains("1-2\tab\t"), "{text}");
+        assert!(!text.contains("2-3"), "{text}");
+    }
+}

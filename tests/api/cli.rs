@@ -1,0 +1,1 @@
+//! `nlpd` command-line tests (running the real binary).

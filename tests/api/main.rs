@@ -1,0 +1,6 @@
+//! nlpd's integration tests: one binary, one module per area.
+
+mod cli;
+mod conllu;
+mod data;
+mod zones;
