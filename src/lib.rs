@@ -10,6 +10,7 @@
 //! - [`tokenizer`]: the English tokenizer.
 //! - [`doc`]: documents, tokens and spans borrowed from a zone.
 //! - [`pipeline`]: the pipeline and its components.
+//! - [`train`]: training the pipeline's models.
 //! - [`cli`]: the `nlpd` command line.
 //!
 //! Layering: `vocab` ← `doc` ← `tokenizer` ← `pipeline` ← {`train`, `service`, `cli`}
@@ -20,4 +21,5 @@ pub mod cli;
 pub mod doc;
 pub mod pipeline;
 pub mod tokenizer;
+pub mod train;
 pub mod vocab;

@@ -12,10 +12,13 @@ use crate::doc::{Doc, Tensor};
 use crate::tokenizer::Tokenizer;
 use crate::vocab::{Vocab, Zone};
 
-mod classifier;
+pub(crate) mod classifier;
+pub mod doc_cleaner;
 pub mod lemmatizer;
+pub mod model_io;
 pub mod morphologizer;
 pub(crate) mod nn;
+pub use nn::AdamConfig;
 pub mod tagger;
 pub mod tok2vec;
 

@@ -82,7 +82,7 @@ impl Dense {
                 1.0,
                 Operand::plain(dy),
                 Operand::plain(&self.w),
-                0.0,
+                1.0,
                 dx,
             );
         }
@@ -221,9 +221,11 @@ mod tests {
                 y
             },
             backward: |l: &Dense, x: &[f32], dy: &[f32], g: &mut Dense| {
-                let mut dx = vec![0.0; x.len()];
+                // The input gradient is added to what `dx` holds (heads sharing an input
+                // sum their gradients), so start from ones and subtract them.
+                let mut dx = vec![1.0; x.len()];
                 l.backward(x, dy, Some(&mut dx), g);
-                dx
+                dx.iter().map(|d| d - 1.0).collect()
             },
             zeros: Dense::zeros_like,
         });

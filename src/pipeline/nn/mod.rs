@@ -20,7 +20,7 @@ mod optim;
 mod rng;
 
 pub(crate) use dense::{Dense, Maxout, argmax};
-pub(crate) use embed::{HASHES, HashEmbed};
+pub(crate) use embed::HashEmbed;
 pub(crate) use norm::{LayerNorm, NormCache};
 pub use optim::AdamConfig;
 pub(crate) use optim::{Adam, Average};

@@ -1,0 +1,331 @@
+//! Section layouts of each component and layer (all integers little-endian; `floats` are
+//! a u64 count then f16 values; `str` is a u32 byte length then UTF-8):
+//!
+//! ```text
+//! Dense        n_in u32, n_out u32, w floats (n_out × n_in), b floats (n_out)
+//! Maxout       pieces u8, Dense
+//! LayerNorm    width u32, gain floats, bias floats
+//! HashEmbed    rows u32, width u32, seed u64, table floats (rows × width)
+//! Block        Maxout, LayerNorm
+//! Head         labels (u64 count, str each), Dense
+//! tok2vec      window u8, n u16, n × (attr code u16, HashEmbed), mixer Block, depth u16, depth × Block
+//! tagger       XPOS Head, UPOS Head
+//! morphologizer  FEATS Head
+//! lemmatizer   rules (u64 count; lower u8, strip u8, append str),
+//!              nodes (u64 count; tag str, upper u8, suffix str, rule u32),
+//!              exceptions (u64 count; form str, tag str, lemma str)
+//! doc_cleaner  targets (u64 count; kind u8: 0 tensor, 1 all user data, 2 one array + name str)
+//! ```
+
+use super::{ModelLoadError, ModelReader, ModelWriter};
+use crate::pipeline::Component;
+use crate::pipeline::classifier::SoftmaxHead;
+use crate::pipeline::doc_cleaner::{CleanTarget, DocCleaner, DocCleanerConfig};
+use crate::pipeline::lemmatizer::{Exception, Lemmatizer, Rule, RuleNode};
+use crate::pipeline::morphologizer::Morphologizer;
+use crate::pipeline::nn::{Dense, HashEmbed, LayerNorm, Maxout};
+use crate::pipeline::tagger::{SPACE_TAG, Tagger};
+use crate::pipeline::tok2vec::{Attr, Block, Tok2Vec};
+use crate::vocab::Vocab;
+
+/// A model part with a section layout.
+pub(crate) trait Persist: Sized {
+    /// Appends the part to a section body.
+    fn save(&self, w: &mut ModelWriter);
+
+    /// Reads the part, interning the strings it predicts into `vocab`.
+    fn load(r: &mut ModelReader<'_>, vocab: &mut Vocab) -> Result<Self, ModelLoadError>;
+}
+
+fn dim(r: &mut ModelReader<'_>, what: &str) -> Result<usize, ModelLoadError> {
+    match r.u32()? as usize {
+        0 => Err(r.malformed(format!("{what} is zero"))),
+        n if n > 1 << 24 => Err(r.malformed(format!("{what} {n} is implausibly large"))),
+        n => Ok(n),
+    }
+}
+
+impl Persist for Dense {
+    fn save(&self, w: &mut ModelWriter) {
+        w.u32(self.n_in as u32);
+        w.u32(self.n_out as u32);
+        w.floats(&self.w);
+        w.floats(&self.b);
+    }
+
+    fn load(r: &mut ModelReader<'_>, _: &mut Vocab) -> Result<Self, ModelLoadError> {
+        let (n_in, n_out) = (dim(r, "input width")?, dim(r, "output width")?);
+        let w = r.floats(n_in * n_out, "weights")?;
+        let b = r.floats(n_out, "biases")?;
+        Ok(Dense { n_in, n_out, w, b })
+    }
+}
+
+impl Persist for Maxout {
+    fn save(&self, w: &mut ModelWriter) {
+        w.u8(self.pieces as u8);
+        self.affine.save(w);
+    }
+
+    fn load(r: &mut ModelReader<'_>, vocab: &mut Vocab) -> Result<Self, ModelLoadError> {
+        let pieces = usize::from(r.u8()?);
+        let affine = Dense::load(r, vocab)?;
+        if pieces == 0 || affine.n_out % pieces != 0 {
+            return Err(
+                r.malformed(format!("{} outputs do not split into {pieces} pieces", affine.n_out))
+            );
+        }
+        Ok(Maxout { affine, pieces })
+    }
+}
+
+impl Persist for LayerNorm {
+    fn save(&self, w: &mut ModelWriter) {
+        w.u32(self.g.len() as u32);
+        w.floats(&self.g);
+        w.floats(&self.b);
+    }
+
+    fn load(r: &mut ModelReader<'_>, _: &mut Vocab) -> Result<Self, ModelLoadError> {
+        let width = dim(r, "norm width")?;
+        Ok(LayerNorm { g: r.floats(width, "gain")?, b: r.floats(width, "bias")? })
+    }
+}
+
+impl Persist for HashEmbed {
+    fn save(&self, w: &mut ModelWriter) {
+        w.u32(self.rows as u32);
+        w.u32(self.width as u32);
+        w.u64(self.seed);
+        w.floats(&self.table);
+    }
+
+    fn load(r: &mut ModelReader<'_>, _: &mut Vocab) -> Result<Self, ModelLoadError> {
+        let (rows, width) = (dim(r, "embedding rows")?, dim(r, "embedding width")?);
+        let seed = r.u64()?;
+        Ok(HashEmbed { rows, width, seed, table: r.floats(rows * width, "embedding table")? })
+    }
+}
+
+impl Persist for Block {
+    fn save(&self, w: &mut ModelWriter) {
+        self.maxout.save(w);
+        self.norm.save(w);
+    }
+
+    fn load(r: &mut ModelReader<'_>, vocab: &mut Vocab) -> Result<Self, ModelLoadError> {
+        let maxout = Maxout::load(r, vocab)?;
+        let norm = LayerNorm::load(r, vocab)?;
+        if norm.g.len() != maxout.n_out() {
+            return Err(r.malformed("a block's norm does not match its maxout width"));
+        }
+        Ok(Block { maxout, norm })
+    }
+}
+
+impl Persist for SoftmaxHead {
+    fn save(&self, w: &mut ModelWriter) {
+        w.strs(self.labels());
+        self.layer.save(w);
+    }
+
+    fn load(r: &mut ModelReader<'_>, vocab: &mut Vocab) -> Result<Self, ModelLoadError> {
+        let labels = r.strs()?;
+        let layer = Dense::load(r, vocab)?;
+        if layer.n_out != labels.len() {
+            return Err(r.malformed(format!(
+                "{} labels but {} outputs",
+                labels.len(),
+                layer.n_out
+            )));
+        }
+        for label in &labels {
+            vocab.intern(label);
+        }
+        Ok(SoftmaxHead::from_parts(labels, layer))
+    }
+}
+
+impl Persist for Tok2Vec {
+    fn save(&self, w: &mut ModelWriter) {
+        w.u8(self.window as u8);
+        w.u16(self.attrs.len() as u16);
+        for (attr, embed) in self.attrs.iter().zip(&self.embeds) {
+            w.u16(attr.code());
+            embed.save(w);
+        }
+        self.mixer.save(w);
+        w.u16(self.blocks.len() as u16);
+        self.blocks.iter().for_each(|b| b.save(w));
+    }
+
+    fn load(r: &mut ModelReader<'_>, vocab: &mut Vocab) -> Result<Self, ModelLoadError> {
+        let window = usize::from(r.u8()?);
+        let n = usize::from(r.u16()?);
+        let (mut attrs, mut embeds) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        for _ in 0..n {
+            let code = r.u16()?;
+            attrs.push(
+                Attr::from_code(code)
+                    .ok_or_else(|| r.malformed(format!("unknown attribute {code}")))?,
+            );
+            embeds.push(HashEmbed::load(r, vocab)?);
+        }
+        let mixer = Block::load(r, vocab)?;
+        let embed_width: usize = embeds.iter().map(|e| e.width).sum();
+        if mixer.maxout.affine.n_in != embed_width {
+            return Err(r.malformed("the mixer does not match the embedding widths"));
+        }
+        let width = mixer.norm.g.len();
+        let depth = usize::from(r.u16()?);
+        let blocks = (0..depth).map(|_| Block::load(r, vocab)).collect::<Result<Vec<_>, _>>()?;
+        if blocks
+            .iter()
+            .any(|b| b.maxout.affine.n_in != width * (2 * window + 1) || b.norm.g.len() != width)
+        {
+            return Err(r.malformed("an encoder block does not match the width and window"));
+        }
+        Ok(Tok2Vec { attrs, embeds, mixer, blocks, window })
+    }
+}
+
+impl Persist for Tagger {
+    fn save(&self, w: &mut ModelWriter) {
+        self.tag.save(w);
+        self.pos.save(w);
+    }
+
+    fn load(r: &mut ModelReader<'_>, vocab: &mut Vocab) -> Result<Self, ModelLoadError> {
+        let tag = SoftmaxHead::load(r, vocab)?;
+        let pos = SoftmaxHead::load(r, vocab)?;
+        if pos.layer.n_in != tag.layer.n_in {
+            return Err(r.malformed("the heads disagree on the input width"));
+        }
+        vocab.intern(SPACE_TAG);
+        Tagger::new(tag, pos).ok_or_else(|| r.malformed("a UPOS label is not a UD tag"))
+    }
+}
+
+impl Persist for Morphologizer {
+    fn save(&self, w: &mut ModelWriter) {
+        self.feats.save(w);
+    }
+
+    fn load(r: &mut ModelReader<'_>, vocab: &mut Vocab) -> Result<Self, ModelLoadError> {
+        vocab.intern("");
+        Ok(Morphologizer::new(SoftmaxHead::load(r, vocab)?))
+    }
+}
+
+impl Persist for Lemmatizer {
+    fn save(&self, w: &mut ModelWriter) {
+        w.len(self.rules.len());
+        for rule in &self.rules {
+            w.u8(u8::from(rule.lower));
+            w.u8(rule.strip);
+            w.str(&rule.append);
+        }
+        w.len(self.nodes.len());
+        for node in &self.nodes {
+            w.str(&node.tag);
+            w.u8(u8::from(node.upper));
+            w.str(&node.suffix);
+            w.u32(node.rule);
+        }
+        w.len(self.exceptions.len());
+        for e in &self.exceptions {
+            w.str(&e.form);
+            w.str(&e.tag);
+            w.str(&e.lemma);
+        }
+    }
+
+    fn load(r: &mut ModelReader<'_>, vocab: &mut Vocab) -> Result<Self, ModelLoadError> {
+        let n = r.count()?;
+        let rules = (0..n)
+            .map(|_| Ok(Rule { lower: r.u8()? != 0, strip: r.u8()?, append: r.str()? }))
+            .collect::<Result<Vec<_>, ModelLoadError>>()?;
+        let n = r.count()?;
+        let mut nodes = Vec::with_capacity(n);
+        for _ in 0..n {
+            let node =
+                RuleNode { tag: r.str()?, upper: r.u8()? != 0, suffix: r.str()?, rule: r.u32()? };
+            if node.rule as usize >= rules.len() {
+                return Err(r.malformed(format!("rule {} out of range", node.rule)));
+            }
+            nodes.push(node);
+        }
+        let n = r.count()?;
+        let exceptions = (0..n)
+            .map(|_| Ok(Exception { form: r.str()?, tag: r.str()?, lemma: r.str()? }))
+            .collect::<Result<Vec<_>, ModelLoadError>>()?;
+        for e in &exceptions {
+            vocab.intern(&e.lemma);
+        }
+        Ok(Lemmatizer::new(rules, nodes, exceptions))
+    }
+}
+
+impl Persist for DocCleaner {
+    fn save(&self, w: &mut ModelWriter) {
+        w.len(self.config().clear.len());
+        for target in &self.config().clear {
+            match target {
+                CleanTarget::Tensor => w.u8(0),
+                CleanTarget::AllUserData => w.u8(1),
+                CleanTarget::UserData(name) => {
+                    w.u8(2);
+                    w.str(name);
+                }
+            }
+        }
+    }
+
+    fn load(r: &mut ModelReader<'_>, _: &mut Vocab) -> Result<Self, ModelLoadError> {
+        let n = r.count()?;
+        let clear = (0..n)
+            .map(|_| match r.u8()? {
+                0 => Ok(CleanTarget::Tensor),
+                1 => Ok(CleanTarget::AllUserData),
+                2 => Ok(CleanTarget::UserData(r.str()?)),
+                code => Err(r.malformed(format!("unknown clean target {code}"))),
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(DocCleaner::new(DocCleanerConfig { clear }))
+    }
+}
+
+/// Reads component `name` from its section. `width` carries the tok2vec width forward so
+/// every later component's input width is checked against it.
+pub(crate) fn load_component(
+    name: &str,
+    r: &mut ModelReader<'_>,
+    vocab: &mut Vocab,
+    width: &mut Option<usize>,
+) -> Result<Box<dyn Component>, ModelLoadError> {
+    let check = |r: &ModelReader<'_>, n_in: usize| match *width {
+        Some(w) if w == n_in => Ok(()),
+        Some(w) => Err(r.malformed(format!("input width {n_in} differs from tok2vec's {w}"))),
+        None => Err(r.malformed("needs tok2vec earlier in the pipeline")),
+    };
+    Ok(match name {
+        "tok2vec" => {
+            let model = Tok2Vec::load(r, vocab)?;
+            *width = Some(model.width());
+            Box::new(model)
+        }
+        "tagger" => {
+            let model = Tagger::load(r, vocab)?;
+            check(r, model.tag.layer.n_in)?;
+            Box::new(model)
+        }
+        "morphologizer" => {
+            let model = Morphologizer::load(r, vocab)?;
+            check(r, model.feats.layer.n_in)?;
+            Box::new(model)
+        }
+        "lemmatizer" => Box::new(Lemmatizer::load(r, vocab)?),
+        "doc_cleaner" => Box::new(DocCleaner::load(r, vocab)?),
+        other => return Err(r.malformed(format!("unknown component `{other}`"))),
+    })
+}

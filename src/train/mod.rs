@@ -1,0 +1,10 @@
+//! Model training and evaluation.
+//!
+//! # Overview
+//!
+//! - [`corpus`]: training paragraphs read from CoNLL-U.
+//! - [`trainer`]: `nlpd train`: the configuration and the training loop.
+
+pub mod corpus;
+mod lemma_rules;
+pub mod trainer;

@@ -1,0 +1,395 @@
+//! `nlpd train`: trains the English pipeline from CoNLL-U.
+//!
+//! # Overview
+//!
+//! [`TrainConfig`] (a TOML file such as `config/train-en.toml`) names the training and
+//! development corpora and every hyper-parameter. [`train`] then:
+//!
+//! 1. reads both corpora as paragraphs and collects the label sets from the training data
+//!    only (never dev or test);
+//! 2. learns the lemmatizer's rule and exception tables (no gradient involved);
+//! 3. trains tok2vec, the tagger and the morphologizer jointly: each batch of paragraphs
+//!    runs through tok2vec, every head adds its loss gradient into the shared tensor
+//!    gradient, which flows back into tok2vec; one Adam step updates everything, and an
+//!    exponential moving average of the weights is kept;
+//! 4. scores the averaged weights on dev after every epoch (reported through a
+//!    [`TrainObserver`]), keeps the best, and stops early after `patience` epochs without
+//!    improvement.
+//!
+//! Everything random (initialisation, shuffling, dropout) comes from the configured seed
+//! and training is single-threaded, so a given config and data give the same model bytes.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+use thiserror::Error;
+
+use super::corpus::{Corpus, Paragraph};
+use super::lemma_rules;
+use crate::doc::conllu::ConlluError;
+use crate::pipeline::classifier::{HeadStats, SoftmaxHead};
+use crate::pipeline::doc_cleaner::DocCleaner;
+use crate::pipeline::lemmatizer::Lemmatizer;
+use crate::pipeline::model_io::PipelineWriter;
+use crate::pipeline::morphologizer::Morphologizer;
+use crate::pipeline::nn::{Adam, AdamConfig, Average, Params, Rng};
+use crate::pipeline::tagger::Tagger;
+use crate::pipeline::tok2vec::{Dropout, Tok2Vec, Tok2VecCache, Tok2VecConfig};
+use crate::vocab::{StringKey, Vocab};
+
+/// Errors raised by training.
+#[derive(Debug, Error)]
+pub enum TrainError {
+    /// Occurs when a corpus cannot be read or is not valid CoNLL-U.
+    #[error("cannot read corpus {path}: {source}")]
+    Read {
+        /// The corpus path.
+        path: PathBuf,
+        /// What went wrong.
+        source: ConlluError,
+    },
+    /// Occurs when the training corpus has no annotated words.
+    #[error("the training corpus {path} has no annotated words")]
+    EmptyCorpus {
+        /// The corpus path.
+        path: PathBuf,
+    },
+}
+
+/// Everything `nlpd train` needs, read from a TOML file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    /// Seed for initialisation, shuffling and dropout.
+    pub seed: u64,
+    /// Training corpus (CoNLL-U).
+    pub train: PathBuf,
+    /// Development corpus (CoNLL-U), used only for scoring and early stopping.
+    pub dev: PathBuf,
+    /// Upper bound on epochs.
+    pub max_epochs: usize,
+    /// Stop after this many epochs without a better dev score.
+    pub patience: usize,
+    /// Approximate words per batch.
+    pub batch_words: usize,
+    /// Dropout rate inside tok2vec.
+    pub dropout: f32,
+    /// Decay of the weight average used for scoring and saving.
+    pub average_decay: f32,
+    /// Steps over which the learning rate warms up linearly from zero.
+    pub warmup_steps: usize,
+    /// Adam settings.
+    pub optimizer: AdamConfig,
+    /// The shared encoder's shape.
+    pub tok2vec: Tok2VecConfig,
+}
+
+/// Dev scores after one epoch (percentages over gold-tokenised words).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct DevScores {
+    /// UPOS accuracy.
+    pub upos: f64,
+    /// XPOS accuracy.
+    pub xpos: f64,
+    /// UFeats accuracy (exact FEATS match).
+    pub feats: f64,
+    /// Lemma accuracy.
+    pub lemma: f64,
+}
+
+impl DevScores {
+    /// The score early stopping maximises: the mean of the components' scores.
+    pub fn overall(&self) -> f64 {
+        (self.upos + self.xpos + self.feats + self.lemma) / 4.0
+    }
+}
+
+/// Progress callbacks of [`train`], for a progress bar and per-epoch reports.
+pub trait TrainObserver {
+    /// An epoch of `batches` batches begins.
+    fn epoch_started(&mut self, epoch: usize, batches: usize);
+    /// A batch finished with this mean loss per word.
+    fn batch_finished(&mut self, loss: f64);
+    /// An epoch ended with these dev scores; `best` says whether they are the best so far.
+    fn epoch_finished(&mut self, epoch: usize, scores: &DevScores, best: bool);
+}
+
+/// The result of [`train`].
+#[derive(Debug)]
+pub struct Trained {
+    /// The model file of the best epoch.
+    pub model: Vec<u8>,
+    /// The best dev scores.
+    pub scores: DevScores,
+    /// Epochs run.
+    pub epochs: usize,
+}
+
+/// The jointly trained networks (the lemmatizer is learned separately).
+#[derive(Clone, Debug)]
+struct Nets {
+    tok2vec: Tok2Vec,
+    tagger: Tagger,
+    morphologizer: Morphologizer,
+}
+
+impl Nets {
+    fn zeros_like(&self) -> Self {
+        Self {
+            tok2vec: self.tok2vec.zeros_like(),
+            tagger: self.tagger.zeros_like(),
+            morphologizer: self.morphologizer.zeros_like(),
+        }
+    }
+}
+
+impl Params for Nets {
+    fn params(&self) -> Vec<&[f32]> {
+        let mut p = self.tok2vec.params();
+        p.extend(self.tagger.tag.params());
+        p.extend(self.tagger.pos.params());
+        p.extend(self.morphologizer.feats.params());
+        p
+    }
+
+    fn params_mut(&mut self) -> Vec<&mut [f32]> {
+        let mut p = self.tok2vec.params_mut();
+        p.extend(self.tagger.tag.params_mut());
+        p.extend(self.tagger.pos.params_mut());
+        p.extend(self.morphologizer.feats.params_mut());
+        p
+    }
+}
+
+/// A paragraph prepared for training: feature keys and gold classes per word.
+#[derive(Debug)]
+struct Example {
+    keys: Vec<u64>,
+    len: usize,
+    tag: Vec<Option<u32>>,
+    pos: Vec<Option<u32>>,
+    feats: Vec<Option<u32>>,
+    /// Forms and gold XPOS/lemmas, for lemma scoring.
+    forms: Vec<String>,
+    lemmas: Vec<Option<String>>,
+}
+
+/// Sorted distinct values (deterministic label order).
+fn label_set<'a>(values: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let set: std::collections::BTreeSet<&str> = values.collect();
+    set.into_iter().map(str::to_owned).collect()
+}
+
+fn feats_label(feats: Option<&str>) -> &str {
+    feats.unwrap_or("")
+}
+
+fn prepare(paragraphs: &[Paragraph], nets: &Nets) -> Vec<Example> {
+    let vocab = Vocab::new();
+    let zone = vocab.zone();
+    paragraphs
+        .iter()
+        .filter(|p| !p.is_empty())
+        .map(|paragraph| {
+            let doc = paragraph.to_doc(&zone);
+            let mut keys = Vec::new();
+            nets.tok2vec.push_keys(&doc, &mut keys);
+            let words: Vec<_> = paragraph.words().collect();
+            let class =
+                |head: &SoftmaxHead, label: Option<&str>| label.and_then(|l| head.class_of(l));
+            Example {
+                keys,
+                len: words.len(),
+                tag: words.iter().map(|w| class(&nets.tagger.tag, w.xpos.as_deref())).collect(),
+                pos: words
+                    .iter()
+                    .map(|w| class(&nets.tagger.pos, w.upos.map(|p| p.as_str())))
+                    .collect(),
+                feats: words
+                    .iter()
+                    .map(|w| {
+                        class(&nets.morphologizer.feats, Some(feats_label(w.feats.as_deref())))
+                    })
+                    .collect(),
+                forms: words.iter().map(|w| w.form.clone()).collect(),
+                lemmas: words.iter().map(|w| w.lemma.clone()).collect(),
+            }
+        })
+        .collect()
+}
+
+fn build_nets(config: &TrainConfig, train: &Corpus, rng: &mut Rng) -> Nets {
+    let words = || train.paragraphs.iter().flat_map(Paragraph::words);
+    let tags = label_set(words().filter_map(|w| w.xpos.as_deref()));
+    let pos = label_set(words().filter_map(|w| w.upos.map(|p| p.as_str())));
+    let feats = label_set(words().map(|w| feats_label(w.feats.as_deref())));
+    let tok2vec = Tok2Vec::new(&config.tok2vec, rng);
+    let width = tok2vec.width();
+    let tagger = Tagger::new(SoftmaxHead::new(tags, width, rng), SoftmaxHead::new(pos, width, rng))
+        .expect("UPOS labels come from parsed UD tags. This is a bug.");
+    let morphologizer = Morphologizer::new(SoftmaxHead::new(feats, width, rng));
+    Nets { tok2vec, tagger, morphologizer }
+}
+
+/// Trains the pipeline described by `config`.
+///
+/// # Errors
+///
+/// Returns a [`TrainError`] if a corpus cannot be read or the training corpus is empty.
+pub fn train(
+    config: &TrainConfig,
+    observer: &mut dyn TrainObserver,
+) -> Result<Trained, TrainError> {
+    let train_corpus = Corpus::read(&config.train)?;
+    let dev_corpus = Corpus::read(&config.dev)?;
+    if train_corpus.words() == 0 {
+        return Err(TrainError::EmptyCorpus { path: config.train.clone() });
+    }
+    let mut rng = Rng::new(config.seed);
+    let lemmatizer = lemma_rules::induce(&train_corpus);
+    let mut nets = build_nets(config, &train_corpus, &mut rng);
+    let train_set = prepare(&train_corpus.paragraphs, &nets);
+    let dev_set = prepare(&dev_corpus.paragraphs, &nets);
+
+    let mut grads = nets.zeros_like();
+    let mut adam = Adam::new(config.optimizer);
+    let mut average = Average::new(&nets, config.average_decay);
+    let mut order: Vec<usize> = (0..train_set.len()).collect();
+    let mut cache = Tok2VecCache::default();
+    let mut best: Option<(DevScores, Nets)> = None;
+    let mut since_best = 0;
+    let mut step = 0;
+    let mut epochs = 0;
+    for epoch in 1..=config.max_epochs {
+        epochs = epoch;
+        rng.shuffle(&mut order);
+        let batches = batch(&order, &train_set, config.batch_words);
+        observer.epoch_started(epoch, batches.len());
+        for members in &batches {
+            step += 1;
+            let loss =
+                train_batch(&nets, &mut grads, members, &train_set, &mut cache, config, &mut rng);
+            let warmup = ((step as f32) / config.warmup_steps.max(1) as f32).min(1.0);
+            adam.update(&mut nets, &mut grads, warmup);
+            average.update(&nets);
+            observer.batch_finished(loss);
+        }
+        let mut averaged = nets.clone();
+        average.copy_into(&mut averaged);
+        let scores = evaluate(&averaged, &lemmatizer, &dev_set);
+        let improved = best.as_ref().is_none_or(|(b, _)| scores.overall() > b.overall());
+        observer.epoch_finished(epoch, &scores, improved);
+        if improved {
+            best = Some((scores, averaged));
+            since_best = 0;
+        } else {
+            since_best += 1;
+            if since_best >= config.patience {
+                break;
+            }
+        }
+    }
+    let (scores, nets) = best.expect("max_epochs is at least one epoch. This is a bug.");
+    Ok(Trained { model: save(&nets, &lemmatizer), scores, epochs })
+}
+
+/// Groups shuffled paragraphs into batches of about `batch_words` words.
+fn batch(order: &[usize], examples: &[Example], batch_words: usize) -> Vec<Vec<usize>> {
+    let mut batches = vec![Vec::new()];
+    let mut words = 0;
+    for &i in order {
+        if words >= batch_words {
+            batches.push(Vec::new());
+            words = 0;
+        }
+        batches.last_mut().expect("never empty").push(i);
+        words += examples[i].len;
+    }
+    batches.retain(|b| !b.is_empty());
+    batches
+}
+
+/// One forward and backward pass over a batch; returns the mean loss per word.
+fn train_batch(
+    nets: &Nets,
+    grads: &mut Nets,
+    members: &[usize],
+    examples: &[Example],
+    cache: &mut Tok2VecCache,
+    config: &TrainConfig,
+    rng: &mut Rng,
+) -> f64 {
+    let batch: Vec<&Example> = members.iter().map(|&i| &examples[i]).collect();
+    let keys: Vec<u64> = batch.iter().flat_map(|e| e.keys.iter().copied()).collect();
+    let lengths: Vec<usize> = batch.iter().map(|e| e.len).collect();
+    let n: usize = lengths.iter().sum();
+    let gold = |f: fn(&Example) -> &Vec<Option<u32>>| -> Vec<Option<u32>> {
+        batch.iter().flat_map(|e| f(e).iter().copied()).collect()
+    };
+    let mut tensor = Vec::new();
+    let dropout = Dropout { rate: config.dropout, rng };
+    nets.tok2vec.forward(&keys, &lengths, &mut tensor, Some(cache), Some(dropout));
+    let mut d_tensor = vec![0.0; tensor.len()];
+    let scale = 1.0 / n as f32;
+    let mut loss = 0.0;
+    let heads: [(&SoftmaxHead, &mut SoftmaxHead, Vec<Option<u32>>); 3] = [
+        (&nets.tagger.tag, &mut grads.tagger.tag, gold(|e| &e.tag)),
+        (&nets.tagger.pos, &mut grads.tagger.pos, gold(|e| &e.pos)),
+        (&nets.morphologizer.feats, &mut grads.morphologizer.feats, gold(|e| &e.feats)),
+    ];
+    for (head, grad, gold) in heads {
+        let HeadStats { loss: l, .. } = head.loss_grad(&tensor, &gold, scale, &mut d_tensor, grad);
+        loss += l;
+    }
+    nets.tok2vec.backward(&keys, &lengths, cache, d_tensor, &mut grads.tok2vec);
+    loss / n as f64
+}
+
+/// Scores `nets` and `lemmatizer` on gold-tokenised dev paragraphs.
+fn evaluate(nets: &Nets, lemmatizer: &Lemmatizer, dev: &[Example]) -> DevScores {
+    let mut counts = [0_usize; 4];
+    let mut total = 0;
+    let (mut tensor, mut scores, mut best) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut lower, mut lemma) = (String::new(), String::new());
+    for example in dev {
+        nets.tok2vec.forward(&example.keys, &[example.len], &mut tensor, None, None);
+        total += example.len;
+        let mut tags = Vec::new();
+        for (slot, (head, gold)) in [
+            (&nets.tagger.tag, &example.tag),
+            (&nets.tagger.pos, &example.pos),
+            (&nets.morphologizer.feats, &example.feats),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            head.predict(&tensor, &mut scores, &mut best);
+            counts[slot] += best.iter().zip(gold).filter(|(p, g)| Some(**p) == **g).count();
+            if slot == 0 {
+                tags = best.iter().map(|&t| head.key(t)).collect::<Vec<StringKey>>();
+            }
+        }
+        for ((form, gold), tag) in example.forms.iter().zip(&example.lemmas).zip(&tags) {
+            lemmatizer.lemmatize(form, *tag, &mut lower, &mut lemma);
+            counts[3] += usize::from(gold.as_deref() == Some(lemma.as_str()));
+        }
+    }
+    let pct = |c: usize| 100.0 * c as f64 / total.max(1) as f64;
+    DevScores {
+        xpos: pct(counts[0]),
+        upos: pct(counts[1]),
+        feats: pct(counts[2]),
+        lemma: pct(counts[3]),
+    }
+}
+
+/// The model file for trained components.
+fn save(nets: &Nets, lemmatizer: &Lemmatizer) -> Vec<u8> {
+    let mut writer = PipelineWriter::default();
+    writer.add("tok2vec", &nets.tok2vec);
+    writer.add("tagger", &nets.tagger);
+    writer.add("morphologizer", &nets.morphologizer);
+    writer.add("lemmatizer", lemmatizer);
+    writer.add("doc_cleaner", &DocCleaner::default());
+    writer.into_bytes()
+}
