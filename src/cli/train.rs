@@ -58,12 +58,16 @@ impl TrainObserver for Progress {
             bar.finish_and_clear();
         }
         eprintln!(
-            "epoch {epoch:>3}  loss {:.3}  dev UPOS {:.2} XPOS {:.2} UFeats {:.2} Lemma {:.2}  {}s{}",
+            "epoch {epoch:>3}  loss {:.3}  dev UPOS {:.2} XPOS {:.2} UFeats {:.2} Lemma {:.2} \
+             UAS {:.2} LAS {:.2} Sents {:.2}  {}s{}",
             self.loss / self.batches.max(1) as f64,
             s.upos,
             s.xpos,
             s.feats,
             s.lemma,
+            s.uas,
+            s.las,
+            s.sents,
             self.started.elapsed().as_secs(),
             if best { "  *best" } else { "" }
         );
@@ -72,18 +76,19 @@ impl TrainObserver for Progress {
 
 /// Runs `nlpd train`.
 pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(&args.config)
-        .with_context(|| format!("cannot read {}", args.config.display()))?;
+    let TrainArgs { config: config_path, output, quiet } = args;
+    let text = std::fs::read_to_string(&config_path)
+        .with_context(|| format!("cannot read {}", config_path.display()))?;
     let config: TrainConfig = toml::from_str(&text)
-        .with_context(|| format!("invalid config {}", args.config.display()))?;
+        .with_context(|| format!("invalid config {}", config_path.display()))?;
     let mut progress =
-        Progress { bar: None, quiet: args.quiet, started: Instant::now(), loss: 0.0, batches: 0 };
+        Progress { bar: None, quiet, started: Instant::now(), loss: 0.0, batches: 0 };
     let trained = train(&config, &mut progress)?;
-    std::fs::write(&args.output, &trained.model)
-        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    std::fs::write(&output, &trained.model)
+        .with_context(|| format!("cannot write {}", output.display()))?;
     eprintln!(
         "wrote {} ({:.1} MiB) after {} epochs in {}s; best dev overall {:.2}",
-        args.output.display(),
+        output.display(),
         trained.model.len() as f64 / (1 << 20) as f64,
         trained.epochs,
         progress.started.elapsed().as_secs(),

@@ -18,6 +18,7 @@ pub mod lemmatizer;
 pub mod model_io;
 pub mod morphologizer;
 pub(crate) mod nn;
+pub mod parser;
 pub use nn::AdamConfig;
 pub mod tagger;
 pub mod tok2vec;

@@ -340,9 +340,11 @@ fn run_block(
         block.norm.forward(y, None);
     }
     layer.mask.clear();
-    if let Some(Dropout { rate, rng }) = dropout {
-        let keep = 1.0 / (1.0 - *rate);
-        layer.mask.extend((0..y.len()).map(|_| if rng.unit() < *rate { 0.0 } else { keep }));
+    if let Some(dropout) = dropout {
+        let rate = dropout.rate;
+        let keep = 1.0 / (1.0 - rate);
+        let rng = &mut *dropout.rng;
+        layer.mask.extend((0..y.len()).map(|_| if rng.unit() < rate { 0.0 } else { keep }));
         for (v, m) in y.iter_mut().zip(&layer.mask) {
             *v *= m;
         }

@@ -7,4 +7,5 @@
 
 pub mod corpus;
 mod lemma_rules;
+mod parser;
 pub mod trainer;

@@ -14,6 +14,9 @@
 //! lemmatizer   rules (u64 count; lower u8, strip u8, append str),
 //!              nodes (u64 count; tag str, upper u8, suffix str, rule u32),
 //!              exceptions (u64 count; form str, tag str, lemma str)
+//! parser       labels (u64 count, str each), hidden u32, pieces u8, lower Dense,
+//!              padding floats (slots × hidden·pieces), label rows floats
+//!              (label slots × (labels + 1) × hidden·pieces), upper Dense
 //! doc_cleaner  targets (u64 count; kind u8: 0 tensor, 1 all user data, 2 one array + name str)
 //! ```
 
@@ -24,6 +27,10 @@ use crate::pipeline::doc_cleaner::{CleanTarget, DocCleaner, DocCleanerConfig};
 use crate::pipeline::lemmatizer::{Exception, Lemmatizer, Rule, RuleNode};
 use crate::pipeline::morphologizer::Morphologizer;
 use crate::pipeline::nn::{Dense, HashEmbed, LayerNorm, Maxout};
+use crate::pipeline::parser::model::{LABEL_SLOTS, ParserModel, TOKEN_SLOTS};
+use crate::pipeline::parser::projectivize::split_label;
+use crate::pipeline::parser::state::Action;
+use crate::pipeline::parser::{Parser, ROOT_LABEL, SPACE_LABEL};
 use crate::pipeline::tagger::{SPACE_TAG, Tagger};
 use crate::pipeline::tok2vec::{Attr, Block, Tok2Vec};
 use crate::vocab::Vocab;
@@ -266,6 +273,42 @@ impl Persist for Lemmatizer {
     }
 }
 
+impl Persist for Parser {
+    fn save(&self, w: &mut ModelWriter) {
+        let m = &self.model;
+        w.strs(&self.labels);
+        w.u32(m.hidden as u32);
+        w.u8(m.pieces as u8);
+        m.lower.save(w);
+        w.floats(&m.pad);
+        w.floats(&m.label_rows);
+        m.upper.save(w);
+    }
+
+    fn load(r: &mut ModelReader<'_>, vocab: &mut Vocab) -> Result<Self, ModelLoadError> {
+        let labels = r.strs()?;
+        let hidden = dim(r, "hidden width")?;
+        let pieces = usize::from(r.u8()?);
+        let hp = hidden * pieces;
+        let lower = Dense::load(r, vocab)?;
+        if pieces == 0 || lower.n_out != TOKEN_SLOTS * hp {
+            return Err(r.malformed("the lower layer does not match the hidden width"));
+        }
+        let pad = r.floats(TOKEN_SLOTS * hp, "padding")?;
+        let label_rows = r.floats(LABEL_SLOTS * (labels.len() + 1) * hp, "label rows")?;
+        let upper = Dense::load(r, vocab)?;
+        if upper.n_in != hidden || upper.n_out != Action::count(labels.len()) {
+            return Err(r.malformed("the output layer does not match the labels"));
+        }
+        for label in labels.iter().map(|l| split_label(l).0).chain([ROOT_LABEL, SPACE_LABEL]) {
+            vocab.intern(label);
+        }
+        let n_labels = labels.len();
+        let model = ParserModel { lower, pad, label_rows, upper, hidden, pieces, n_labels };
+        Ok(Parser::new(labels, model))
+    }
+}
+
 impl Persist for DocCleaner {
     fn save(&self, w: &mut ModelWriter) {
         w.len(self.config().clear.len());
@@ -325,6 +368,11 @@ pub(crate) fn load_component(
             Box::new(model)
         }
         "lemmatizer" => Box::new(Lemmatizer::load(r, vocab)?),
+        "parser" => {
+            let model = Parser::load(r, vocab)?;
+            check(r, model.model.lower.n_in)?;
+            Box::new(model)
+        }
         "doc_cleaner" => Box::new(DocCleaner::load(r, vocab)?),
         other => return Err(r.malformed(format!("unknown component `{other}`"))),
     })

@@ -174,8 +174,9 @@ impl ModelFile {
         let name_len = u16::try_from(name.len()).expect("section names are short. This is a bug.");
         self.payload.extend_from_slice(&name_len.to_le_bytes());
         self.payload.extend_from_slice(name.as_bytes());
-        self.payload.extend_from_slice(&(body.buf.len() as u64).to_le_bytes());
-        self.payload.extend_from_slice(&body.buf);
+        let ModelWriter { buf } = body;
+        self.payload.extend_from_slice(&(buf.len() as u64).to_le_bytes());
+        self.payload.extend(buf);
     }
 
     /// The complete file: header and payload.
@@ -444,7 +445,8 @@ mod tests {
         *flipped.last_mut().unwrap() ^= 1;
         let mut version = good.clone();
         version[8] = 9;
-        let cases: Vec<(&str, Vec<u8>, fn(&ModelLoadError) -> bool)> = vec![
+        type Check = fn(&ModelLoadError) -> bool;
+        let cases: Vec<(&str, Vec<u8>, Check)> = vec![
             ("empty", Vec::new(), |e| matches!(e, ModelLoadError::BadMagic)),
             ("text", b"hello world, not a model at all".to_vec(), |e| {
                 matches!(e, ModelLoadError::BadMagic)
