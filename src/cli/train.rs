@@ -21,8 +21,11 @@ pub(super) struct TrainArgs {
     quiet: bool,
 }
 
-/// Shows a progress bar per epoch and prints dev scores to stderr.
+/// Shows a progress bar per epoch, prints dev scores to stderr and writes each new best
+/// model to the output path.
 struct Progress {
+    output: PathBuf,
+    saved: anyhow::Result<()>,
     bar: Option<ProgressBar>,
     quiet: bool,
     started: Instant,
@@ -53,13 +56,18 @@ impl TrainObserver for Progress {
         }
     }
 
+    fn checkpoint(&mut self, model: &[u8]) {
+        self.saved = std::fs::write(&self.output, model)
+            .with_context(|| format!("cannot write {}", self.output.display()));
+    }
+
     fn epoch_finished(&mut self, epoch: usize, s: &DevScores, best: bool) {
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }
         eprintln!(
             "epoch {epoch:>3}  loss {:.3}  dev UPOS {:.2} XPOS {:.2} UFeats {:.2} Lemma {:.2} \
-             UAS {:.2} LAS {:.2} Sents {:.2}  {}s{}",
+             UAS {:.2} LAS {:.2} Sents {:.2} NER {:.2}  {}s{}",
             self.loss / self.batches.max(1) as f64,
             s.upos,
             s.xpos,
@@ -68,6 +76,7 @@ impl TrainObserver for Progress {
             s.uas,
             s.las,
             s.sents,
+            s.ner,
             self.started.elapsed().as_secs(),
             if best { "  *best" } else { "" }
         );
@@ -81,11 +90,12 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot read {}", config_path.display()))?;
     let config: TrainConfig = toml::from_str(&text)
         .with_context(|| format!("invalid config {}", config_path.display()))?;
+    let started = Instant::now();
     let mut progress =
-        Progress { bar: None, quiet, started: Instant::now(), loss: 0.0, batches: 0 };
+        Progress { output, saved: Ok(()), bar: None, quiet, started, loss: 0.0, batches: 0 };
     let trained = train(&config, &mut progress)?;
-    std::fs::write(&output, &trained.model)
-        .with_context(|| format!("cannot write {}", output.display()))?;
+    std::mem::replace(&mut progress.saved, Ok(()))?;
+    let output = &progress.output;
     eprintln!(
         "wrote {} ({:.1} MiB) after {} epochs in {}s; best dev overall {:.2}",
         output.display(),

@@ -17,6 +17,7 @@ pub mod doc_cleaner;
 pub mod lemmatizer;
 pub mod model_io;
 pub mod morphologizer;
+pub mod ner;
 pub(crate) mod nn;
 pub mod parser;
 pub use nn::AdamConfig;

@@ -14,5 +14,6 @@ pub mod corpus;
 pub mod evaluate;
 pub mod iob2;
 mod lemma_rules;
+mod ner;
 mod parser;
 pub mod trainer;

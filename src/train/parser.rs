@@ -150,6 +150,7 @@ mod tests {
     use super::*;
     use crate::doc::conllu::ConlluReader;
     use crate::pipeline::nn::{Adam, AdamConfig};
+    use crate::pipeline::parser::ParseScratch;
     use crate::pipeline::parser::model::ParserModel;
     use crate::train::corpus::Corpus;
 
@@ -201,7 +202,7 @@ mod tests {
             trainer.paragraph(&parser, &mut grad, &gold, &x, &mut dx, (1.0, 0.0));
             adam.update(&mut parser.model, &mut grad.model, 1.0);
         }
-        let parse = parser.parse(&x, &mut Vec::new(), &mut StateActivations::default());
+        let parse = parser.parse(&x, true, &mut ParseScratch::default());
         assert_eq!(parse.heads, gold.heads);
         assert_eq!(parse.sent_starts, gold.sent_starts);
         assert_eq!((parse.labels[0], parse.labels[1], parse.labels[2]), (Some(0), None, Some(1)));

@@ -25,7 +25,9 @@ use serde::Deserialize;
 use thiserror::Error;
 
 use super::corpus::{Corpus, Paragraph};
+use super::iob2::EntitySpan;
 use super::lemma_rules;
+use super::ner::{self, NerTags, SpanCounts};
 use super::parser::{self as parser_training, ParserTrainer};
 use crate::doc::conllu::ConlluError;
 use crate::pipeline::classifier::{HeadStats, SoftmaxHead};
@@ -33,9 +35,11 @@ use crate::pipeline::doc_cleaner::DocCleaner;
 use crate::pipeline::lemmatizer::Lemmatizer;
 use crate::pipeline::model_io::PipelineWriter;
 use crate::pipeline::morphologizer::Morphologizer;
+use crate::pipeline::ner::EntityRecognizer;
 use crate::pipeline::nn::{Adam, AdamConfig, Average, Params, Rng};
+use crate::pipeline::parser::ParseScratch;
 use crate::pipeline::parser::Parser;
-use crate::pipeline::parser::model::{ParserModel, StateActivations};
+use crate::pipeline::parser::model::ParserModel;
 use crate::pipeline::parser::oracle::Gold;
 use crate::pipeline::tagger::Tagger;
 use crate::pipeline::tok2vec::{Dropout, Tok2Vec, Tok2VecCache, Tok2VecConfig};
@@ -51,6 +55,14 @@ pub enum TrainError {
         path: PathBuf,
         /// What went wrong.
         source: ConlluError,
+    },
+    /// Occurs when a named-entity file cannot be read or is not valid IOB2.
+    #[error("cannot read NER corpus {path}: {reason}")]
+    Ner {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
     },
     /// Occurs when the training corpus has no annotated words.
     #[error("the training corpus {path} has no annotated words")]
@@ -70,6 +82,13 @@ pub struct TrainConfig {
     pub train: PathBuf,
     /// Development corpus (CoNLL-U), used only for scoring and early stopping.
     pub dev: PathBuf,
+    /// Named entities of the training sentences (Universal NER IOB2, joined by
+    /// `sent_id`); without it no entity recognizer is trained.
+    #[serde(default)]
+    pub ner_train: Option<PathBuf>,
+    /// Named entities of the development sentences.
+    #[serde(default)]
+    pub ner_dev: Option<PathBuf>,
     /// Upper bound on epochs.
     pub max_epochs: usize,
     /// Stop after this many epochs without a better dev score.
@@ -122,12 +141,14 @@ pub struct DevScores {
     pub las: f64,
     /// F1 of sentence starts, parsing whole paragraphs.
     pub sents: f64,
+    /// Exact-span F1 of named entities (0 without NER data).
+    pub ner: f64,
 }
 
 impl DevScores {
     /// The score early stopping maximises: the mean of the components' scores.
     pub fn overall(&self) -> f64 {
-        (self.upos + self.xpos + self.feats + self.lemma + self.uas + self.las) / 6.0
+        (self.upos + self.xpos + self.feats + self.lemma + self.uas + self.las + self.ner) / 7.0
     }
 }
 
@@ -139,6 +160,8 @@ pub trait TrainObserver {
     fn batch_finished(&mut self, loss: f64);
     /// An epoch ended with these dev scores; `best` says whether they are the best so far.
     fn epoch_finished(&mut self, epoch: usize, scores: &DevScores, best: bool);
+    /// A new best model, as a model file (to save it before training ends).
+    fn checkpoint(&mut self, model: &[u8]);
 }
 
 /// The result of [`train`].
@@ -159,6 +182,7 @@ struct Nets {
     tagger: Tagger,
     morphologizer: Morphologizer,
     parser: Parser,
+    ner: EntityRecognizer,
 }
 
 impl Nets {
@@ -168,6 +192,7 @@ impl Nets {
             tagger: self.tagger.zeros_like(),
             morphologizer: self.morphologizer.zeros_like(),
             parser: self.parser.zeros_like(),
+            ner: self.ner.zeros_like(),
         }
     }
 }
@@ -179,6 +204,7 @@ impl Params for Nets {
         p.extend(self.tagger.pos.params());
         p.extend(self.morphologizer.feats.params());
         p.extend(self.parser.model.params());
+        p.extend(self.ner.head.params());
         p
     }
 
@@ -188,6 +214,7 @@ impl Params for Nets {
         p.extend(self.tagger.pos.params_mut());
         p.extend(self.morphologizer.feats.params_mut());
         p.extend(self.parser.model.params_mut());
+        p.extend(self.ner.head.params_mut());
         p
     }
 }
@@ -209,6 +236,9 @@ struct Example {
     heads: Vec<Option<usize>>,
     deprels: Vec<Option<StringKey>>,
     sent_starts: Vec<bool>,
+    /// Gold BILUO classes, and entity spans per sentence (`None`: not annotated).
+    ner: Vec<Option<u32>>,
+    entities: Vec<Option<Vec<EntitySpan>>>,
 }
 
 /// Sorted distinct values (deterministic label order).
@@ -221,7 +251,7 @@ fn feats_label(feats: Option<&str>) -> &str {
     feats.unwrap_or("")
 }
 
-fn prepare(paragraphs: &[Paragraph], nets: &Nets) -> Vec<Example> {
+fn prepare(paragraphs: &[Paragraph], nets: &Nets, ner: &NerTags) -> Vec<Example> {
     let vocab = Vocab::new();
     let zone = vocab.zone();
     paragraphs
@@ -254,6 +284,8 @@ fn prepare(paragraphs: &[Paragraph], nets: &Nets) -> Vec<Example> {
                 heads: paragraph.heads(),
                 deprels: words.iter().map(|w| w.deprel.as_deref().map(StringKey::of)).collect(),
                 sent_starts: paragraph.sent_starts(),
+                ner: ner.classes(paragraph, &nets.ner.head),
+                entities: ner.spans(paragraph),
             }
         })
         .collect()
@@ -273,7 +305,9 @@ fn build_nets(config: &TrainConfig, train: &Corpus, rng: &mut Rng) -> Nets {
     let p = &config.parser;
     let model = ParserModel::new(width, p.hidden, p.pieces, labels.len(), rng);
     let parser = Parser::new(labels, model);
-    Nets { tok2vec, tagger, morphologizer, parser }
+    let ner = EntityRecognizer::new(SoftmaxHead::new(ner::labels(), width, rng))
+        .expect("BILUO labels are well-formed. This is a bug.");
+    Nets { tok2vec, tagger, morphologizer, parser, ner }
 }
 
 /// Trains the pipeline described by `config`.
@@ -293,8 +327,10 @@ pub fn train(
     let mut rng = Rng::new(config.seed);
     let lemmatizer = lemma_rules::induce(&train_corpus);
     let mut nets = build_nets(config, &train_corpus, &mut rng);
-    let train_set = prepare(&train_corpus.paragraphs, &nets);
-    let dev_set = prepare(&dev_corpus.paragraphs, &nets);
+    let read_ner = |path: &Option<PathBuf>| path.as_deref().map(NerTags::read).transpose();
+    let (ner_train, ner_dev) = (read_ner(&config.ner_train)?, read_ner(&config.ner_dev)?);
+    let train_set = prepare(&train_corpus.paragraphs, &nets, &ner_train.unwrap_or_default());
+    let dev_set = prepare(&dev_corpus.paragraphs, &nets, &ner_dev.unwrap_or_default());
 
     let mut grads = nets.zeros_like();
     let mut adam = Adam::new(config.optimizer);
@@ -328,6 +364,7 @@ pub fn train(
         let improved = best.as_ref().is_none_or(|(b, _)| scores.overall() > b.overall());
         observer.epoch_finished(epoch, &scores, improved);
         if improved {
+            observer.checkpoint(&save(&averaged, &lemmatizer, config.ner_train.is_some()));
             best = Some((scores, averaged));
             since_best = 0;
         } else {
@@ -338,7 +375,7 @@ pub fn train(
         }
     }
     let (scores, nets) = best.expect("max_epochs is at least one epoch. This is a bug.");
-    Ok(Trained { model: save(&nets, &lemmatizer), scores, epochs })
+    Ok(Trained { model: save(&nets, &lemmatizer, config.ner_train.is_some()), scores, epochs })
 }
 
 /// Groups shuffled paragraphs into batches of about `batch_words` words.
@@ -388,10 +425,11 @@ fn train_batch(
     let mut d_tensor = vec![0.0; tensor.len()];
     let scale = 1.0 / n as f32;
     let mut loss = 0.0;
-    let heads: [(&SoftmaxHead, &mut SoftmaxHead, Vec<Option<u32>>); 3] = [
+    let heads: [(&SoftmaxHead, &mut SoftmaxHead, Vec<Option<u32>>); 4] = [
         (&nets.tagger.tag, &mut grads.tagger.tag, gold(|e| &e.tag)),
         (&nets.tagger.pos, &mut grads.tagger.pos, gold(|e| &e.pos)),
         (&nets.morphologizer.feats, &mut grads.morphologizer.feats, gold(|e| &e.feats)),
+        (&nets.ner.head, &mut grads.ner.head, gold(|e| &e.ner)),
     ];
     for (head, grad, gold) in heads {
         let HeadStats { loss: l, .. } = head.loss_grad(&tensor, &gold, scale, &mut d_tensor, grad);
@@ -421,7 +459,9 @@ fn evaluate(nets: &Nets, lemmatizer: &Lemmatizer, dev: &[Example]) -> DevScores 
     let mut counts = [0_usize; 4];
     let mut attach = [0_usize; 2];
     let mut sents = [0_usize; 3];
-    let (mut precomputed, mut act) = (Vec::new(), StateActivations::default());
+    let mut scratch = ParseScratch::default();
+    let mut entities = SpanCounts::default();
+    let (mut back, mut path) = (Vec::new(), Vec::new());
     let mut total = 0;
     let (mut tensor, mut scores, mut best) = (Vec::new(), Vec::new(), Vec::new());
     let (mut lower, mut lemma) = (String::new(), String::new());
@@ -447,7 +487,24 @@ fn evaluate(nets: &Nets, lemmatizer: &Lemmatizer, dev: &[Example]) -> DevScores 
             lemmatizer.lemmatize(form, *tag, &mut lower, &mut lemma);
             counts[3] += usize::from(gold.as_deref() == Some(lemma.as_str()));
         }
-        let parse = nets.parser.parse(&tensor, &mut precomputed, &mut act);
+        nets.ner.head.predict(&tensor, &mut scores, &mut best);
+        let k = nets.ner.head.labels().len();
+        let mut start = 0;
+        for (sentence, gold) in example.sent_starts[1..]
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| **s)
+            .map(|(i, _)| i + 1)
+            .chain([example.len])
+            .zip(&example.entities)
+        {
+            if let Some(gold) = gold {
+                nets.ner.viterbi(&mut scores[start * k..sentence * k], &mut back, &mut path);
+                entities.add(&ner::path_spans(&nets.ner.head, &path, start), gold);
+            }
+            start = sentence;
+        }
+        let parse = nets.parser.parse(&tensor, true, &mut scratch);
         for (w, &head) in parse.heads.iter().enumerate() {
             if example.heads[w] == Some(head as usize) {
                 attach[0] += 1;
@@ -469,17 +526,21 @@ fn evaluate(nets: &Nets, lemmatizer: &Lemmatizer, dev: &[Example]) -> DevScores 
         uas: pct(attach[0]),
         las: pct(attach[1]),
         sents: 200.0 * sents[0] as f64 / (sents[1] + sents[2]).max(1) as f64,
+        ner: entities.f1(),
     }
 }
 
-/// The model file for trained components.
-fn save(nets: &Nets, lemmatizer: &Lemmatizer) -> Vec<u8> {
+/// The model file for trained components (the entity recognizer only if `with_ner`).
+fn save(nets: &Nets, lemmatizer: &Lemmatizer, with_ner: bool) -> Vec<u8> {
     let mut writer = PipelineWriter::default();
     writer.add("tok2vec", &nets.tok2vec);
     writer.add("tagger", &nets.tagger);
     writer.add("morphologizer", &nets.morphologizer);
     writer.add("lemmatizer", lemmatizer);
     writer.add("parser", &nets.parser);
+    if with_ner {
+        writer.add("ner", &nets.ner);
+    }
     writer.add("doc_cleaner", &DocCleaner::default());
     writer.into_bytes()
 }

@@ -8,7 +8,8 @@
 //! HashEmbed    rows u32, width u32, seed u64, table floats (rows × width)
 //! Block        Maxout, LayerNorm
 //! Head         labels (u64 count, str each), Dense
-//! tok2vec      window u8, n u16, n × (attr code u16, HashEmbed), mixer Block, depth u16, depth × Block
+//! tok2vec      window u8, n u16, n × (attr code u16, HashEmbed), mixer Block, depth u16,
+//!              depth × Block, depth × dilation u16 (absent in older files: all 1)
 //! tagger       XPOS Head, UPOS Head
 //! morphologizer  FEATS Head
 //! lemmatizer   rules (u64 count; lower u8, strip u8, append str),
@@ -17,6 +18,7 @@
 //! parser       labels (u64 count, str each), hidden u32, pieces u8, lower Dense,
 //!              padding floats (slots × hidden·pieces), label rows floats
 //!              (label slots × (labels + 1) × hidden·pieces), upper Dense
+//! ner          BILUO Head
 //! doc_cleaner  targets (u64 count; kind u8: 0 tensor, 1 all user data, 2 one array + name str)
 //! ```
 
@@ -26,6 +28,7 @@ use crate::pipeline::classifier::SoftmaxHead;
 use crate::pipeline::doc_cleaner::{CleanTarget, DocCleaner, DocCleanerConfig};
 use crate::pipeline::lemmatizer::{Exception, Lemmatizer, Rule, RuleNode};
 use crate::pipeline::morphologizer::Morphologizer;
+use crate::pipeline::ner::{Biluo, EntityRecognizer};
 use crate::pipeline::nn::{Dense, HashEmbed, LayerNorm, Maxout};
 use crate::pipeline::parser::model::{LABEL_SLOTS, ParserModel, TOKEN_SLOTS};
 use crate::pipeline::parser::projectivize::split_label;
@@ -126,7 +129,7 @@ impl Persist for Block {
         if norm.g.len() != maxout.n_out() {
             return Err(r.malformed("a block's norm does not match its maxout width"));
         }
-        Ok(Block { maxout, norm })
+        Ok(Block { maxout, norm, dilation: 1 })
     }
 }
 
@@ -164,6 +167,7 @@ impl Persist for Tok2Vec {
         self.mixer.save(w);
         w.u16(self.blocks.len() as u16);
         self.blocks.iter().for_each(|b| b.save(w));
+        self.blocks.iter().for_each(|b| w.u16(b.dilation as u16));
     }
 
     fn load(r: &mut ModelReader<'_>, vocab: &mut Vocab) -> Result<Self, ModelLoadError> {
@@ -185,7 +189,14 @@ impl Persist for Tok2Vec {
         }
         let width = mixer.norm.g.len();
         let depth = usize::from(r.u16()?);
-        let blocks = (0..depth).map(|_| Block::load(r, vocab)).collect::<Result<Vec<_>, _>>()?;
+        let mut blocks =
+            (0..depth).map(|_| Block::load(r, vocab)).collect::<Result<Vec<_>, _>>()?;
+        // Files written before dilations existed end here: their blocks are undilated.
+        if !r.is_empty() {
+            for block in &mut blocks {
+                block.dilation = usize::from(r.u16()?).max(1);
+            }
+        }
         if blocks
             .iter()
             .any(|b| b.maxout.affine.n_in != width * (2 * window + 1) || b.norm.g.len() != width)
@@ -309,6 +320,20 @@ impl Persist for Parser {
     }
 }
 
+impl Persist for EntityRecognizer {
+    fn save(&self, w: &mut ModelWriter) {
+        self.head.save(w);
+    }
+
+    fn load(r: &mut ModelReader<'_>, vocab: &mut Vocab) -> Result<Self, ModelLoadError> {
+        let head = SoftmaxHead::load(r, vocab)?;
+        for label in head.labels().iter().filter_map(|l| Biluo::parse(l).and_then(|(_, t)| t)) {
+            vocab.intern(label);
+        }
+        EntityRecognizer::new(head).ok_or_else(|| r.malformed("a label is not a BILUO tag"))
+    }
+}
+
 impl Persist for DocCleaner {
     fn save(&self, w: &mut ModelWriter) {
         w.len(self.config().clear.len());
@@ -368,6 +393,11 @@ pub(crate) fn load_component(
             Box::new(model)
         }
         "lemmatizer" => Box::new(Lemmatizer::load(r, vocab)?),
+        "ner" => {
+            let model = EntityRecognizer::load(r, vocab)?;
+            check(r, model.head.layer.n_in)?;
+            Box::new(model)
+        }
         "parser" => {
             let model = Parser::load(r, vocab)?;
             check(r, model.model.lower.n_in)?;

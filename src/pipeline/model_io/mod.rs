@@ -122,6 +122,16 @@ impl Pipeline {
         Ok(Pipeline::new(vocab, Tokenizer::english(), components))
     }
 
+    /// The default English pipeline, embedded in the binary (`models/en_ewt.nlpd`, trained
+    /// by `nlpd train --config config/train-en.toml`).
+    ///
+    /// # Panics
+    ///
+    /// Panics if the embedded model does not load, which a test rules out.
+    pub fn default_english() -> Self {
+        Self::load(DEFAULT_MODEL).expect("the embedded model loads. This is a bug.")
+    }
+
     /// Loads a pipeline from a model file on disk.
     ///
     /// # Errors
@@ -133,6 +143,9 @@ impl Pipeline {
         Self::load(&bytes)
     }
 }
+
+/// The bytes of the default English model.
+pub const DEFAULT_MODEL: &[u8] = include_bytes!("../../../models/en_ewt.nlpd");
 
 /// The section listing the components, in order.
 const PIPELINE_SECTION: &str = "pipeline";

@@ -54,17 +54,13 @@ impl Parser {
         Self { model: self.model.zeros_like(), ..self.clone() }
     }
 
-    /// Greedily parses words with vectors `x` (n × width) into their final state;
-    /// `precomputed` and `act` are scratch.
-    pub(crate) fn decode(
-        &self,
-        x: &[f32],
-        precomputed: &mut Vec<f32>,
-        act: &mut StateActivations,
-    ) -> State {
+    /// Greedily parses words with vectors `x` (n × width) into their final state, finding
+    /// sentence boundaries if `breaks`.
+    pub(crate) fn decode(&self, x: &[f32], breaks: bool, scratch: &mut ParseScratch) -> State {
+        let ParseScratch { precomputed, act } = scratch;
         let n = x.len() / self.model.lower.n_in;
         self.model.precompute(x, precomputed);
-        let mut state = State::new(n);
+        let mut state = State::with_breaks(n, breaks);
         let n_labels = self.labels.len();
         while !state.is_final() {
             self.model.score(&state, precomputed, act);
@@ -75,13 +71,8 @@ impl Parser {
     }
 
     /// Parses words with vectors `x` (n × width) and undoes pseudo-projective lifts.
-    pub(crate) fn parse(
-        &self,
-        x: &[f32],
-        precomputed: &mut Vec<f32>,
-        act: &mut StateActivations,
-    ) -> Parse {
-        let state = self.decode(x, precomputed, act);
+    pub(crate) fn parse(&self, x: &[f32], breaks: bool, scratch: &mut ParseScratch) -> Parse {
+        let state = self.decode(x, breaks, scratch);
         let (heads, labels, sent_starts) = state.result();
         let mut heads = heads.to_vec();
         let labels: Vec<Option<u16>> = heads
@@ -101,6 +92,13 @@ impl Parser {
     pub(crate) fn label_key(&self, label: Option<u16>) -> StringKey {
         label.map_or(StringKey::of(ROOT_LABEL), |l| self.plain[usize::from(l)])
     }
+}
+
+/// Buffers reused across the runs of words a parser call handles.
+#[derive(Debug, Default)]
+pub(crate) struct ParseScratch {
+    precomputed: Vec<f32>,
+    act: StateActivations,
 }
 
 /// The parser's analysis of a run of words (indices relative to the run).
@@ -151,19 +149,19 @@ impl Component for Parser {
             &gathered[..]
         };
         debug_assert_eq!(x.len(), words.len() * width);
-        let (mut precomputed, mut act) = (Vec::new(), StateActivations::default());
+        let mut scratch = ParseScratch::default();
         // Sentence starts set before parsing (gold segmentation) split the words into runs
-        // parsed separately; the parser decides boundaries inside each run.
+        // parsed separately; the parser decides boundaries only inside runs whose words do
+        // not all have a preset `sent_start`.
         let mut runs = vec![0];
         runs.extend((1..words.len()).filter(|&w| doc.tokens()[words[w]].sent_start == Some(true)));
         runs.push(words.len());
         let mut parses = Vec::with_capacity(runs.len());
         for bounds in runs.windows(2) {
-            parses.push(self.parse(
-                &x[bounds[0] * width..bounds[1] * width],
-                &mut precomputed,
-                &mut act,
-            ));
+            let run = &words[bounds[0]..bounds[1]];
+            let breaks = run.iter().any(|&i| doc.tokens()[i].sent_start.is_none());
+            let x = &x[bounds[0] * width..bounds[1] * width];
+            parses.push(self.parse(x, breaks, &mut scratch));
         }
         let space = StringKey::of(SPACE_LABEL);
         let tokens = doc.tokens_mut();

@@ -68,10 +68,17 @@ pub(crate) struct State {
     lefts: Vec<[u32; 2]>,
     rights: Vec<[u32; 2]>,
     sent_starts: Vec<bool>,
+    /// Whether `Break` is allowed (false when the words are known to form one sentence).
+    breaks: bool,
 }
 
 impl State {
-    /// The initial state over `n` words.
+    /// The initial state over `n` words that form one sentence or (`breaks`) several.
+    pub(crate) fn with_breaks(n: usize, breaks: bool) -> Self {
+        Self { breaks, ..Self::new(n) }
+    }
+
+    /// The initial state over `n` words, which may form several sentences.
     pub(crate) fn new(n: usize) -> Self {
         let mut sent_starts = vec![false; n];
         if let Some(first) = sent_starts.first_mut() {
@@ -86,6 +93,7 @@ impl State {
             lefts: vec![[NONE; 2]; n],
             rights: vec![[NONE; 2]; n],
             sent_starts,
+            breaks: true,
         }
     }
 
@@ -139,7 +147,7 @@ impl State {
         let buffer = self.b < self.n();
         match action {
             Action::Shift => buffer,
-            Action::Break => buffer && self.stack.len() == 1,
+            Action::Break => self.breaks && buffer && self.stack.len() == 1,
             Action::Left(_) => buffer && !self.stack.is_empty(),
             Action::Right(_) => self.stack.len() >= 2,
         }
@@ -268,6 +276,9 @@ mod tests {
         state.apply(Action::Right(0));
         assert!(state.is_final());
         assert_eq!(state.result().0, [0, 0]);
+        let mut one_sentence = State::with_breaks(2, false);
+        one_sentence.apply(Action::Shift);
+        assert!(!one_sentence.is_valid(Action::Break));
     }
 
     #[test]
