@@ -2,7 +2,7 @@
 //! a u64 count then f16 values; `str` is a u32 byte length then UTF-8):
 //!
 //! ```text
-//! Dense        n_in u32, n_out u32, w floats (n_out × n_in), b floats (n_out)
+//! Dense        n_in u32, n_out u32, w floats (n_out × n_in: one row per output), b floats
 //! Maxout       pieces u8, Dense
 //! LayerNorm    width u32, gain floats, bias floats
 //! HashEmbed    rows u32, width u32, seed u64, table floats (rows × width)
@@ -55,17 +55,23 @@ fn dim(r: &mut ModelReader<'_>, what: &str) -> Result<usize, ModelLoadError> {
     }
 }
 
+/// The transpose of a row-major `rows × cols` matrix. Files keep one row per output, the
+/// layout of format version 1, whatever the in-memory layout.
+fn transpose(m: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    (0..cols).flat_map(|c| (0..rows).map(move |r| m[r * cols + c])).collect()
+}
+
 impl Persist for Dense {
     fn save(&self, w: &mut ModelWriter) {
         w.u32(self.n_in as u32);
         w.u32(self.n_out as u32);
-        w.floats(&self.w);
+        w.floats(&transpose(&self.w, self.n_in, self.n_out));
         w.floats(&self.b);
     }
 
     fn load(r: &mut ModelReader<'_>, _: &mut Vocab) -> Result<Self, ModelLoadError> {
         let (n_in, n_out) = (dim(r, "input width")?, dim(r, "output width")?);
-        let w = r.floats(n_in * n_out, "weights")?;
+        let w = transpose(&r.floats(n_in * n_out, "weights")?, n_out, n_in);
         let b = r.floats(n_out, "biases")?;
         Ok(Dense { n_in, n_out, w, b })
     }
@@ -406,4 +412,99 @@ pub(crate) fn load_component(
         "doc_cleaner" => Box::new(DocCleaner::load(r, vocab)?),
         other => return Err(r.malformed(format!("unknown component `{other}`"))),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::Pipeline;
+    use crate::pipeline::model_io::{PipelineWriter, Sections};
+    use crate::pipeline::nn::{Params, Rng};
+    use crate::pipeline::tok2vec::{EmbedConfig, Tok2VecConfig};
+
+    /// Rounds every parameter to half precision, as a save/load cycle does.
+    fn rounded<P: Params + Clone>(part: &P) -> P {
+        let mut copy = part.clone();
+        for p in copy.params_mut() {
+            p.iter_mut().for_each(|v| *v = half::f16::from_f32(*v).to_f32());
+        }
+        copy
+    }
+
+    fn parts() -> (Tok2Vec, Tagger, Parser, EntityRecognizer) {
+        let mut rng = Rng::new(21);
+        let config = Tok2VecConfig {
+            embed: vec![EmbedConfig { attr: Attr::Suffix(3), rows: 5, width: 3 }],
+            width: 4,
+            depth: 1,
+            window: 1,
+            dilations: vec![2],
+            pieces: 2,
+        };
+        let tok2vec = Tok2Vec::new(&config, &mut rng);
+        let head = |labels: &[&str], rng: &mut Rng| {
+            SoftmaxHead::new(labels.iter().map(|l| l.to_string()).collect(), 4, rng)
+        };
+        let tagger =
+            Tagger::new(head(&["NN", "VB"], &mut rng), head(&["NOUN", "VERB"], &mut rng)).unwrap();
+        let labels = vec!["nsubj".to_string(), "obl||nsubj".to_string()];
+        let parser = Parser::new(labels, ParserModel::new(4, 3, 2, 2, &mut rng));
+        let ner = EntityRecognizer::new(head(&["O", "U-PER"], &mut rng)).unwrap();
+        (tok2vec, tagger, parser, ner)
+    }
+
+    #[test]
+    fn saved_parts_load_back_identically() {
+        let (tok2vec, tagger, parser, ner) = parts();
+        let mut writer = PipelineWriter::default();
+        writer.add("tok2vec", &tok2vec);
+        writer.add("tagger", &tagger);
+        writer.add("parser", &parser);
+        writer.add("ner", &ner);
+        writer.add("doc_cleaner", &DocCleaner::default());
+        let bytes = writer.into_bytes();
+        let sections = Sections::parse(&bytes).unwrap();
+        let mut vocab = Vocab::new();
+        let load = |name| sections.get(name).unwrap();
+        assert_eq!(Tok2Vec::load(&mut load("tok2vec"), &mut vocab).unwrap(), rounded(&tok2vec));
+        let loaded = Tagger::load(&mut load("tagger"), &mut vocab).unwrap();
+        assert_eq!((loaded.tag, loaded.pos), (rounded(&tagger.tag), rounded(&tagger.pos)));
+        assert_eq!(
+            Parser::load(&mut load("parser"), &mut vocab).unwrap().model,
+            rounded(&parser.model)
+        );
+        assert_eq!(
+            EntityRecognizer::load(&mut load("ner"), &mut vocab).unwrap().head,
+            rounded(&ner.head)
+        );
+        assert!(
+            vocab.string(crate::vocab::StringKey::of("obl")).is_some(),
+            "plain labels interned"
+        );
+        let pipeline = Pipeline::load(&bytes).unwrap();
+        let names: Vec<_> = pipeline.component_names().collect();
+        assert_eq!(names, ["tok2vec", "tagger", "parser", "ner", "doc_cleaner"]);
+    }
+
+    #[test]
+    fn inconsistent_sections_are_rejected() {
+        let (tok2vec, tagger, ..) = parts();
+        // A tagger without tok2vec before it, and one whose width differs.
+        let mut writer = PipelineWriter::default();
+        writer.add("tagger", &tagger);
+        let err = Pipeline::load(&writer.into_bytes()).unwrap_err();
+        assert!(err.to_string().contains("needs tok2vec"), "{err}");
+        let mut narrow = tagger.clone();
+        narrow.tag.layer = crate::pipeline::nn::Dense::new(3, 2, &mut Rng::new(1));
+        narrow.pos.layer = crate::pipeline::nn::Dense::new(3, 2, &mut Rng::new(1));
+        let mut writer = PipelineWriter::default();
+        writer.add("tok2vec", &tok2vec);
+        writer.add("tagger", &narrow);
+        let err = Pipeline::load(&writer.into_bytes()).unwrap_err();
+        assert!(err.to_string().contains("differs from tok2vec"), "{err}");
+        let mut writer = PipelineWriter::default();
+        writer.add("mystery", &tok2vec);
+        let err = Pipeline::load(&writer.into_bytes()).unwrap_err();
+        assert!(err.to_string().contains("unknown component"), "{err}");
+    }
 }

@@ -494,3 +494,33 @@ mod tests {
         assert!(r.finish().is_err());
     }
 }
+
+#[cfg(test)]
+mod default_model_tests {
+    use crate::pipeline::Pipeline;
+
+    #[test]
+    fn embedded_model_loads_and_annotates_every_token() {
+        let pipeline = Pipeline::default_english();
+        let names: Vec<_> = pipeline.component_names().collect();
+        assert_eq!(names.first(), Some(&"tok2vec"));
+        assert_eq!(names.last(), Some(&"doc_cleaner"));
+        let zone = pipeline.vocab().zone();
+        let doc =
+            pipeline.process(&zone, "Ada Lovelace wrote programs. She lived in London.").unwrap();
+        assert!(doc.tensor().is_none(), "doc_cleaner drops the tensor");
+        for token in doc.iter() {
+            let data = token.data();
+            assert!(
+                data.tag.is_some() && data.pos.is_some() && data.morph.is_some(),
+                "{}",
+                token.text()
+            );
+            assert!(data.lemma.is_some() && data.dep.is_some(), "{}", token.text());
+            let head = data.head.expect("every token gets a head");
+            assert!(head < doc.len());
+        }
+        assert_eq!(doc.token(0).data().sent_start, Some(true));
+        assert_eq!(doc.sents().len(), 2, "{:?}", doc.sents());
+    }
+}

@@ -144,11 +144,13 @@ impl ParserModel {
             *h = value;
             *a = best as u8;
         }
-        act.scores.resize(self.upper.n_out, 0.0);
-        for ((score, weights), bias) in
-            act.scores.iter_mut().zip(self.upper.w.chunks_exact(self.hidden)).zip(&self.upper.b)
-        {
-            *score = bias + weights.iter().zip(&act.hidden).map(|(w, h)| w * h).sum::<f32>();
+        // scores = b + Σ_j hidden[j] · W[j, :]: contiguous axpys, which vectorize.
+        act.scores.clear();
+        act.scores.extend_from_slice(&self.upper.b);
+        for (h, row) in act.hidden.iter().zip(self.upper.w.chunks_exact(self.upper.n_out)) {
+            for (s, w) in act.scores.iter_mut().zip(row) {
+                *s += h * w;
+            }
         }
     }
 
@@ -165,22 +167,19 @@ impl ParserModel {
         grad: &mut ParserModel,
     ) {
         let hp = self.hp();
+        let n_out = self.upper.n_out;
         let mut d_hidden = vec![0.0; self.hidden];
-        for ((d, weights), (gw, gb)) in d_scores
-            .iter()
-            .zip(self.upper.w.chunks_exact(self.hidden))
-            .zip(grad.upper.w.chunks_exact_mut(self.hidden).zip(&mut grad.upper.b))
-        {
-            if *d == 0.0 {
-                continue;
-            }
+        for (gb, d) in grad.upper.b.iter_mut().zip(d_scores) {
             *gb += d;
-            for ((g, w), (h, dh)) in
-                gw.iter_mut().zip(weights).zip(act.hidden.iter().zip(&mut d_hidden))
-            {
+        }
+        let rows = self.upper.w.chunks_exact(n_out).zip(grad.upper.w.chunks_exact_mut(n_out));
+        for ((row, grad_row), (h, dh)) in rows.zip(act.hidden.iter().zip(&mut d_hidden)) {
+            let mut sum = 0.0;
+            for ((w, g), d) in row.iter().zip(grad_row.iter_mut()).zip(d_scores) {
                 *g += d * h;
-                *dh += d * w;
+                sum += d * w;
             }
+            *dh = sum;
         }
         let mut d_pre = vec![0.0; hp];
         for ((group, dh), &a) in d_pre.chunks_exact_mut(self.pieces).zip(&d_hidden).zip(&act.arg) {
