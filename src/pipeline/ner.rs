@@ -3,13 +3,16 @@
 //! # Overview
 //!
 //! [`EntityRecognizer`] scores a BILUO tag for every token with a softmax head over
-//! `Doc.tensor` (`B`egin, `I`nside, `L`ast, `U`nit-length, `O`utside) and decodes the best
+//! `Doc.tensor` (`B`egin, `I`nside, `L`ast, `U`nit-length, `O`utside), optionally after a
+//! maxout hidden layer of its own, and decodes the best
 //! tag sequence that forms well-nested entities (Viterbi over log-probabilities where the
 //! impossible transitions, such as `O` → `I-PER` or `B-PER` → `I-ORG`, are excluded). BILUO
 //! marks entity ends explicitly, which helps exact-span accuracy over plain BIO. Entities
-//! never cross sentence starts set before it runs, nor whitespace tokens.
+//! never cross sentence starts set before it runs, nor whitespace tokens. A penalty on the
+//! log-probability of `O`, tuned on dev after training, trades precision for recall.
 
-use super::classifier::SoftmaxHead;
+use super::classifier::{HeadStats, SoftmaxHead};
+use super::nn::{Maxout, Params};
 use super::{Component, ComponentError, tensor_of};
 use crate::doc::{Doc, EntIob};
 use crate::vocab::{LexFlags, StringKey};
@@ -76,6 +79,9 @@ pub(crate) fn biluo_tags(n: usize, entities: &[(usize, usize, &str)]) -> Vec<Str
 #[derive(Clone, Debug, PartialEq)]
 pub struct EntityRecognizer {
     pub(crate) head: SoftmaxHead,
+    pub(crate) hidden: Option<Maxout>,
+    /// Subtracted from the log-probability of `O` when decoding.
+    pub(crate) outside_penalty: f32,
     /// Position and entity-type key of each class.
     classes: Vec<(Biluo, Option<StringKey>)>,
 }
@@ -84,18 +90,70 @@ impl EntityRecognizer {
     /// A recognizer over a head whose labels are BILUO tags.
     ///
     /// Returns `None` if a label is not a BILUO tag.
-    pub(crate) fn new(head: SoftmaxHead) -> Option<Self> {
+    /// Returns `None` if a label is not a BILUO tag or the hidden layer's width does not
+    /// match the head's input.
+    pub(crate) fn new(head: SoftmaxHead, hidden: Option<Maxout>) -> Option<Self> {
         let classes = head
             .labels()
             .iter()
             .map(|l| Biluo::parse(l).map(|(p, label)| (p, label.map(StringKey::of))))
             .collect::<Option<_>>()?;
-        Some(Self { head, classes })
+        if hidden.as_ref().is_some_and(|h| h.n_out() != head.layer.n_in) {
+            return None;
+        }
+        Some(Self { head, hidden, outside_penalty: 0.0, classes })
     }
 
     /// A zeroed copy (a gradient accumulator).
     pub(crate) fn zeros_like(&self) -> Self {
-        Self { head: self.head.zeros_like(), ..self.clone() }
+        Self {
+            head: self.head.zeros_like(),
+            hidden: self.hidden.as_ref().map(Maxout::zeros_like),
+            ..self.clone()
+        }
+    }
+
+    /// Width of the token vectors it reads.
+    pub(crate) fn input_width(&self) -> usize {
+        self.hidden.as_ref().map_or(self.head.layer.n_in, |h| h.affine.n_in)
+    }
+
+    /// Class scores (`n × classes`) for token vectors `x` (`n × width`).
+    pub(crate) fn scores(&self, x: &[f32], scores: &mut Vec<f32>) {
+        let mut best = Vec::new();
+        match &self.hidden {
+            Some(hidden) => {
+                let n = x.len() / hidden.affine.n_in;
+                let (mut pre, mut h) =
+                    (vec![0.0; n * hidden.affine.n_out], vec![0.0; n * hidden.n_out()]);
+                hidden.forward(x, &mut pre, &mut h, None);
+                self.head.predict(&h, scores, &mut best);
+            }
+            None => self.head.predict(x, scores, &mut best),
+        }
+    }
+
+    /// Cross-entropy against `gold` classes: adds `scale ×` the gradient into `dx` and
+    /// `grad`.
+    pub(crate) fn loss_grad(
+        &self,
+        x: &[f32],
+        gold: &[Option<u32>],
+        scale: f32,
+        dx: &mut [f32],
+        grad: &mut EntityRecognizer,
+    ) -> HeadStats {
+        let (Some(hidden), Some(grad_hidden)) = (&self.hidden, &mut grad.hidden) else {
+            return self.head.loss_grad(x, gold, scale, dx, &mut grad.head);
+        };
+        let n = gold.len();
+        let mut pre = vec![0.0; n * hidden.affine.n_out];
+        let (mut h, mut arg) = (vec![0.0; n * hidden.n_out()], vec![0; n * hidden.n_out()]);
+        hidden.forward(x, &mut pre, &mut h, Some(&mut arg));
+        let mut dh = vec![0.0; h.len()];
+        let stats = self.head.loss_grad(&h, gold, scale, &mut dh, &mut grad.head);
+        hidden.backward(x, &dh, &arg, &mut pre, Some(dx), grad_hidden);
+        stats
     }
 
     /// Whether class `b` may follow class `a` (`None`: the start or end of a segment).
@@ -128,6 +186,11 @@ impl EntityRecognizer {
         for row in scores.chunks_exact_mut(k) {
             super::nn::softmax(row);
             row.iter_mut().for_each(|p| *p = p.max(1e-12).ln());
+            for (score, (position, _)) in row.iter_mut().zip(&self.classes) {
+                if *position == Biluo::Outside {
+                    *score -= self.outside_penalty;
+                }
+            }
         }
         back.clear();
         back.resize(n * k, 0);
@@ -165,9 +228,8 @@ impl Component for EntityRecognizer {
 
     fn process(&self, doc: &mut Doc<'_>) -> Result<(), ComponentError> {
         let tensor = tensor_of(doc, self.name())?;
-        let (mut scores, mut best, mut back, mut path) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        self.head.predict(tensor.as_slice(), &mut scores, &mut best);
+        let (mut scores, mut back, mut path) = (Vec::new(), Vec::new(), Vec::new());
+        self.scores(tensor.as_slice(), &mut scores);
         let k = self.classes.len();
         // Decode each segment between sentence starts and whitespace tokens separately.
         let mut tags = vec![EntIob::Outside; doc.len()];
@@ -203,6 +265,20 @@ impl Component for EntityRecognizer {
     }
 }
 
+impl Params for EntityRecognizer {
+    fn params(&self) -> Vec<&[f32]> {
+        let mut p = self.head.params();
+        p.extend(self.hidden.iter().flat_map(Params::params));
+        p
+    }
+
+    fn params_mut(&mut self) -> Vec<&mut [f32]> {
+        let mut p = self.head.params_mut();
+        p.extend(self.hidden.iter_mut().flat_map(Params::params_mut));
+        p
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,7 +287,7 @@ mod tests {
     fn recognizer() -> EntityRecognizer {
         let labels = ["O", "B-PER", "I-PER", "L-PER", "U-PER", "U-LOC"].map(String::from).to_vec();
         let layer = Dense::new(2, labels.len(), &mut Rng::new(1));
-        EntityRecognizer::new(SoftmaxHead::from_parts(labels, layer)).unwrap()
+        EntityRecognizer::new(SoftmaxHead::from_parts(labels, layer), None).unwrap()
     }
 
     #[test]
@@ -253,5 +329,42 @@ mod tests {
         for (a, b, want) in cases {
             assert_eq!(ner.allowed(a, b), want, "{a:?} → {b:?}");
         }
+    }
+}
+
+#[cfg(test)]
+mod gradient_tests {
+    use super::*;
+    use crate::pipeline::nn::Rng;
+    use crate::pipeline::nn::check::{Probe, assert_gradients};
+
+    #[test]
+    fn hidden_layer_gradients_match_finite_differences() {
+        let mut rng = Rng::new(31);
+        let labels = ["O", "U-PER", "U-LOC"].map(String::from).to_vec();
+        let head = SoftmaxHead::new(labels, 3, &mut rng);
+        let ner = EntityRecognizer::new(head, Some(Maxout::new(4, 3, 2, &mut rng))).unwrap();
+        let x: Vec<f32> = (0..8).map(|_| rng.normal(1.0)).collect();
+        let gold = [Some(1), Some(0)];
+        // The probe's loss is Σ r ⊙ output; the output here is the cross-entropy itself.
+        let loss = |m: &EntityRecognizer, x: &[f32]| {
+            let mut grad = m.zeros_like();
+            vec![m.loss_grad(x, &gold, 1.0, &mut vec![0.0; x.len()], &mut grad).loss as f32]
+        };
+        assert_gradients(Probe {
+            layer: ner,
+            input: x,
+            forward: loss,
+            backward: |m: &EntityRecognizer, x: &[f32], dy: &[f32], g: &mut EntityRecognizer| {
+                let mut dx = vec![0.0; x.len()];
+                let mut local = m.zeros_like();
+                m.loss_grad(x, &gold, 1.0, &mut dx, &mut local);
+                for (acc, p) in g.params_mut().into_iter().zip(local.params()) {
+                    acc.iter_mut().zip(p).for_each(|(a, v)| *a += dy[0] * v);
+                }
+                dx.iter().map(|d| d * dy[0]).collect()
+            },
+            zeros: EntityRecognizer::zeros_like,
+        });
     }
 }

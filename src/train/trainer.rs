@@ -36,7 +36,7 @@ use crate::pipeline::lemmatizer::Lemmatizer;
 use crate::pipeline::model_io::PipelineWriter;
 use crate::pipeline::morphologizer::Morphologizer;
 use crate::pipeline::ner::EntityRecognizer;
-use crate::pipeline::nn::{Adam, AdamConfig, Average, Params, Rng};
+use crate::pipeline::nn::{Adam, AdamConfig, Average, Maxout, Params, Rng};
 use crate::pipeline::parser::ParseScratch;
 use crate::pipeline::parser::Parser;
 use crate::pipeline::parser::model::ParserModel;
@@ -107,6 +107,18 @@ pub struct TrainConfig {
     pub tok2vec: Tok2VecConfig,
     /// The parser's shape and training.
     pub parser: ParserConfig,
+    /// The entity recognizer's shape.
+    pub ner: NerConfig,
+}
+
+/// The entity recognizer's settings.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NerConfig {
+    /// Units of its own maxout hidden layer (0: a linear softmax over the tensor).
+    pub hidden: usize,
+    /// Maxout pieces of the hidden layer.
+    pub pieces: usize,
 }
 
 /// The parser's settings.
@@ -204,7 +216,7 @@ impl Params for Nets {
         p.extend(self.tagger.pos.params());
         p.extend(self.morphologizer.feats.params());
         p.extend(self.parser.model.params());
-        p.extend(self.ner.head.params());
+        p.extend(self.ner.params());
         p
     }
 
@@ -214,7 +226,7 @@ impl Params for Nets {
         p.extend(self.tagger.pos.params_mut());
         p.extend(self.morphologizer.feats.params_mut());
         p.extend(self.parser.model.params_mut());
-        p.extend(self.ner.head.params_mut());
+        p.extend(self.ner.params_mut());
         p
     }
 }
@@ -305,7 +317,10 @@ fn build_nets(config: &TrainConfig, train: &Corpus, rng: &mut Rng) -> Nets {
     let p = &config.parser;
     let model = ParserModel::new(width, p.hidden, p.pieces, labels.len(), rng);
     let parser = Parser::new(labels, model);
-    let ner = EntityRecognizer::new(SoftmaxHead::new(ner::labels(), width, rng))
+    let ner_width = if config.ner.hidden > 0 { config.ner.hidden } else { width };
+    let hidden =
+        (config.ner.hidden > 0).then(|| Maxout::new(width, ner_width, config.ner.pieces, rng));
+    let ner = EntityRecognizer::new(SoftmaxHead::new(ner::labels(), ner_width, rng), hidden)
         .expect("BILUO labels are well-formed. This is a bug.");
     Nets { tok2vec, tagger, morphologizer, parser, ner }
 }
@@ -374,8 +389,15 @@ pub fn train(
             }
         }
     }
-    let (scores, nets) = best.expect("max_epochs is at least one epoch. This is a bug.");
-    Ok(Trained { model: save(&nets, &lemmatizer, config.ner_train.is_some()), scores, epochs })
+    let (mut scores, mut nets) = best.expect("max_epochs is at least one epoch. This is a bug.");
+    if config.ner_train.is_some() {
+        tune_outside_penalty(&mut nets, &dev_set);
+        scores = evaluate(&nets, &lemmatizer, &dev_set);
+        observer.epoch_finished(epochs, &scores, true);
+    }
+    let model = save(&nets, &lemmatizer, config.ner_train.is_some());
+    observer.checkpoint(&model);
+    Ok(Trained { model, scores, epochs })
 }
 
 /// Groups shuffled paragraphs into batches of about `batch_words` words.
@@ -425,16 +447,17 @@ fn train_batch(
     let mut d_tensor = vec![0.0; tensor.len()];
     let scale = 1.0 / n as f32;
     let mut loss = 0.0;
-    let heads: [(&SoftmaxHead, &mut SoftmaxHead, Vec<Option<u32>>); 4] = [
+    let heads: [(&SoftmaxHead, &mut SoftmaxHead, Vec<Option<u32>>); 3] = [
         (&nets.tagger.tag, &mut grads.tagger.tag, gold(|e| &e.tag)),
         (&nets.tagger.pos, &mut grads.tagger.pos, gold(|e| &e.pos)),
         (&nets.morphologizer.feats, &mut grads.morphologizer.feats, gold(|e| &e.feats)),
-        (&nets.ner.head, &mut grads.ner.head, gold(|e| &e.ner)),
     ];
     for (head, grad, gold) in heads {
         let HeadStats { loss: l, .. } = head.loss_grad(&tensor, &gold, scale, &mut d_tensor, grad);
         loss += l;
     }
+    let ner_gold = gold(|e| &e.ner);
+    loss += nets.ner.loss_grad(&tensor, &ner_gold, scale, &mut d_tensor, &mut grads.ner).loss;
     let width = nets.tok2vec.width();
     let mut offset = 0;
     for example in &batch {
@@ -461,7 +484,6 @@ fn evaluate(nets: &Nets, lemmatizer: &Lemmatizer, dev: &[Example]) -> DevScores 
     let mut sents = [0_usize; 3];
     let mut scratch = ParseScratch::default();
     let mut entities = SpanCounts::default();
-    let (mut back, mut path) = (Vec::new(), Vec::new());
     let mut total = 0;
     let (mut tensor, mut scores, mut best) = (Vec::new(), Vec::new(), Vec::new());
     let (mut lower, mut lemma) = (String::new(), String::new());
@@ -487,23 +509,7 @@ fn evaluate(nets: &Nets, lemmatizer: &Lemmatizer, dev: &[Example]) -> DevScores 
             lemmatizer.lemmatize(form, *tag, &mut lower, &mut lemma);
             counts[3] += usize::from(gold.as_deref() == Some(lemma.as_str()));
         }
-        nets.ner.head.predict(&tensor, &mut scores, &mut best);
-        let k = nets.ner.head.labels().len();
-        let mut start = 0;
-        for (sentence, gold) in example.sent_starts[1..]
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| **s)
-            .map(|(i, _)| i + 1)
-            .chain([example.len])
-            .zip(&example.entities)
-        {
-            if let Some(gold) = gold {
-                nets.ner.viterbi(&mut scores[start * k..sentence * k], &mut back, &mut path);
-                entities.add(&ner::path_spans(&nets.ner.head, &path, start), gold);
-            }
-            start = sentence;
-        }
+        score_entities(&nets.ner, &tensor, example, &mut entities);
         let parse = nets.parser.parse(&tensor, true, &mut scratch);
         for (w, &head) in parse.heads.iter().enumerate() {
             if example.heads[w] == Some(head as usize) {
@@ -528,6 +534,54 @@ fn evaluate(nets: &Nets, lemmatizer: &Lemmatizer, dev: &[Example]) -> DevScores 
         sents: 200.0 * sents[0] as f64 / (sents[1] + sents[2]).max(1) as f64,
         ner: entities.f1(),
     }
+}
+
+/// Adds the exact-span matches of `ner` on one example (vectors `tensor`), decoding each
+/// gold-annotated sentence separately.
+fn score_entities(
+    ner: &EntityRecognizer,
+    tensor: &[f32],
+    example: &Example,
+    counts: &mut SpanCounts,
+) {
+    let (mut scores, mut back, mut path) = (Vec::new(), Vec::new(), Vec::new());
+    ner.scores(tensor, &mut scores);
+    let k = ner.head.labels().len();
+    let ends = (1..example.len).filter(|&i| example.sent_starts[i]).chain([example.len]);
+    let mut start = 0;
+    for (end, gold) in ends.zip(&example.entities) {
+        if let Some(gold) = gold {
+            ner.viterbi(&mut scores[start * k..end * k], &mut back, &mut path);
+            counts.add(&ner::path_spans(&ner.head, &path, start), gold);
+        }
+        start = end;
+    }
+}
+
+/// Sets the entity recognizer's `O` penalty to the value that maximises dev F1.
+fn tune_outside_penalty(nets: &mut Nets, dev: &[Example]) {
+    let mut tensors = Vec::with_capacity(dev.len());
+    for example in dev {
+        let mut tensor = Vec::new();
+        nets.tok2vec.forward(&example.keys, &[example.len], &mut tensor, None, None);
+        tensors.push(tensor);
+    }
+    let f1 = |ner: &EntityRecognizer| {
+        let mut counts = SpanCounts::default();
+        for (example, tensor) in dev.iter().zip(&tensors) {
+            score_entities(ner, tensor, example, &mut counts);
+        }
+        counts.f1()
+    };
+    let mut best = (f1(&nets.ner), nets.ner.outside_penalty);
+    for penalty in [0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0] {
+        nets.ner.outside_penalty = penalty;
+        let score = f1(&nets.ner);
+        if score > best.0 {
+            best = (score, penalty);
+        }
+    }
+    nets.ner.outside_penalty = best.1;
 }
 
 /// The model file for trained components (the entity recognizer only if `with_ner`).

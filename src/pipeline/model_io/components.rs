@@ -18,7 +18,8 @@
 //! parser       labels (u64 count, str each), hidden u32, pieces u8, lower Dense,
 //!              padding floats (slots × hidden·pieces), label rows floats
 //!              (label slots × (labels + 1) × hidden·pieces), upper Dense
-//! ner          BILUO Head
+//! ner          BILUO Head, then optionally (older files end before): outside penalty
+//!              floats (1 value), hidden flag u8, Maxout if the flag is 1
 //! doc_cleaner  targets (u64 count; kind u8: 0 tensor, 1 all user data, 2 one array + name str)
 //! ```
 
@@ -329,6 +330,11 @@ impl Persist for Parser {
 impl Persist for EntityRecognizer {
     fn save(&self, w: &mut ModelWriter) {
         self.head.save(w);
+        w.floats(&[self.outside_penalty]);
+        w.u8(u8::from(self.hidden.is_some()));
+        if let Some(hidden) = &self.hidden {
+            hidden.save(w);
+        }
     }
 
     fn load(r: &mut ModelReader<'_>, vocab: &mut Vocab) -> Result<Self, ModelLoadError> {
@@ -336,7 +342,17 @@ impl Persist for EntityRecognizer {
         for label in head.labels().iter().filter_map(|l| Biluo::parse(l).and_then(|(_, t)| t)) {
             vocab.intern(label);
         }
-        EntityRecognizer::new(head).ok_or_else(|| r.malformed("a label is not a BILUO tag"))
+        let (penalty, hidden) = if r.is_empty() {
+            (0.0, None)
+        } else {
+            let penalty = r.floats(1, "outside penalty")?[0];
+            let hidden = if r.u8()? == 1 { Some(Maxout::load(r, vocab)?) } else { None };
+            (penalty, hidden)
+        };
+        let mut ner = EntityRecognizer::new(head, hidden)
+            .ok_or_else(|| r.malformed("a label is not a BILUO tag, or the widths differ"))?;
+        ner.outside_penalty = penalty;
+        Ok(ner)
     }
 }
 
@@ -401,7 +417,7 @@ pub(crate) fn load_component(
         "lemmatizer" => Box::new(Lemmatizer::load(r, vocab)?),
         "ner" => {
             let model = EntityRecognizer::load(r, vocab)?;
-            check(r, model.head.layer.n_in)?;
+            check(r, model.input_width())?;
             Box::new(model)
         }
         "parser" => {
@@ -449,7 +465,9 @@ mod tests {
             Tagger::new(head(&["NN", "VB"], &mut rng), head(&["NOUN", "VERB"], &mut rng)).unwrap();
         let labels = vec!["nsubj".to_string(), "obl||nsubj".to_string()];
         let parser = Parser::new(labels, ParserModel::new(4, 3, 2, 2, &mut rng));
-        let ner = EntityRecognizer::new(head(&["O", "U-PER"], &mut rng)).unwrap();
+        let hidden = Maxout::new(4, 4, 2, &mut rng);
+        let mut ner = EntityRecognizer::new(head(&["O", "U-PER"], &mut rng), Some(hidden)).unwrap();
+        ner.outside_penalty = 1.5;
         (tok2vec, tagger, parser, ner)
     }
 
@@ -473,10 +491,7 @@ mod tests {
             Parser::load(&mut load("parser"), &mut vocab).unwrap().model,
             rounded(&parser.model)
         );
-        assert_eq!(
-            EntityRecognizer::load(&mut load("ner"), &mut vocab).unwrap().head,
-            rounded(&ner.head)
-        );
+        assert_eq!(EntityRecognizer::load(&mut load("ner"), &mut vocab).unwrap(), rounded(&ner));
         assert!(
             vocab.string(crate::vocab::StringKey::of("obl")).is_some(),
             "plain labels interned"
