@@ -19,9 +19,9 @@
 //! and float arrays stored as IEEE half precision (u64 count + 2 bytes each), which halves
 //! the file with no measurable loss of accuracy. The section `pipeline` lists the
 //! components in order; each component has a section of its own name (see
-//! [`components`] for their layouts).
+//! `components` for their layouts).
 //!
-//! [`ModelWriter`] builds a body; [`ModelReader`] reads one, failing with a
+//! `ModelWriter` builds a body; `ModelReader` reads one, failing with a
 //! [`ModelLoadError`] that names the section and what was wrong on any truncation or
 //! inconsistency, so a damaged file never panics or yields a half-loaded model.
 
