@@ -523,4 +523,18 @@ mod default_model_tests {
         assert_eq!(doc.token(0).data().sent_start, Some(true));
         assert_eq!(doc.sents().len(), 2, "{:?}", doc.sents());
     }
+
+    #[test]
+    fn empty_and_whitespace_documents_are_annotated_without_panics() {
+        let pipeline = Pipeline::default_english();
+        for text in ["", "   ", "\n\n", "Hi  there.\n\nBye!  ", "\t x"] {
+            let zone = pipeline.vocab().zone();
+            let doc = pipeline.process(&zone, text).unwrap();
+            for token in doc.iter() {
+                let head = token.data().head.expect("every token gets a head");
+                assert!(head < doc.len(), "{text:?}");
+                assert!(token.data().lemma.is_some(), "{text:?}");
+            }
+        }
+    }
 }
