@@ -10,6 +10,7 @@
 //! - [`tokenizer`]: the English tokenizer.
 //! - [`doc`]: documents, tokens and spans borrowed from a zone.
 //! - [`pipeline`]: the pipeline and its components.
+//! - [`train`]: evaluation (CoNLL 2018, NER) and training of the pipeline's models.
 //! - [`service`]: the HTTP service (per-request memory zones, metrics, health).
 //! - [`config`]: layered, validated settings; [`telemetry`]: logging and metric names.
 //! - [`cli`]: the `nlpd` command line.

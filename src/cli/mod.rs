@@ -67,3 +67,13 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
         kind == Some(std::io::ErrorKind::BrokenPipe)
     })
 }
+
+/// The pipeline to serve or run: the model file at `model`, or the embedded default.
+fn load_pipeline(model: Option<&std::path::Path>) -> anyhow::Result<crate::pipeline::Pipeline> {
+    use anyhow::Context;
+    match model {
+        Some(path) => crate::pipeline::Pipeline::load_file(path)
+            .with_context(|| format!("cannot open model {}", path.display())),
+        None => Ok(crate::pipeline::Pipeline::default_english()),
+    }
+}

@@ -80,7 +80,7 @@ pub(super) enum Mode {
 /// Runs `nlpd parse`.
 pub(super) fn run(args: ParseArgs, mode: Mode) -> anyhow::Result<()> {
     let ParseArgs { files, input, output, model } = args;
-    let pipeline = load_pipeline(model.as_deref())?;
+    let pipeline = super::load_pipeline(model.as_deref())?;
     let sources = Source::all(&files);
     let progress = progress_bar(&sources)?;
     let stdout = io::stdout().lock();
@@ -93,19 +93,6 @@ pub(super) fn run(args: ParseArgs, mode: Mode) -> anyhow::Result<()> {
     parser.sink.finish()?;
     progress.finish_and_clear();
     Ok(())
-}
-
-/// The pipeline to run: the default one, or the one in `model`.
-fn load_pipeline(model: Option<&Path>) -> anyhow::Result<Pipeline> {
-    if let Some(path) = model {
-        File::open(path).with_context(|| format!("cannot open model {}", path.display()))?;
-        eprintln!(
-            "warning: this build cannot load model files yet; {} is ignored and only the \
-             tokenizer runs",
-            path.display()
-        );
-    }
-    Ok(Pipeline::tokenizer_only())
 }
 
 /// An input: a file or standard input.

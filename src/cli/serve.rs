@@ -11,8 +11,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::config::{self, FlagValue, ModelSettings, Settings};
-use crate::pipeline::Pipeline;
+use crate::config::{self, FlagValue, Settings};
 use crate::service::{self, AppState};
 use crate::telemetry;
 
@@ -69,7 +68,7 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<()> {
             tracing::warn!(%name, "ignored: settings are named NLPD_<SECTION>__<KEY>");
         }
     }
-    let pipeline = load_pipeline(&settings.model)?;
+    let pipeline = super::load_pipeline(settings.model.path.as_deref())?;
     tracing::info!(?pipeline, "pipeline loaded");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(settings.server.worker_threads.get())
@@ -93,15 +92,3 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<()> {
 
 /// How long the runtime waits for leftover blocking work once the server has returned.
 const ABANDON_AFTER: Duration = Duration::from_millis(500);
-
-/// The pipeline named by the settings.
-fn load_pipeline(model: &ModelSettings) -> anyhow::Result<Pipeline> {
-    match &model.path {
-        None => Ok(Pipeline::tokenizer_only()),
-        Some(path) => anyhow::bail!(
-            "cannot load model {}: this build cannot read model files yet; leave model.path \
-             empty (NLPD_MODEL__PATH, --model) to serve the built-in pipeline",
-            path.display()
-        ),
-    }
-}

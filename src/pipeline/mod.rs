@@ -8,9 +8,21 @@
 
 use thiserror::Error;
 
-use crate::doc::Doc;
+use crate::doc::{Doc, Tensor};
 use crate::tokenizer::Tokenizer;
 use crate::vocab::{Vocab, Zone};
+
+pub(crate) mod classifier;
+pub mod doc_cleaner;
+pub mod lemmatizer;
+pub mod model_io;
+pub mod morphologizer;
+pub mod ner;
+pub(crate) mod nn;
+pub mod parser;
+pub use nn::AdamConfig;
+pub mod tagger;
+pub mod tok2vec;
 
 /// One processing step over a document (tagger, parser, doc_cleaner…).
 pub trait Component: Send + Sync {
@@ -36,6 +48,13 @@ pub enum ComponentError {
         /// What it needed.
         needs: &'static str,
     },
+}
+
+/// The tensor `tok2vec` wrote on `doc`, or the error `component` reports without it.
+fn tensor_of<'d>(doc: &'d Doc<'_>, component: &'static str) -> Result<&'d Tensor, ComponentError> {
+    doc.tensor()
+        .filter(|t| t.rows() == doc.len())
+        .ok_or(ComponentError::MissingInput { component, needs: "Doc.tensor (run tok2vec first)" })
 }
 
 /// Errors raised when choosing components to run.

@@ -1,0 +1,525 @@
+//! Section layouts of each component and layer (all integers little-endian; `floats` are
+//! a u64 count then f16 values; `str` is a u32 byte length then UTF-8):
+//!
+//! ```text
+//! Dense        n_in u32, n_out u32, w floats (n_out × n_in: one row per output), b floats
+//! Maxout       pieces u8, Dense
+//! LayerNorm    width u32, gain floats, bias floats
+//! HashEmbed    rows u32, width u32, seed u64, table floats (rows × width)
+//! Block        Maxout, LayerNorm
+//! Head         labels (u64 count, str each), Dense
+//! tok2vec      window u8, n u16, n × (attr code u16, HashEmbed), mixer Block, depth u16,
+//!              depth × Block, depth × dilation u16 (absent in older files: all 1)
+//! tagger       XPOS Head, UPOS Head
+//! morphologizer  FEATS Head
+//! lemmatizer   rules (u64 count; lower u8, strip u8, append str),
+//!              nodes (u64 count; tag str, upper u8, suffix str, rule u32),
+//!              exceptions (u64 count; form str, tag str, lemma str)
+//! parser       labels (u64 count, str each), hidden u32, pieces u8, lower Dense,
+//!              padding floats (slots × hidden·pieces), label rows floats
+//!              (label slots × (labels + 1) × hidden·pieces), upper Dense
+//! ner          BILUO Head, then optionally (older files end before): outside penalty
+//!              floats (1 value), hidden flag u8, Maxout if the flag is 1
+//! doc_cleaner  targets (u64 count; kind u8: 0 tensor, 1 all user data, 2 one array + name str)
+//! ```
+
+use super::{ModelLoadError, ModelReader, ModelWriter};
+use crate::pipeline::Component;
+use crate::pipeline::classifier::SoftmaxHead;
+use crate::pipeline::doc_cleaner::{CleanTarget, DocCleaner, DocCleanerConfig};
+use crate::pipeline::lemmatizer::{Exception, Lemmatizer, Rule, RuleNode};
+use crate::pipeline::morphologizer::Morphologizer;
+use crate::pipeline::ner::{Biluo, EntityRecognizer};
+use crate::pipeline::nn::{Dense, HashEmbed, LayerNorm, Maxout};
+use crate::pipeline::parser::model::{LABEL_SLOTS, ParserModel, TOKEN_SLOTS};
+use crate::pipeline::parser::projectivize::split_label;
+use crate::pipeline::parser::state::Action;
+use crate::pipeline::parser::{Parser, ROOT_LABEL, SPACE_LABEL};
+use crate::pipeline::tagger::{SPACE_TAG, Tagger};
+use crate::pipeline::tok2vec::{Attr, Block, Tok2Vec};
+use crate::vocab::Vocab;
+
+/// A model part with a section layout.
+pub(crate) trait Persist: Sized {
+    /// Appends the part to a section body.
+    fn save(&self, w: &mut ModelWriter);
+
+    /// Reads the part, interning the strings it predicts into `vocab`.
+    fn load(r: &mut ModelReader<'_>, vocab: &mut Vocab) -> Result<Self, ModelLoadError>;
+}
+
+fn dim(r: &mut ModelReader<'_>, what: &str) -> Result<usize, ModelLoadError> {
+    match r.u32()? as usize {
+        0 => Err(r.malformed(format!("{what} is zero"))),
+        n if n > 1 << 24 => Err(r.malformed(format!("{what} {n} is implausibly large"))),
+        n => Ok(n),
+    }
+}
+
+/// The transpose of a row-major `rows × cols` matrix. Files keep one row per output, the
+/// layout of format version 1, whatever the in-memory layout.
+fn transpose(m: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    (0..cols).flat_map(|c| (0..rows).map(move |r| m[r * cols + c])).collect()
+}
+
+impl Persist for Dense {
+    fn save(&self, w: &mut ModelWriter) {
+        w.u32(self.n_in as u32);
+        w.u32(self.n_out as u32);
+        w.floats(&transpose(&self.w, self.n_in, self.n_out));
+        w.floats(&self.b);
+    }
+
+    fn load(r: &mut ModelReader<'_>, _: &mut Vocab) -> Result<Self, ModelLoadError> {
+        let (n_in, n_out) = (dim(r, "input width")?, dim(r, "output width")?);
+        let w = transpose(&r.floats(n_in * n_out, "weights")?, n_out, n_in);
+        let b = r.floats(n_out, "biases")?;
+        Ok(Dense { n_in, n_out, w, b })
+    }
+}
+
+impl Persist for Maxout {
+    fn save(&self, w: &mut ModelWriter) {
+        w.u8(self.pieces as u8);
+        self.affine.save(w);
+    }
+
+    fn load(r: &mut ModelReader<'_>, vocab: &mut Vocab) -> Result<Self, ModelLoadError> {
+        let pieces = usize::from(r.u8()?);
+        let affine = Dense::load(r, vocab)?;
+        if pieces == 0 || affine.n_out % pieces != 0 {
+            return Err(
+                r.malformed(format!("{} outputs do not split into {pieces} pieces", affine.n_out))
+            );
+        }
+        Ok(Maxout { affine, pieces })
+    }
+}
+
+impl Persist for LayerNorm {
+    fn save(&self, w: &mut ModelWriter) {
+        w.u32(self.g.len() as u32);
+        w.floats(&self.g);
+        w.floats(&self.b);
+    }
+
+    fn load(r: &mut ModelReader<'_>, _: &mut Vocab) -> Result<Self, ModelLoadError> {
+        let width = dim(r, "norm width")?;
+        Ok(LayerNorm { g: r.floats(width, "gain")?, b: r.floats(width, "bias")? })
+    }
+}
+
+impl Persist for HashEmbed {
+    fn save(&self, w: &mut ModelWriter) {
+        w.u32(self.rows as u32);
+        w.u32(self.width as u32);
+        w.u64(self.seed);
+        w.floats(&self.table);
+    }
+
+    fn load(r: &mut ModelReader<'_>, _: &mut Vocab) -> Result<Self, ModelLoadError> {
+        let (rows, width) = (dim(r, "embedding rows")?, dim(r, "embedding width")?);
+        let seed = r.u64()?;
+        Ok(HashEmbed { rows, width, seed, table: r.floats(rows * width, "embedding table")? })
+    }
+}
+
+impl Persist for Block {
+    fn save(&self, w: &mut ModelWriter) {
+        self.maxout.save(w);
+        self.norm.save(w);
+    }
+
+    fn load(r: &mut ModelReader<'_>, vocab: &mut Vocab) -> Result<Self, ModelLoadError> {
+        let maxout = Maxout::load(r, vocab)?;
+        let norm = LayerNorm::load(r, vocab)?;
+        if norm.g.len() != maxout.n_out() {
+            return Err(r.malformed("a block's norm does not match its maxout width"));
+        }
+        Ok(Block { maxout, norm, dilation: 1 })
+    }
+}
+
+impl Persist for SoftmaxHead {
+    fn save(&self, w: &mut ModelWriter) {
+        w.strs(self.labels());
+        self.layer.save(w);
+    }
+
+    fn load(r: &mut ModelReader<'_>, vocab: &mut Vocab) -> Result<Self, ModelLoadError> {
+        let labels = r.strs()?;
+        let layer = Dense::load(r, vocab)?;
+        if layer.n_out != labels.len() {
+            return Err(r.malformed(format!(
+                "{} labels but {} outputs",
+                labels.len(),
+                layer.n_out
+            )));
+        }
+        for label in &labels {
+            vocab.intern(label);
+        }
+        Ok(SoftmaxHead::from_parts(labels, layer))
+    }
+}
+
+impl Persist for Tok2Vec {
+    fn save(&self, w: &mut ModelWriter) {
+        w.u8(self.window as u8);
+        w.u16(self.attrs.len() as u16);
+        for (attr, embed) in self.attrs.iter().zip(&self.embeds) {
+            w.u16(attr.code());
+            embed.save(w);
+        }
+        self.mixer.save(w);
+        w.u16(self.blocks.len() as u16);
+        self.blocks.iter().for_each(|b| b.save(w));
+        self.blocks.iter().for_each(|b| w.u16(b.dilation as u16));
+    }
+
+    fn load(r: &mut ModelReader<'_>, vocab: &mut Vocab) -> Result<Self, ModelLoadError> {
+        let window = usize::from(r.u8()?);
+        let n = usize::from(r.u16()?);
+        let (mut attrs, mut embeds) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        for _ in 0..n {
+            let code = r.u16()?;
+            attrs.push(
+                Attr::from_code(code)
+                    .ok_or_else(|| r.malformed(format!("unknown attribute {code}")))?,
+            );
+            embeds.push(HashEmbed::load(r, vocab)?);
+        }
+        let mixer = Block::load(r, vocab)?;
+        let embed_width: usize = embeds.iter().map(|e| e.width).sum();
+        if mixer.maxout.affine.n_in != embed_width {
+            return Err(r.malformed("the mixer does not match the embedding widths"));
+        }
+        let width = mixer.norm.g.len();
+        let depth = usize::from(r.u16()?);
+        let mut blocks =
+            (0..depth).map(|_| Block::load(r, vocab)).collect::<Result<Vec<_>, _>>()?;
+        // Files written before dilations existed end here: their blocks are undilated.
+        if !r.is_empty() {
+            for block in &mut blocks {
+                block.dilation = usize::from(r.u16()?).max(1);
+            }
+        }
+        if blocks
+            .iter()
+            .any(|b| b.maxout.affine.n_in != width * (2 * window + 1) || b.norm.g.len() != width)
+        {
+            return Err(r.malformed("an encoder block does not match the width and window"));
+        }
+        Ok(Tok2Vec { attrs, embeds, mixer, blocks, window })
+    }
+}
+
+impl Persist for Tagger {
+    fn save(&self, w: &mut ModelWriter) {
+        self.tag.save(w);
+        self.pos.save(w);
+    }
+
+    fn load(r: &mut ModelReader<'_>, vocab: &mut Vocab) -> Result<Self, ModelLoadError> {
+        let tag = SoftmaxHead::load(r, vocab)?;
+        let pos = SoftmaxHead::load(r, vocab)?;
+        if pos.layer.n_in != tag.layer.n_in {
+            return Err(r.malformed("the heads disagree on the input width"));
+        }
+        vocab.intern(SPACE_TAG);
+        Tagger::new(tag, pos).ok_or_else(|| r.malformed("a UPOS label is not a UD tag"))
+    }
+}
+
+impl Persist for Morphologizer {
+    fn save(&self, w: &mut ModelWriter) {
+        self.feats.save(w);
+    }
+
+    fn load(r: &mut ModelReader<'_>, vocab: &mut Vocab) -> Result<Self, ModelLoadError> {
+        vocab.intern("");
+        Ok(Morphologizer::new(SoftmaxHead::load(r, vocab)?))
+    }
+}
+
+impl Persist for Lemmatizer {
+    fn save(&self, w: &mut ModelWriter) {
+        w.len(self.rules.len());
+        for rule in &self.rules {
+            w.u8(u8::from(rule.lower));
+            w.u8(rule.strip);
+            w.str(&rule.append);
+        }
+        w.len(self.nodes.len());
+        for node in &self.nodes {
+            w.str(&node.tag);
+            w.u8(u8::from(node.upper));
+            w.str(&node.suffix);
+            w.u32(node.rule);
+        }
+        w.len(self.exceptions.len());
+        for e in &self.exceptions {
+            w.str(&e.form);
+            w.str(&e.tag);
+            w.str(&e.lemma);
+        }
+    }
+
+    fn load(r: &mut ModelReader<'_>, vocab: &mut Vocab) -> Result<Self, ModelLoadError> {
+        let n = r.count()?;
+        let rules = (0..n)
+            .map(|_| Ok(Rule { lower: r.u8()? != 0, strip: r.u8()?, append: r.str()? }))
+            .collect::<Result<Vec<_>, ModelLoadError>>()?;
+        let n = r.count()?;
+        let mut nodes = Vec::with_capacity(n);
+        for _ in 0..n {
+            let node =
+                RuleNode { tag: r.str()?, upper: r.u8()? != 0, suffix: r.str()?, rule: r.u32()? };
+            if node.rule as usize >= rules.len() {
+                return Err(r.malformed(format!("rule {} out of range", node.rule)));
+            }
+            nodes.push(node);
+        }
+        let n = r.count()?;
+        let exceptions = (0..n)
+            .map(|_| Ok(Exception { form: r.str()?, tag: r.str()?, lemma: r.str()? }))
+            .collect::<Result<Vec<_>, ModelLoadError>>()?;
+        for e in &exceptions {
+            vocab.intern(&e.lemma);
+        }
+        Ok(Lemmatizer::new(rules, nodes, exceptions))
+    }
+}
+
+impl Persist for Parser {
+    fn save(&self, w: &mut ModelWriter) {
+        let m = &self.model;
+        w.strs(&self.labels);
+        w.u32(m.hidden as u32);
+        w.u8(m.pieces as u8);
+        m.lower.save(w);
+        w.floats(&m.pad);
+        w.floats(&m.label_rows);
+        m.upper.save(w);
+    }
+
+    fn load(r: &mut ModelReader<'_>, vocab: &mut Vocab) -> Result<Self, ModelLoadError> {
+        let labels = r.strs()?;
+        let hidden = dim(r, "hidden width")?;
+        let pieces = usize::from(r.u8()?);
+        let hp = hidden * pieces;
+        let lower = Dense::load(r, vocab)?;
+        if pieces == 0 || lower.n_out != TOKEN_SLOTS * hp {
+            return Err(r.malformed("the lower layer does not match the hidden width"));
+        }
+        let pad = r.floats(TOKEN_SLOTS * hp, "padding")?;
+        let label_rows = r.floats(LABEL_SLOTS * (labels.len() + 1) * hp, "label rows")?;
+        let upper = Dense::load(r, vocab)?;
+        if upper.n_in != hidden || upper.n_out != Action::count(labels.len()) {
+            return Err(r.malformed("the output layer does not match the labels"));
+        }
+        for label in labels.iter().map(|l| split_label(l).0).chain([ROOT_LABEL, SPACE_LABEL]) {
+            vocab.intern(label);
+        }
+        let n_labels = labels.len();
+        let model = ParserModel { lower, pad, label_rows, upper, hidden, pieces, n_labels };
+        Ok(Parser::new(labels, model))
+    }
+}
+
+impl Persist for EntityRecognizer {
+    fn save(&self, w: &mut ModelWriter) {
+        self.head.save(w);
+        w.floats(&[self.outside_penalty]);
+        w.u8(u8::from(self.hidden.is_some()));
+        if let Some(hidden) = &self.hidden {
+            hidden.save(w);
+        }
+    }
+
+    fn load(r: &mut ModelReader<'_>, vocab: &mut Vocab) -> Result<Self, ModelLoadError> {
+        let head = SoftmaxHead::load(r, vocab)?;
+        for label in head.labels().iter().filter_map(|l| Biluo::parse(l).and_then(|(_, t)| t)) {
+            vocab.intern(label);
+        }
+        let (penalty, hidden) = if r.is_empty() {
+            (0.0, None)
+        } else {
+            let penalty = r.floats(1, "outside penalty")?[0];
+            let hidden = if r.u8()? == 1 { Some(Maxout::load(r, vocab)?) } else { None };
+            (penalty, hidden)
+        };
+        let mut ner = EntityRecognizer::new(head, hidden)
+            .ok_or_else(|| r.malformed("a label is not a BILUO tag, or the widths differ"))?;
+        ner.outside_penalty = penalty;
+        Ok(ner)
+    }
+}
+
+impl Persist for DocCleaner {
+    fn save(&self, w: &mut ModelWriter) {
+        w.len(self.config().clear.len());
+        for target in &self.config().clear {
+            match target {
+                CleanTarget::Tensor => w.u8(0),
+                CleanTarget::AllUserData => w.u8(1),
+                CleanTarget::UserData(name) => {
+                    w.u8(2);
+                    w.str(name);
+                }
+            }
+        }
+    }
+
+    fn load(r: &mut ModelReader<'_>, _: &mut Vocab) -> Result<Self, ModelLoadError> {
+        let n = r.count()?;
+        let clear = (0..n)
+            .map(|_| match r.u8()? {
+                0 => Ok(CleanTarget::Tensor),
+                1 => Ok(CleanTarget::AllUserData),
+                2 => Ok(CleanTarget::UserData(r.str()?)),
+                code => Err(r.malformed(format!("unknown clean target {code}"))),
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(DocCleaner::new(DocCleanerConfig { clear }))
+    }
+}
+
+/// Reads component `name` from its section. `width` carries the tok2vec width forward so
+/// every later component's input width is checked against it.
+pub(crate) fn load_component(
+    name: &str,
+    r: &mut ModelReader<'_>,
+    vocab: &mut Vocab,
+    width: &mut Option<usize>,
+) -> Result<Box<dyn Component>, ModelLoadError> {
+    let check = |r: &ModelReader<'_>, n_in: usize| match *width {
+        Some(w) if w == n_in => Ok(()),
+        Some(w) => Err(r.malformed(format!("input width {n_in} differs from tok2vec's {w}"))),
+        None => Err(r.malformed("needs tok2vec earlier in the pipeline")),
+    };
+    Ok(match name {
+        "tok2vec" => {
+            let model = Tok2Vec::load(r, vocab)?;
+            *width = Some(model.width());
+            Box::new(model)
+        }
+        "tagger" => {
+            let model = Tagger::load(r, vocab)?;
+            check(r, model.tag.layer.n_in)?;
+            Box::new(model)
+        }
+        "morphologizer" => {
+            let model = Morphologizer::load(r, vocab)?;
+            check(r, model.feats.layer.n_in)?;
+            Box::new(model)
+        }
+        "lemmatizer" => Box::new(Lemmatizer::load(r, vocab)?),
+        "ner" => {
+            let model = EntityRecognizer::load(r, vocab)?;
+            check(r, model.input_width())?;
+            Box::new(model)
+        }
+        "parser" => {
+            let model = Parser::load(r, vocab)?;
+            check(r, model.model.lower.n_in)?;
+            Box::new(model)
+        }
+        "doc_cleaner" => Box::new(DocCleaner::load(r, vocab)?),
+        other => return Err(r.malformed(format!("unknown component `{other}`"))),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::Pipeline;
+    use crate::pipeline::model_io::{PipelineWriter, Sections};
+    use crate::pipeline::nn::{Params, Rng};
+    use crate::pipeline::tok2vec::{EmbedConfig, Tok2VecConfig};
+
+    /// Rounds every parameter to half precision, as a save/load cycle does.
+    fn rounded<P: Params + Clone>(part: &P) -> P {
+        let mut copy = part.clone();
+        for p in copy.params_mut() {
+            p.iter_mut().for_each(|v| *v = half::f16::from_f32(*v).to_f32());
+        }
+        copy
+    }
+
+    fn parts() -> (Tok2Vec, Tagger, Parser, EntityRecognizer) {
+        let mut rng = Rng::new(21);
+        let config = Tok2VecConfig {
+            embed: vec![EmbedConfig { attr: Attr::Suffix(3), rows: 5, width: 3 }],
+            width: 4,
+            depth: 1,
+            window: 1,
+            dilations: vec![2],
+            pieces: 2,
+        };
+        let tok2vec = Tok2Vec::new(&config, &mut rng);
+        let head = |labels: &[&str], rng: &mut Rng| {
+            SoftmaxHead::new(labels.iter().map(|l| l.to_string()).collect(), 4, rng)
+        };
+        let tagger =
+            Tagger::new(head(&["NN", "VB"], &mut rng), head(&["NOUN", "VERB"], &mut rng)).unwrap();
+        let labels = vec!["nsubj".to_string(), "obl||nsubj".to_string()];
+        let parser = Parser::new(labels, ParserModel::new(4, 3, 2, 2, &mut rng));
+        let hidden = Maxout::new(4, 4, 2, &mut rng);
+        let mut ner = EntityRecognizer::new(head(&["O", "U-PER"], &mut rng), Some(hidden)).unwrap();
+        ner.outside_penalty = 1.5;
+        (tok2vec, tagger, parser, ner)
+    }
+
+    #[test]
+    fn saved_parts_load_back_identically() {
+        let (tok2vec, tagger, parser, ner) = parts();
+        let mut writer = PipelineWriter::default();
+        writer.add("tok2vec", &tok2vec);
+        writer.add("tagger", &tagger);
+        writer.add("parser", &parser);
+        writer.add("ner", &ner);
+        writer.add("doc_cleaner", &DocCleaner::default());
+        let bytes = writer.into_bytes();
+        let sections = Sections::parse(&bytes).unwrap();
+        let mut vocab = Vocab::new();
+        let load = |name| sections.get(name).unwrap();
+        assert_eq!(Tok2Vec::load(&mut load("tok2vec"), &mut vocab).unwrap(), rounded(&tok2vec));
+        let loaded = Tagger::load(&mut load("tagger"), &mut vocab).unwrap();
+        assert_eq!((loaded.tag, loaded.pos), (rounded(&tagger.tag), rounded(&tagger.pos)));
+        assert_eq!(
+            Parser::load(&mut load("parser"), &mut vocab).unwrap().model,
+            rounded(&parser.model)
+        );
+        assert_eq!(EntityRecognizer::load(&mut load("ner"), &mut vocab).unwrap(), rounded(&ner));
+        assert!(
+            vocab.string(crate::vocab::StringKey::of("obl")).is_some(),
+            "plain labels interned"
+        );
+        let pipeline = Pipeline::load(&bytes).unwrap();
+        let names: Vec<_> = pipeline.component_names().collect();
+        assert_eq!(names, ["tok2vec", "tagger", "parser", "ner", "doc_cleaner"]);
+    }
+
+    #[test]
+    fn inconsistent_sections_are_rejected() {
+        let (tok2vec, tagger, ..) = parts();
+        // A tagger without tok2vec before it, and one whose width differs.
+        let mut writer = PipelineWriter::default();
+        writer.add("tagger", &tagger);
+        let err = Pipeline::load(&writer.into_bytes()).unwrap_err();
+        assert!(err.to_string().contains("needs tok2vec"), "{err}");
+        let mut narrow = tagger.clone();
+        narrow.tag.layer = crate::pipeline::nn::Dense::new(3, 2, &mut Rng::new(1));
+        narrow.pos.layer = crate::pipeline::nn::Dense::new(3, 2, &mut Rng::new(1));
+        let mut writer = PipelineWriter::default();
+        writer.add("tok2vec", &tok2vec);
+        writer.add("tagger", &narrow);
+        let err = Pipeline::load(&writer.into_bytes()).unwrap_err();
+        assert!(err.to_string().contains("differs from tok2vec"), "{err}");
+        let mut writer = PipelineWriter::default();
+        writer.add("mystery", &tok2vec);
+        let err = Pipeline::load(&writer.into_bytes()).unwrap_err();
+        assert!(err.to_string().contains("unknown component"), "{err}");
+    }
+}

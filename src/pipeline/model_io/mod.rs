@@ -1,0 +1,540 @@
+//! The model file format: a checked container of named sections.
+//!
+//! # Overview
+//!
+//! A model file is a 32-byte header followed by a payload:
+//!
+//! ```text
+//! offset  size  field
+//!      0     8  magic: b"NLPDMODL"
+//!      8     4  format version (u32 LE), currently 1
+//!     12     4  reserved, 0
+//!     16     8  payload length in bytes (u64 LE)
+//!     24     8  XXH3-64 of the payload (u64 LE)
+//!     32     …  payload: sections, one after another
+//! ```
+//!
+//! Each section is a name (u16 LE length + UTF-8), a body length (u64 LE) and the body.
+//! Bodies are built from little-endian primitives: integers, strings (u32 length + UTF-8)
+//! and float arrays stored as IEEE half precision (u64 count + 2 bytes each), which halves
+//! the file with no measurable loss of accuracy. The section `pipeline` lists the
+//! components in order; each component has a section of its own name (see
+//! `components` for their layouts).
+//!
+//! `ModelWriter` builds a body; `ModelReader` reads one, failing with a
+//! [`ModelLoadError`] that names the section and what was wrong on any truncation or
+//! inconsistency, so a damaged file never panics or yields a half-loaded model.
+
+pub(crate) mod components;
+
+use std::path::Path;
+
+use thiserror::Error;
+
+use self::components::{Persist, load_component};
+use super::Pipeline;
+use crate::tokenizer::Tokenizer;
+use crate::vocab::Vocab;
+
+/// The first eight bytes of every model file.
+pub const MAGIC: &[u8; 8] = b"NLPDMODL";
+/// The format version this build writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+const HEADER_LEN: usize = 32;
+
+/// Errors raised when loading a model file.
+#[derive(Debug, Error)]
+pub enum ModelLoadError {
+    /// Occurs when the file does not start with the model magic (not a model file).
+    #[error("not an nlpd model file (bad magic bytes)")]
+    BadMagic,
+    /// Occurs when the file was written by an incompatible version of the format.
+    #[error("model format version {found} is not supported (this build reads version {supported})")]
+    UnsupportedVersion {
+        /// The version in the file.
+        found: u32,
+        /// The version this build reads.
+        supported: u32,
+    },
+    /// Occurs when the file is shorter than its header says (an interrupted copy or
+    /// download).
+    #[error("model file is truncated: expected {expected} bytes, found {found}")]
+    Truncated {
+        /// Bytes the header promises.
+        expected: u64,
+        /// Bytes present.
+        found: u64,
+    },
+    /// Occurs when the payload does not match its checksum (the file was corrupted).
+    #[error("model file is corrupted: checksum {found:#018x} does not match {expected:#018x}")]
+    ChecksumMismatch {
+        /// The checksum in the header.
+        expected: u64,
+        /// The checksum of the payload read.
+        found: u64,
+    },
+    /// Occurs when a section the pipeline needs is absent.
+    #[error("model file has no `{name}` section")]
+    MissingSection {
+        /// The section name.
+        name: String,
+    },
+    /// Occurs when a section's content is inconsistent (bad lengths, unknown codes, shapes
+    /// that do not fit together).
+    #[error("model section `{section}` is malformed: {reason}")]
+    Malformed {
+        /// The section being read.
+        section: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Occurs when a model file cannot be read from disk.
+    #[error("cannot read model file {path}: {source}")]
+    Io {
+        /// The path.
+        path: std::path::PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+}
+
+impl Pipeline {
+    /// Loads a pipeline from the bytes of a model file, interning its labels into a fresh
+    /// vocabulary.
+    ///
+    /// # Errors
+    ///
+    /// Returns a [`ModelLoadError`] if the file is truncated, corrupted, of another format
+    /// version, or inconsistent.
+    pub fn load(bytes: &[u8]) -> Result<Self, ModelLoadError> {
+        let sections = Sections::parse(bytes)?;
+        let mut list = sections.get(PIPELINE_SECTION)?;
+        let names = list.strs()?;
+        list.finish()?;
+        let mut vocab = Vocab::new();
+        let mut width = None;
+        let mut components = Vec::with_capacity(names.len());
+        for name in &names {
+            let mut r = sections.get(name)?;
+            components.push(load_component(name, &mut r, &mut vocab, &mut width)?);
+            r.finish()?;
+        }
+        Ok(Pipeline::new(vocab, Tokenizer::english(), components))
+    }
+
+    /// The default English pipeline, embedded in the binary (`models/en_ewt.nlpd`, trained
+    /// by `nlpd train --config config/train-en.toml`).
+    ///
+    /// # Panics
+    ///
+    /// Panics if the embedded model does not load, which a test rules out.
+    pub fn default_english() -> Self {
+        Self::load(DEFAULT_MODEL).expect("the embedded model loads. This is a bug.")
+    }
+
+    /// Loads a pipeline from a model file on disk.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`ModelLoadError::Io`] if the file cannot be read, else as [`Pipeline::load`].
+    pub fn load_file(path: &Path) -> Result<Self, ModelLoadError> {
+        let bytes = std::fs::read(path)
+            .map_err(|source| ModelLoadError::Io { path: path.to_owned(), source })?;
+        Self::load(&bytes)
+    }
+}
+
+/// The bytes of the default English model.
+pub const DEFAULT_MODEL: &[u8] = include_bytes!("../../../models/en_ewt.nlpd");
+
+/// The section listing the components, in order.
+const PIPELINE_SECTION: &str = "pipeline";
+
+/// Collects components into a model file.
+#[derive(Debug, Default)]
+pub(crate) struct PipelineWriter {
+    names: Vec<String>,
+    file: ModelFile,
+}
+
+impl PipelineWriter {
+    /// Appends component `name`.
+    pub(crate) fn add<P: Persist>(&mut self, name: &str, part: &P) {
+        let mut body = ModelWriter::default();
+        part.save(&mut body);
+        self.file.section(name, body);
+        self.names.push(name.to_owned());
+    }
+
+    /// The finished file.
+    pub(crate) fn into_bytes(mut self) -> Vec<u8> {
+        let mut list = ModelWriter::default();
+        list.strs(&self.names);
+        self.file.section(PIPELINE_SECTION, list);
+        self.file.into_bytes()
+    }
+}
+
+/// Builds a model file section by section.
+#[derive(Debug, Default)]
+pub struct ModelFile {
+    payload: Vec<u8>,
+}
+
+impl ModelFile {
+    /// Appends a section.
+    pub(crate) fn section(&mut self, name: &str, body: ModelWriter) {
+        let name_len = u16::try_from(name.len()).expect("section names are short. This is a bug.");
+        self.payload.extend_from_slice(&name_len.to_le_bytes());
+        self.payload.extend_from_slice(name.as_bytes());
+        let ModelWriter { buf } = body;
+        self.payload.extend_from_slice(&(buf.len() as u64).to_le_bytes());
+        self.payload.extend(buf);
+    }
+
+    /// The complete file: header and payload.
+    pub fn into_bytes(self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(HEADER_LEN + self.payload.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&0_u32.to_le_bytes());
+        out.extend_from_slice(&(self.payload.len() as u64).to_le_bytes());
+        out.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(&self.payload).to_le_bytes());
+        out.extend_from_slice(&self.payload);
+        out
+    }
+}
+
+/// The sections of a checked model file, by name.
+#[derive(Debug)]
+pub(crate) struct Sections<'a> {
+    sections: Vec<(&'a str, &'a [u8])>,
+}
+
+impl<'a> Sections<'a> {
+    /// Checks the header and checksum of `bytes` and splits the payload into sections.
+    pub(crate) fn parse(bytes: &'a [u8]) -> Result<Self, ModelLoadError> {
+        let header = bytes.get(..HEADER_LEN);
+        let Some(header) = header.filter(|h| h.starts_with(MAGIC)) else {
+            return Err(if bytes.len() < MAGIC.len() || !bytes.starts_with(MAGIC) {
+                ModelLoadError::BadMagic
+            } else {
+                ModelLoadError::Truncated { expected: HEADER_LEN as u64, found: bytes.len() as u64 }
+            });
+        };
+        let word = |at: usize| u64::from_le_bytes(header[at..at + 8].try_into().expect("8 bytes"));
+        let version = u32::from_le_bytes(header[8..12].try_into().expect("4 bytes"));
+        if version != FORMAT_VERSION {
+            return Err(ModelLoadError::UnsupportedVersion {
+                found: version,
+                supported: FORMAT_VERSION,
+            });
+        }
+        let (len, checksum) = (word(16), word(24));
+        let found = (bytes.len() - HEADER_LEN) as u64;
+        if found < len {
+            return Err(ModelLoadError::Truncated {
+                expected: HEADER_LEN as u64 + len,
+                found: bytes.len() as u64,
+            });
+        }
+        let payload = &bytes[HEADER_LEN..HEADER_LEN + len as usize];
+        let actual = xxhash_rust::xxh3::xxh3_64(payload);
+        if actual != checksum {
+            return Err(ModelLoadError::ChecksumMismatch { expected: checksum, found: actual });
+        }
+        let mut reader = ModelReader::new("payload", payload);
+        let mut sections = Vec::new();
+        while !reader.is_empty() {
+            let name_len = usize::from(reader.u16()?);
+            let name = std::str::from_utf8(reader.bytes(name_len)?)
+                .map_err(|_| reader.malformed("section name is not UTF-8"))?;
+            let body_len = reader.len_prefix()?;
+            sections.push((name, reader.bytes(body_len)?));
+        }
+        Ok(Self { sections })
+    }
+
+    /// A reader over section `name`.
+    pub(crate) fn get(&self, name: &str) -> Result<ModelReader<'a>, ModelLoadError> {
+        self.sections
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|&(n, body)| ModelReader::new(n, body))
+            .ok_or_else(|| ModelLoadError::MissingSection { name: name.to_owned() })
+    }
+}
+
+/// Writes little-endian primitives into a section body.
+#[derive(Debug, Default)]
+pub(crate) struct ModelWriter {
+    buf: Vec<u8>,
+}
+
+impl ModelWriter {
+    pub(crate) fn u8(&mut self, v: u8) {
+        self.buf.push(v);
+    }
+
+    pub(crate) fn u16(&mut self, v: u16) {
+        self.buf.extend_from_slice(&v.to_le_bytes());
+    }
+
+    pub(crate) fn u32(&mut self, v: u32) {
+        self.buf.extend_from_slice(&v.to_le_bytes());
+    }
+
+    pub(crate) fn u64(&mut self, v: u64) {
+        self.buf.extend_from_slice(&v.to_le_bytes());
+    }
+
+    /// A length or count (stored as u64).
+    pub(crate) fn len(&mut self, v: usize) {
+        self.buf.extend_from_slice(&(v as u64).to_le_bytes());
+    }
+
+    pub(crate) fn str(&mut self, s: &str) {
+        self.u32(u32::try_from(s.len()).expect("strings in models are short. This is a bug."));
+        self.buf.extend_from_slice(s.as_bytes());
+    }
+
+    pub(crate) fn strs(&mut self, items: &[String]) {
+        self.len(items.len());
+        items.iter().for_each(|s| self.str(s));
+    }
+
+    /// A float array, stored as half precision.
+    pub(crate) fn floats(&mut self, values: &[f32]) {
+        self.len(values.len());
+        self.buf.reserve(values.len() * 2);
+        for &v in values {
+            self.buf.extend_from_slice(&half::f16::from_f32(v).to_le_bytes());
+        }
+    }
+}
+
+/// Reads little-endian primitives from a section body, with errors naming the section.
+#[derive(Debug)]
+pub(crate) struct ModelReader<'a> {
+    section: &'a str,
+    rest: &'a [u8],
+}
+
+impl<'a> ModelReader<'a> {
+    fn new(section: &'a str, body: &'a [u8]) -> Self {
+        Self { section, rest: body }
+    }
+
+    /// A [`ModelLoadError::Malformed`] for this section.
+    pub(crate) fn malformed(&self, reason: impl Into<String>) -> ModelLoadError {
+        ModelLoadError::Malformed { section: self.section.to_owned(), reason: reason.into() }
+    }
+
+    /// Whether the whole body has been read.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.rest.is_empty()
+    }
+
+    /// Fails unless the whole body has been read (catches layout mismatches).
+    pub(crate) fn finish(self) -> Result<(), ModelLoadError> {
+        if self.rest.is_empty() {
+            Ok(())
+        } else {
+            Err(self.malformed(format!("{} unexpected trailing bytes", self.rest.len())))
+        }
+    }
+
+    fn bytes(&mut self, n: usize) -> Result<&'a [u8], ModelLoadError> {
+        if n > self.rest.len() {
+            return Err(self.malformed(format!("needs {n} more bytes, has {}", self.rest.len())));
+        }
+        let (head, rest) = self.rest.split_at(n);
+        self.rest = rest;
+        Ok(head)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], ModelLoadError> {
+        Ok(self.bytes(N)?.try_into().expect("exact length"))
+    }
+
+    pub(crate) fn u8(&mut self) -> Result<u8, ModelLoadError> {
+        Ok(self.array::<1>()?[0])
+    }
+
+    pub(crate) fn u16(&mut self) -> Result<u16, ModelLoadError> {
+        Ok(u16::from_le_bytes(self.array()?))
+    }
+
+    pub(crate) fn u32(&mut self) -> Result<u32, ModelLoadError> {
+        Ok(u32::from_le_bytes(self.array()?))
+    }
+
+    pub(crate) fn u64(&mut self) -> Result<u64, ModelLoadError> {
+        Ok(u64::from_le_bytes(self.array()?))
+    }
+
+    /// A length or count, checked against the bytes left (each item takes at least
+    /// `min_item_bytes`), so a corrupted length cannot trigger a huge allocation.
+    fn checked_len(&mut self, min_item_bytes: usize) -> Result<usize, ModelLoadError> {
+        let n = u64::from_le_bytes(self.array()?);
+        match usize::try_from(n) {
+            Ok(n) if n.saturating_mul(min_item_bytes) <= self.rest.len() => Ok(n),
+            _ => Err(self.malformed(format!("length {n} exceeds the section"))),
+        }
+    }
+
+    /// A length or count written by [`ModelWriter::len`].
+    pub(crate) fn len_prefix(&mut self) -> Result<usize, ModelLoadError> {
+        self.checked_len(1)
+    }
+
+    /// A count of items that each take at least one byte.
+    pub(crate) fn count(&mut self) -> Result<usize, ModelLoadError> {
+        self.checked_len(1)
+    }
+
+    pub(crate) fn str(&mut self) -> Result<String, ModelLoadError> {
+        let n = self.u32()? as usize;
+        let bytes = self.bytes(n)?;
+        String::from_utf8(bytes.to_vec()).map_err(|_| self.malformed("string is not UTF-8"))
+    }
+
+    pub(crate) fn strs(&mut self) -> Result<Vec<String>, ModelLoadError> {
+        let n = self.checked_len(4)?;
+        (0..n).map(|_| self.str()).collect()
+    }
+
+    /// A float array of exactly `expected` values.
+    pub(crate) fn floats(
+        &mut self,
+        expected: usize,
+        what: &str,
+    ) -> Result<Vec<f32>, ModelLoadError> {
+        let n = self.checked_len(2)?;
+        if n != expected {
+            return Err(self.malformed(format!("{what}: {n} values, expected {expected}")));
+        }
+        let bytes = self.bytes(2 * n)?;
+        Ok(bytes.chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Vec<u8> {
+        let mut body = ModelWriter::default();
+        body.u8(7);
+        body.str("héllo");
+        body.floats(&[0.5, -2.0, 1.0 / 3.0]);
+        body.strs(&["a".into(), String::new()]);
+        let mut file = ModelFile::default();
+        file.section("first", body);
+        file.section("empty", ModelWriter::default());
+        file.into_bytes()
+    }
+
+    #[test]
+    fn sections_round_trip() {
+        let bytes = sample();
+        let sections = Sections::parse(&bytes).unwrap();
+        let mut r = sections.get("first").unwrap();
+        assert_eq!(r.u8().unwrap(), 7);
+        assert_eq!(r.str().unwrap(), "héllo");
+        let floats = r.floats(3, "x").unwrap();
+        assert_eq!(&floats[..2], &[0.5, -2.0]);
+        assert!((floats[2] - 1.0 / 3.0).abs() < 1e-3);
+        assert_eq!(r.strs().unwrap(), ["a", ""]);
+        r.finish().unwrap();
+        assert!(sections.get("empty").unwrap().is_empty());
+        assert!(matches!(sections.get("nope"), Err(ModelLoadError::MissingSection { .. })));
+    }
+
+    #[test]
+    fn damaged_files_give_the_matching_error() {
+        let good = sample();
+        let mut flipped = good.clone();
+        *flipped.last_mut().unwrap() ^= 1;
+        let mut version = good.clone();
+        version[8] = 9;
+        type Check = fn(&ModelLoadError) -> bool;
+        let cases: Vec<(&str, Vec<u8>, Check)> = vec![
+            ("empty", Vec::new(), |e| matches!(e, ModelLoadError::BadMagic)),
+            ("text", b"hello world, not a model at all".to_vec(), |e| {
+                matches!(e, ModelLoadError::BadMagic)
+            }),
+            ("header cut", good[..20].to_vec(), |e| matches!(e, ModelLoadError::Truncated { .. })),
+            ("payload cut", good[..good.len() - 3].to_vec(), |e| {
+                matches!(e, ModelLoadError::Truncated { .. })
+            }),
+            ("bit flip", flipped, |e| matches!(e, ModelLoadError::ChecksumMismatch { .. })),
+            ("version", version, |e| {
+                matches!(e, ModelLoadError::UnsupportedVersion { found: 9, .. })
+            }),
+        ];
+        for (name, bytes, check) in cases {
+            let err = Sections::parse(&bytes).expect_err(name);
+            assert!(check(&err), "{name}: {err}");
+        }
+    }
+
+    #[test]
+    fn readers_reject_lengths_past_the_end() {
+        let mut body = ModelWriter::default();
+        body.len(1 << 40);
+        let mut file = ModelFile::default();
+        file.section("s", body);
+        let bytes = file.into_bytes();
+        let sections = Sections::parse(&bytes).unwrap();
+        let err = sections.get("s").unwrap().floats(4, "w").unwrap_err();
+        assert!(err.to_string().contains("exceeds the section"), "{err}");
+        let mut r = sections.get("s").unwrap();
+        r.u32().unwrap();
+        assert!(r.finish().is_err());
+    }
+}
+
+#[cfg(test)]
+mod default_model_tests {
+    use crate::pipeline::Pipeline;
+
+    #[test]
+    fn embedded_model_loads_and_annotates_every_token() {
+        let pipeline = Pipeline::default_english();
+        let names: Vec<_> = pipeline.component_names().collect();
+        assert_eq!(names.first(), Some(&"tok2vec"));
+        assert_eq!(names.last(), Some(&"doc_cleaner"));
+        let zone = pipeline.vocab().zone();
+        let doc =
+            pipeline.process(&zone, "Ada Lovelace wrote programs. She lived in London.").unwrap();
+        assert!(doc.tensor().is_none(), "doc_cleaner drops the tensor");
+        for token in doc.iter() {
+            let data = token.data();
+            assert!(
+                data.tag.is_some() && data.pos.is_some() && data.morph.is_some(),
+                "{}",
+                token.text()
+            );
+            assert!(data.lemma.is_some() && data.dep.is_some(), "{}", token.text());
+            let head = data.head.expect("every token gets a head");
+            assert!(head < doc.len());
+        }
+        assert_eq!(doc.token(0).data().sent_start, Some(true));
+        assert_eq!(doc.sents().len(), 2, "{:?}", doc.sents());
+    }
+
+    #[test]
+    fn empty_and_whitespace_documents_are_annotated_without_panics() {
+        let pipeline = Pipeline::default_english();
+        for text in ["", "   ", "\n\n", "Hi  there.\n\nBye!  ", "\t x"] {
+            let zone = pipeline.vocab().zone();
+            let doc = pipeline.process(&zone, text).unwrap();
+            for token in doc.iter() {
+                let head = token.data().head.expect("every token gets a head");
+                assert!(head < doc.len(), "{text:?}");
+                assert!(token.data().lemma.is_some(), "{text:?}");
+            }
+        }
+    }
+}

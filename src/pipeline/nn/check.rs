@@ -1,0 +1,59 @@
+//! Test support: checks hand-written gradients against central finite differences.
+
+use super::{Params, Rng};
+
+/// A layer under test with closures for its passes. `backward` returns the input gradient
+/// and accumulates parameter gradients into its last argument.
+pub(crate) struct Probe<L, F, B, Z> {
+    pub(crate) layer: L,
+    pub(crate) input: Vec<f32>,
+    pub(crate) forward: F,
+    pub(crate) backward: B,
+    pub(crate) zeros: Z,
+}
+
+/// Asserts that the analytic gradients of `loss = Σ r ⊙ forward(x)` (for a fixed random `r`)
+/// with respect to the input and every parameter match finite differences.
+pub(crate) fn assert_gradients<L, F, B, Z>(probe: Probe<L, F, B, Z>)
+where
+    L: Params + Clone,
+    F: Fn(&L, &[f32]) -> Vec<f32>,
+    B: Fn(&L, &[f32], &[f32], &mut L) -> Vec<f32>,
+    Z: Fn(&L) -> L,
+{
+    let Probe { layer, input, forward, backward, zeros } = probe;
+    let mut rng = Rng::new(99);
+    let r: Vec<f32> = forward(&layer, &input).iter().map(|_| rng.normal(1.0)).collect();
+    let loss = |l: &L, x: &[f32]| -> f64 {
+        forward(l, x).iter().zip(&r).map(|(y, r)| f64::from(y * r)).sum()
+    };
+    let mut grad = zeros(&layer);
+    let dx = backward(&layer, &input, &r, &mut grad);
+    let eps = 1e-3_f32;
+    let close = |analytic: f32, numeric: f64, what: &str| {
+        let tol = 2e-2 * (1.0 + numeric.abs());
+        assert!(
+            (f64::from(analytic) - numeric).abs() < tol,
+            "{what}: analytic {analytic}, numeric {numeric}"
+        );
+    };
+    for i in 0..input.len() {
+        let (mut plus, mut minus) = (input.clone(), input.clone());
+        plus[i] += eps;
+        minus[i] -= eps;
+        let numeric = (loss(&layer, &plus) - loss(&layer, &minus)) / f64::from(2.0 * eps);
+        close(dx[i], numeric, &format!("input {i}"));
+    }
+    let analytic: Vec<Vec<f32>> = grad.params().iter().map(|p| p.to_vec()).collect();
+    for (p, grads) in analytic.iter().enumerate() {
+        for (i, &g) in grads.iter().enumerate() {
+            let shifted = |delta: f32| {
+                let mut l = layer.clone();
+                l.params_mut()[p][i] += delta;
+                loss(&l, &input)
+            };
+            let numeric = (shifted(eps) - shifted(-eps)) / f64::from(2.0 * eps);
+            close(g, numeric, &format!("param {p}[{i}]"));
+        }
+    }
+}

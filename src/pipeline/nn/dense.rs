@@ -1,0 +1,259 @@
+//! Affine layers: [`Dense`] (`y = x·W + b`) and [`Maxout`] (the max over `pieces` affine
+//! outputs per unit), on row-major batches.
+//!
+//! # Overview
+//!
+//! Activations are `n × width` row-major slices, one row per token or parser state.
+//! Forward passes write into caller-owned buffers so inference reuses them per document.
+//! Backward passes accumulate into a gradient of the same type (a zeroed copy of the layer).
+
+use super::gemm::{Operand, gemm};
+use super::{Params, Rng};
+
+/// A fully connected layer: `y = x · W + b`, with `W` stored `n_in × n_out` (row-major, so
+/// the matrix kernel reads it without transposition and a single row's outputs are an
+/// `axpy` over contiguous weights).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Dense {
+    pub(crate) n_in: usize,
+    pub(crate) n_out: usize,
+    pub(crate) w: Vec<f32>,
+    pub(crate) b: Vec<f32>,
+}
+
+impl Dense {
+    /// A layer with He-scaled normal weights and zero biases.
+    pub(crate) fn new(n_in: usize, n_out: usize, rng: &mut Rng) -> Self {
+        let std = (2.0 / n_in.max(1) as f32).sqrt();
+        let w = (0..n_in * n_out).map(|_| rng.normal(std)).collect();
+        Self { n_in, n_out, w, b: vec![0.0; n_out] }
+    }
+
+    /// A layer of the same shape with every parameter zero (a gradient accumulator).
+    pub(crate) fn zeros_like(&self) -> Self {
+        Self {
+            n_in: self.n_in,
+            n_out: self.n_out,
+            w: vec![0.0; self.w.len()],
+            b: vec![0.0; self.n_out],
+        }
+    }
+
+    /// Number of rows in a batch `x` of inputs.
+    fn rows(&self, x: &[f32]) -> usize {
+        assert_eq!(x.len() % self.n_in.max(1), 0, "input width is not {}", self.n_in);
+        x.len() / self.n_in.max(1)
+    }
+
+    /// `y = x · W + b` for a batch `x` (`n × n_in`) into `y` (`n × n_out`).
+    pub(crate) fn forward(&self, x: &[f32], y: &mut [f32]) {
+        let n = self.rows(x);
+        for row in y.chunks_exact_mut(self.n_out) {
+            row.copy_from_slice(&self.b);
+        }
+        gemm((n, self.n_in, self.n_out), 1.0, Operand::plain(x), Operand::plain(&self.w), 1.0, y);
+    }
+
+    /// Accumulates the parameter gradients for upstream gradient `dy` into `grad`, and adds
+    /// the input gradient into `dx` when asked.
+    pub(crate) fn backward(&self, x: &[f32], dy: &[f32], dx: Option<&mut [f32]>, grad: &mut Dense) {
+        let n = self.rows(x);
+        gemm(
+            (self.n_in, n, self.n_out),
+            1.0,
+            Operand::transposed(x),
+            Operand::plain(dy),
+            1.0,
+            &mut grad.w,
+        );
+        for row in dy.chunks_exact(self.n_out) {
+            for (gb, d) in grad.b.iter_mut().zip(row) {
+                *gb += d;
+            }
+        }
+        if let Some(dx) = dx {
+            gemm(
+                (n, self.n_out, self.n_in),
+                1.0,
+                Operand::plain(dy),
+                Operand::transposed(&self.w),
+                1.0,
+                dx,
+            );
+        }
+    }
+}
+
+impl Params for Dense {
+    fn params(&self) -> Vec<&[f32]> {
+        vec![&self.w, &self.b]
+    }
+
+    fn params_mut(&mut self) -> Vec<&mut [f32]> {
+        vec![&mut self.w, &mut self.b]
+    }
+}
+
+/// Maxout units: `n_out` outputs, each the largest of `pieces` affine functions of the input.
+/// The affine part's outputs are laid out unit-major (`unit · pieces + piece`).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Maxout {
+    pub(crate) affine: Dense,
+    pub(crate) pieces: usize,
+}
+
+impl Maxout {
+    /// A maxout layer with freshly initialised weights.
+    ///
+    /// # Panics
+    ///
+    /// Panics unless `1 <= pieces <= 255`.
+    pub(crate) fn new(n_in: usize, n_out: usize, pieces: usize, rng: &mut Rng) -> Self {
+        assert!((1..=255).contains(&pieces), "maxout pieces must be in 1..=255");
+        Self { affine: Dense::new(n_in, n_out * pieces, rng), pieces }
+    }
+
+    /// A zeroed copy (a gradient accumulator).
+    pub(crate) fn zeros_like(&self) -> Self {
+        Self { affine: self.affine.zeros_like(), pieces: self.pieces }
+    }
+
+    /// Output width.
+    pub(crate) fn n_out(&self) -> usize {
+        self.affine.n_out / self.pieces
+    }
+
+    /// Forward pass: `pre` is scratch of `n × n_out · pieces`; `y` gets `n × n_out`; `arg`
+    /// (if given, `n × n_out`) records which piece won, for the backward pass.
+    pub(crate) fn forward(
+        &self,
+        x: &[f32],
+        pre: &mut [f32],
+        y: &mut [f32],
+        arg: Option<&mut [u8]>,
+    ) {
+        self.affine.forward(x, pre);
+        let pieces = self.pieces;
+        let groups = pre.chunks_exact(pieces);
+        match arg {
+            Some(arg) => {
+                for ((group, out), a) in groups.zip(y.iter_mut()).zip(arg.iter_mut()) {
+                    let (best, value) = argmax(group);
+                    *out = value;
+                    *a = best as u8;
+                }
+            }
+            None => {
+                for (group, out) in groups.zip(y.iter_mut()) {
+                    *out = group.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                }
+            }
+        }
+    }
+
+    /// Backward pass: routes `dy` to the winning pieces (using `dpre`, scratch of
+    /// `n × n_out · pieces`), then through the affine part, adding the input gradient into
+    /// `dx` when asked.
+    pub(crate) fn backward(
+        &self,
+        x: &[f32],
+        dy: &[f32],
+        arg: &[u8],
+        dpre: &mut [f32],
+        dx: Option<&mut [f32]>,
+        grad: &mut Maxout,
+    ) {
+        dpre.fill(0.0);
+        for ((group, d), &a) in dpre.chunks_exact_mut(self.pieces).zip(dy).zip(arg) {
+            group[usize::from(a)] = *d;
+        }
+        self.affine.backward(x, dpre, dx, &mut grad.affine);
+    }
+}
+
+impl Params for Maxout {
+    fn params(&self) -> Vec<&[f32]> {
+        self.affine.params()
+    }
+
+    fn params_mut(&mut self) -> Vec<&mut [f32]> {
+        self.affine.params_mut()
+    }
+}
+
+/// The index and value of the largest element (the first one on ties).
+///
+/// # Panics
+///
+/// Panics if `values` is empty.
+#[inline]
+pub(crate) fn argmax(values: &[f32]) -> (usize, f32) {
+    let mut best = (0, values[0]);
+    for (i, &v) in values.iter().enumerate().skip(1) {
+        if v > best.1 {
+            best = (i, v);
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::nn::check::{Probe, assert_gradients};
+
+    #[test]
+    fn dense_gradients_match_finite_differences() {
+        let mut rng = Rng::new(1);
+        let layer = Dense::new(4, 3, &mut rng);
+        let x: Vec<f32> = (0..8).map(|_| rng.normal(1.0)).collect();
+        assert_gradients(Probe {
+            layer,
+            input: x,
+            forward: |l: &Dense, x: &[f32]| {
+                let mut y = vec![0.0; 6];
+                l.forward(x, &mut y);
+                y
+            },
+            backward: |l: &Dense, x: &[f32], dy: &[f32], g: &mut Dense| {
+                // The input gradient is added to what `dx` holds (heads sharing an input
+                // sum their gradients), so start from ones and subtract them.
+                let mut dx = vec![1.0; x.len()];
+                l.backward(x, dy, Some(&mut dx), g);
+                dx.iter().map(|d| d - 1.0).collect()
+            },
+            zeros: Dense::zeros_like,
+        });
+    }
+
+    #[test]
+    fn maxout_gradients_match_finite_differences() {
+        let mut rng = Rng::new(2);
+        let layer = Maxout::new(5, 2, 3, &mut rng);
+        let x: Vec<f32> = (0..10).map(|_| rng.normal(1.0)).collect();
+        assert_gradients(Probe {
+            layer,
+            input: x,
+            forward: |l: &Maxout, x: &[f32]| {
+                let (mut pre, mut y) = (vec![0.0; 12], vec![0.0; 4]);
+                l.forward(x, &mut pre, &mut y, None);
+                y
+            },
+            backward: |l: &Maxout, x: &[f32], dy: &[f32], g: &mut Maxout| {
+                let (mut pre, mut y, mut arg) = (vec![0.0; 12], vec![0.0; 4], vec![0; 4]);
+                l.forward(x, &mut pre, &mut y, Some(&mut arg));
+                let mut dx = vec![0.0; x.len()];
+                l.backward(x, dy, &arg, &mut pre, Some(&mut dx), g);
+                dx
+            },
+            zeros: Maxout::zeros_like,
+        });
+    }
+
+    #[test]
+    fn argmax_prefers_the_first_maximum() {
+        for (values, want) in [(&[1.0, 3.0, 3.0][..], (1, 3.0)), (&[-1.0][..], (0, -1.0))] {
+            assert_eq!(argmax(values), want);
+        }
+    }
+}

@@ -1,0 +1,49 @@
+//! A small neural-network toolkit: the layers, the optimiser and the matrix product the
+//! statistical components are built from.
+//!
+//! # Overview
+//!
+//! - [`gemm`](gemm::gemm): batched matrix products (`matrixmultiply`'s SIMD kernels).
+//! - [`Dense`], [`Maxout`], [`LayerNorm`], [`HashEmbed`]: layers over row-major batches,
+//!   with hand-written backward passes accumulating into a zeroed copy of the layer.
+//! - [`Params`]: the parameter arrays of a layer or model, in a fixed order, which is
+//!   what [`Adam`] and [`Average`] update and what model files store.
+//! - [`Rng`]: the seeded generator that makes training deterministic.
+
+#[cfg(test)]
+pub(crate) mod check;
+mod dense;
+mod embed;
+pub(crate) mod gemm;
+mod norm;
+mod optim;
+mod rng;
+
+pub(crate) use dense::{Dense, Maxout, argmax};
+pub(crate) use embed::HashEmbed;
+pub(crate) use norm::{LayerNorm, NormCache};
+pub use optim::AdamConfig;
+pub(crate) use optim::{Adam, Average};
+pub(crate) use rng::{Rng, mix64};
+
+/// A layer or model with trainable parameter arrays, listed in a fixed order.
+pub(crate) trait Params {
+    /// The parameter arrays.
+    fn params(&self) -> Vec<&[f32]>;
+
+    /// The parameter arrays, mutably, in the same order.
+    fn params_mut(&mut self) -> Vec<&mut [f32]>;
+}
+
+/// Softmax of `scores` in place (numerically stable).
+pub(crate) fn softmax(scores: &mut [f32]) {
+    let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut sum = 0.0;
+    for s in scores.iter_mut() {
+        *s = (*s - max).exp();
+        sum += *s;
+    }
+    for s in scores.iter_mut() {
+        *s /= sum;
+    }
+}

@@ -1,0 +1,145 @@
+//! Learning the lemmatizer's tables from a treebank.
+//!
+//! # Overview
+//!
+//! [`induce`] counts, for every (fine tag, case class, lowercase suffix of 0..=5 chars), how
+//! often each [`Rule`] turns the form into its gold lemma (whole-word replacements such as
+//! "went" → "go" are left to the exceptions). A suffix node keeps its most
+//! frequent rule only if it was seen at least [`MIN_COUNT`] times and its rule differs from
+//! its parent's (the suffix one character shorter), which keeps the table small without
+//! changing any prediction. Finally every training (form, tag) whose most frequent lemma the
+//! rules get wrong becomes an exception.
+
+use std::collections::BTreeMap;
+
+use super::corpus::Corpus;
+use crate::pipeline::lemmatizer::{
+    Exception, Lemmatizer, MAX_SUFFIX, Rule, RuleNode, starts_upper, suffix,
+};
+use crate::vocab::StringKey;
+
+/// Fewest observations for a suffix node to be kept.
+pub(crate) const MIN_COUNT: usize = 2;
+
+type NodeId = (String, bool, String);
+
+/// Learns a lemmatizer from the forms, fine tags and lemmas of `corpus`.
+pub(crate) fn induce(corpus: &Corpus) -> Lemmatizer {
+    let mut rule_ids: BTreeMap<Rule, u32> = BTreeMap::new();
+    let mut rules: Vec<Rule> = Vec::new();
+    // BTreeMaps keep the result independent of hash order (deterministic files).
+    let mut counts: BTreeMap<NodeId, BTreeMap<u32, usize>> = BTreeMap::new();
+    let mut lemmas: BTreeMap<(String, String), BTreeMap<String, usize>> = BTreeMap::new();
+    for word in corpus.paragraphs.iter().flat_map(|p| p.words()) {
+        let (Some(tag), Some(lemma)) = (&word.xpos, &word.lemma) else { continue };
+        *lemmas
+            .entry((word.form.clone(), tag.clone()))
+            .or_default()
+            .entry(lemma.clone())
+            .or_default() += 1;
+        let rule = Rule::between(&word.form, lemma);
+        if usize::from(rule.strip) >= word.form.chars().count() {
+            // A whole-word replacement ("'s" → "be", "went" → "go") says nothing about other
+            // words ending the same way: only the exception table may use it.
+            continue;
+        }
+        let id = *rule_ids.entry(rule.clone()).or_insert_with(|| {
+            rules.push(rule);
+            rules.len() as u32 - 1
+        });
+        let lower = word.form.to_lowercase();
+        let upper = starts_upper(&word.form);
+        for n in 0..=lower.chars().count().min(MAX_SUFFIX) {
+            let node = (tag.clone(), upper, suffix(&lower, n).to_owned());
+            *counts.entry(node).or_default().entry(id).or_default() += 1;
+        }
+    }
+    let best = |c: &BTreeMap<u32, usize>| {
+        // Most frequent; the smallest rule id on ties.
+        c.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(&id, &n)| (id, n))
+    };
+    let mut nodes = Vec::new();
+    for ((tag, upper, sfx), c) in &counts {
+        let Some((rule, total)) = best(c).map(|(id, _)| (id, c.values().sum::<usize>())) else {
+            continue;
+        };
+        if total < MIN_COUNT {
+            continue;
+        }
+        let parent_rule = (!sfx.is_empty()).then(|| {
+            let shorter = suffix(sfx, sfx.chars().count() - 1).to_owned();
+            counts.get(&(tag.clone(), *upper, shorter)).and_then(best).map(|(id, _)| id)
+        });
+        if parent_rule.flatten() != Some(rule) {
+            nodes.push(RuleNode { tag: tag.clone(), upper: *upper, suffix: sfx.clone(), rule });
+        }
+    }
+    let by_rules = Lemmatizer::new(rules.clone(), nodes.clone(), Vec::new());
+    let (mut lower, mut predicted) = (String::new(), String::new());
+    let mut exceptions = Vec::new();
+    for ((form, tag), options) in &lemmas {
+        let gold = options.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(l, _)| l);
+        let Some(gold) = gold else { continue };
+        by_rules.lemmatize(form, StringKey::of(tag), &mut lower, &mut predicted);
+        if &predicted != gold {
+            exceptions.push(Exception {
+                form: form.clone(),
+                tag: tag.clone(),
+                lemma: gold.clone(),
+            });
+        }
+    }
+    Lemmatizer::new(rules, nodes, exceptions)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doc::conllu::ConlluReader;
+
+    fn corpus(rows: &[(&str, &str, &str)]) -> Corpus {
+        let mut text = String::new();
+        for (i, (form, tag, lemma)) in rows.iter().enumerate() {
+            text.push_str(&format!("{}\t{form}\t{lemma}\tX\t{tag}\t_\t0\troot\t_\t_\n", i + 1));
+        }
+        text.push('\n');
+        let mut corpus = Corpus::default();
+        for sentence in ConlluReader::new(text.as_bytes()) {
+            corpus.push(sentence.unwrap());
+        }
+        corpus
+    }
+
+    #[test]
+    fn learns_suffix_rules_and_irregular_exceptions() {
+        let rows = [
+            ("cats", "NNS", "cat"),
+            ("dogs", "NNS", "dog"),
+            ("studies", "NNS", "study"),
+            ("flies", "NNS", "fly"),
+            ("mice", "NNS", "mouse"),
+            ("The", "DT", "the"),
+            ("The", "DT", "the"),
+            ("walked", "VBD", "walk"),
+            ("jumped", "VBD", "jump"),
+            ("went", "VBD", "go"),
+        ];
+        let lemmatizer = induce(&corpus(&rows));
+        let (mut lower, mut out) = (String::new(), String::new());
+        let cases = [
+            ("cats", "NNS", "cat"),
+            ("mice", "NNS", "mouse"),
+            ("parties", "NNS", "party"),
+            ("hats", "NNS", "hat"),
+            ("went", "VBD", "go"),
+            ("kicked", "VBD", "kick"),
+            ("The", "DT", "the"),
+        ];
+        for (form, tag, want) in cases {
+            lemmatizer.lemmatize(form, StringKey::of(tag), &mut lower, &mut out);
+            assert_eq!(out, want, "{form}/{tag}");
+        }
+        assert!(lemmatizer.exceptions.iter().any(|e| e.form == "mice"));
+        assert!(!lemmatizer.exceptions.iter().any(|e| e.form == "cats"));
+    }
+}

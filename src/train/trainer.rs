@@ -1,0 +1,684 @@
+//! `nlpd train`: trains the English pipeline from CoNLL-U.
+//!
+//! # Overview
+//!
+//! [`TrainConfig`] (a TOML file such as `config/train-en.toml`) names the training and
+//! development corpora and every hyper-parameter. [`train`] then:
+//!
+//! 1. reads both corpora as paragraphs and collects the label sets from the training data
+//!    only (never dev or test);
+//! 2. learns the lemmatizer's rule and exception tables (no gradient involved);
+//! 3. trains tok2vec, the tagger and the morphologizer jointly: each batch of paragraphs
+//!    runs through tok2vec, every head adds its loss gradient into the shared tensor
+//!    gradient, which flows back into tok2vec; one Adam step updates everything, and an
+//!    exponential moving average of the weights is kept;
+//! 4. scores the averaged weights on dev after every epoch (reported through a
+//!    [`TrainObserver`]), keeps the best, and stops early after `patience` epochs without
+//!    improvement.
+//!
+//! Everything random (initialisation, shuffling, dropout) comes from the configured seed
+//! and training is single-threaded, so a given config and data give the same model bytes.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+use thiserror::Error;
+
+use super::corpus::{Corpus, Paragraph};
+use super::iob2::EntitySpan;
+use super::lemma_rules;
+use super::ner::{self, NerTags, SpanCounts};
+use super::parser::{self as parser_training, ParserTrainer};
+use crate::doc::conllu::ConlluError;
+use crate::pipeline::classifier::{HeadStats, SoftmaxHead};
+use crate::pipeline::doc_cleaner::DocCleaner;
+use crate::pipeline::lemmatizer::Lemmatizer;
+use crate::pipeline::model_io::PipelineWriter;
+use crate::pipeline::morphologizer::Morphologizer;
+use crate::pipeline::ner::EntityRecognizer;
+use crate::pipeline::nn::{Adam, AdamConfig, Average, Maxout, Params, Rng};
+use crate::pipeline::parser::ParseScratch;
+use crate::pipeline::parser::Parser;
+use crate::pipeline::parser::model::ParserModel;
+use crate::pipeline::parser::oracle::Gold;
+use crate::pipeline::tagger::Tagger;
+use crate::pipeline::tok2vec::{Dropout, Tok2Vec, Tok2VecCache, Tok2VecConfig};
+use crate::vocab::{StringKey, Vocab};
+
+/// Errors raised by training.
+#[derive(Debug, Error)]
+pub enum TrainError {
+    /// Occurs when a corpus cannot be read or is not valid CoNLL-U.
+    #[error("cannot read corpus {path}: {source}")]
+    Read {
+        /// The corpus path.
+        path: PathBuf,
+        /// What went wrong.
+        source: ConlluError,
+    },
+    /// Occurs when a named-entity file cannot be read or is not valid IOB2.
+    #[error("cannot read NER corpus {path}: {reason}")]
+    Ner {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// Occurs when the training corpus has no annotated words.
+    #[error("the training corpus {path} has no annotated words")]
+    EmptyCorpus {
+        /// The corpus path.
+        path: PathBuf,
+    },
+}
+
+/// Everything `nlpd train` needs, read from a TOML file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    /// Seed for initialisation, shuffling and dropout.
+    pub seed: u64,
+    /// Training corpus (CoNLL-U).
+    pub train: PathBuf,
+    /// Development corpus (CoNLL-U), used only for scoring and early stopping.
+    pub dev: PathBuf,
+    /// Named entities of the training sentences (Universal NER IOB2, joined by
+    /// `sent_id`); without it no entity recognizer is trained.
+    #[serde(default)]
+    pub ner_train: Option<PathBuf>,
+    /// Named entities of the development sentences.
+    #[serde(default)]
+    pub ner_dev: Option<PathBuf>,
+    /// Upper bound on epochs.
+    pub max_epochs: usize,
+    /// Stop after this many epochs without a better dev score.
+    pub patience: usize,
+    /// Approximate words per batch.
+    pub batch_words: usize,
+    /// Dropout rate inside tok2vec.
+    pub dropout: f32,
+    /// Decay of the weight average used for scoring and saving.
+    pub average_decay: f32,
+    /// Steps over which the learning rate warms up linearly from zero.
+    pub warmup_steps: usize,
+    /// Adam settings.
+    pub optimizer: AdamConfig,
+    /// The shared encoder's shape.
+    pub tok2vec: Tok2VecConfig,
+    /// The parser's shape and training.
+    pub parser: ParserConfig,
+    /// The entity recognizer's shape.
+    pub ner: NerConfig,
+}
+
+/// The entity recognizer's settings.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NerConfig {
+    /// Units of its own maxout hidden layer (0: a linear softmax over the tensor).
+    pub hidden: usize,
+    /// Maxout pieces of the hidden layer.
+    pub pieces: usize,
+}
+
+/// The parser's settings.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParserConfig {
+    /// Hidden units.
+    pub hidden: usize,
+    /// Maxout pieces of the hidden layer.
+    pub pieces: usize,
+    /// Arc labels seen fewer times in training are dropped.
+    pub min_label_count: usize,
+    /// From the second epoch on, the probability of following the parser's own prediction
+    /// when it is wrong (exploration with the dynamic oracle).
+    pub explore: f32,
+}
+
+/// Dev scores after one epoch (percentages over gold-tokenised words).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct DevScores {
+    /// UPOS accuracy.
+    pub upos: f64,
+    /// XPOS accuracy.
+    pub xpos: f64,
+    /// UFeats accuracy (exact FEATS match).
+    pub feats: f64,
+    /// Lemma accuracy.
+    pub lemma: f64,
+    /// Unlabelled attachment score.
+    pub uas: f64,
+    /// Labelled attachment score.
+    pub las: f64,
+    /// F1 of sentence starts, parsing whole paragraphs.
+    pub sents: f64,
+    /// Exact-span F1 of named entities (0 without NER data).
+    pub ner: f64,
+}
+
+impl DevScores {
+    /// The score early stopping maximises: the mean of the components' scores.
+    pub fn overall(&self) -> f64 {
+        (self.upos + self.xpos + self.feats + self.lemma + self.uas + self.las + self.ner) / 7.0
+    }
+}
+
+/// Progress callbacks of [`train`], for a progress bar and per-epoch reports.
+pub trait TrainObserver {
+    /// An epoch of `batches` batches begins.
+    fn epoch_started(&mut self, epoch: usize, batches: usize);
+    /// A batch finished with this mean loss per word.
+    fn batch_finished(&mut self, loss: f64);
+    /// An epoch ended with these dev scores; `best` says whether they are the best so far.
+    fn epoch_finished(&mut self, epoch: usize, scores: &DevScores, best: bool);
+    /// A new best model, as a model file (to save it before training ends).
+    fn checkpoint(&mut self, model: &[u8]);
+}
+
+/// The result of [`train`].
+#[derive(Debug)]
+pub struct Trained {
+    /// The model file of the best epoch.
+    pub model: Vec<u8>,
+    /// The best dev scores.
+    pub scores: DevScores,
+    /// Epochs run.
+    pub epochs: usize,
+}
+
+/// The jointly trained networks (the lemmatizer is learned separately).
+#[derive(Clone, Debug)]
+struct Nets {
+    tok2vec: Tok2Vec,
+    tagger: Tagger,
+    morphologizer: Morphologizer,
+    parser: Parser,
+    ner: EntityRecognizer,
+}
+
+impl Nets {
+    fn zeros_like(&self) -> Self {
+        Self {
+            tok2vec: self.tok2vec.zeros_like(),
+            tagger: self.tagger.zeros_like(),
+            morphologizer: self.morphologizer.zeros_like(),
+            parser: self.parser.zeros_like(),
+            ner: self.ner.zeros_like(),
+        }
+    }
+}
+
+impl Params for Nets {
+    fn params(&self) -> Vec<&[f32]> {
+        let mut p = self.tok2vec.params();
+        p.extend(self.tagger.tag.params());
+        p.extend(self.tagger.pos.params());
+        p.extend(self.morphologizer.feats.params());
+        p.extend(self.parser.model.params());
+        p.extend(self.ner.params());
+        p
+    }
+
+    fn params_mut(&mut self) -> Vec<&mut [f32]> {
+        let mut p = self.tok2vec.params_mut();
+        p.extend(self.tagger.tag.params_mut());
+        p.extend(self.tagger.pos.params_mut());
+        p.extend(self.morphologizer.feats.params_mut());
+        p.extend(self.parser.model.params_mut());
+        p.extend(self.ner.params_mut());
+        p
+    }
+}
+
+/// A paragraph prepared for training: feature keys and gold classes per word.
+#[derive(Debug)]
+struct Example {
+    keys: Vec<u64>,
+    len: usize,
+    tag: Vec<Option<u32>>,
+    pos: Vec<Option<u32>>,
+    feats: Vec<Option<u32>>,
+    /// Forms and gold lemmas, for lemma scoring.
+    forms: Vec<String>,
+    lemmas: Vec<Option<String>>,
+    /// The parser's oracle data (projectivized), if the paragraph is fully annotated.
+    tree: Option<Gold>,
+    /// Gold heads (paragraph indices), plain labels and sentence starts, for scoring.
+    heads: Vec<Option<usize>>,
+    deprels: Vec<Option<StringKey>>,
+    sent_starts: Vec<bool>,
+    /// Gold BILUO classes, and entity spans per sentence (`None`: not annotated).
+    ner: Vec<Option<u32>>,
+    entities: Vec<Option<Vec<EntitySpan>>>,
+}
+
+/// Sorted distinct values (deterministic label order).
+fn label_set<'a>(values: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let set: std::collections::BTreeSet<&str> = values.collect();
+    set.into_iter().map(str::to_owned).collect()
+}
+
+fn feats_label(feats: Option<&str>) -> &str {
+    feats.unwrap_or("")
+}
+
+fn prepare(paragraphs: &[Paragraph], nets: &Nets, ner: &NerTags) -> Vec<Example> {
+    let vocab = Vocab::new();
+    let zone = vocab.zone();
+    paragraphs
+        .iter()
+        .filter(|p| !p.is_empty())
+        .map(|paragraph| {
+            let doc = paragraph.to_doc(&zone);
+            let mut keys = Vec::new();
+            nets.tok2vec.push_keys(&doc, &mut keys);
+            let words: Vec<_> = paragraph.words().collect();
+            let class =
+                |head: &SoftmaxHead, label: Option<&str>| label.and_then(|l| head.class_of(l));
+            Example {
+                keys,
+                len: words.len(),
+                tag: words.iter().map(|w| class(&nets.tagger.tag, w.xpos.as_deref())).collect(),
+                pos: words
+                    .iter()
+                    .map(|w| class(&nets.tagger.pos, w.upos.map(|p| p.as_str())))
+                    .collect(),
+                feats: words
+                    .iter()
+                    .map(|w| {
+                        class(&nets.morphologizer.feats, Some(feats_label(w.feats.as_deref())))
+                    })
+                    .collect(),
+                forms: words.iter().map(|w| w.form.clone()).collect(),
+                lemmas: words.iter().map(|w| w.lemma.clone()).collect(),
+                tree: parser_training::gold(paragraph, &nets.parser),
+                heads: paragraph.heads(),
+                deprels: words.iter().map(|w| w.deprel.as_deref().map(StringKey::of)).collect(),
+                sent_starts: paragraph.sent_starts(),
+                ner: ner.classes(paragraph, &nets.ner.head),
+                entities: ner.spans(paragraph),
+            }
+        })
+        .collect()
+}
+
+fn build_nets(config: &TrainConfig, train: &Corpus, rng: &mut Rng) -> Nets {
+    let words = || train.paragraphs.iter().flat_map(Paragraph::words);
+    let tags = label_set(words().filter_map(|w| w.xpos.as_deref()));
+    let pos = label_set(words().filter_map(|w| w.upos.map(|p| p.as_str())));
+    let feats = label_set(words().map(|w| feats_label(w.feats.as_deref())));
+    let tok2vec = Tok2Vec::new(&config.tok2vec, rng);
+    let width = tok2vec.width();
+    let tagger = Tagger::new(SoftmaxHead::new(tags, width, rng), SoftmaxHead::new(pos, width, rng))
+        .expect("UPOS labels come from parsed UD tags. This is a bug.");
+    let morphologizer = Morphologizer::new(SoftmaxHead::new(feats, width, rng));
+    let labels = parser_training::labels(train.paragraphs.iter(), config.parser.min_label_count);
+    let p = &config.parser;
+    let model = ParserModel::new(width, p.hidden, p.pieces, labels.len(), rng);
+    let parser = Parser::new(labels, model);
+    let ner_width = if config.ner.hidden > 0 { config.ner.hidden } else { width };
+    let hidden =
+        (config.ner.hidden > 0).then(|| Maxout::new(width, ner_width, config.ner.pieces, rng));
+    let ner = EntityRecognizer::new(SoftmaxHead::new(ner::labels(), ner_width, rng), hidden)
+        .expect("BILUO labels are well-formed. This is a bug.");
+    Nets { tok2vec, tagger, morphologizer, parser, ner }
+}
+
+/// Trains the pipeline described by `config`.
+///
+/// # Errors
+///
+/// Returns a [`TrainError`] if a corpus cannot be read or the training corpus is empty.
+pub fn train(
+    config: &TrainConfig,
+    observer: &mut dyn TrainObserver,
+) -> Result<Trained, TrainError> {
+    let train_corpus = Corpus::read(&config.train)?;
+    let dev_corpus = Corpus::read(&config.dev)?;
+    if train_corpus.words() == 0 {
+        return Err(TrainError::EmptyCorpus { path: config.train.clone() });
+    }
+    let mut rng = Rng::new(config.seed);
+    let lemmatizer = lemma_rules::induce(&train_corpus);
+    let mut nets = build_nets(config, &train_corpus, &mut rng);
+    let read_ner = |path: &Option<PathBuf>| path.as_deref().map(NerTags::read).transpose();
+    let (ner_train, ner_dev) = (read_ner(&config.ner_train)?, read_ner(&config.ner_dev)?);
+    let train_set = prepare(&train_corpus.paragraphs, &nets, &ner_train.unwrap_or_default());
+    let dev_set = prepare(&dev_corpus.paragraphs, &nets, &ner_dev.unwrap_or_default());
+
+    let mut grads = nets.zeros_like();
+    let mut adam = Adam::new(config.optimizer);
+    let mut average = Average::new(&nets, config.average_decay);
+    let mut order: Vec<usize> = (0..train_set.len()).collect();
+    let mut cache = Tok2VecCache::default();
+    let mut parser_trainer = ParserTrainer::new(config.seed ^ 0x7a55e);
+    let mut best: Option<(DevScores, Nets)> = None;
+    let mut since_best = 0;
+    let mut step = 0;
+    let mut epochs = 0;
+    for epoch in 1..=config.max_epochs {
+        epochs = epoch;
+        rng.shuffle(&mut order);
+        let batches = batch(&order, &train_set, config.batch_words);
+        observer.epoch_started(epoch, batches.len());
+        for members in &batches {
+            step += 1;
+            let explore = if epoch == 1 { 0.0 } else { config.parser.explore };
+            let mut scratch = Scratch { cache: &mut cache, parser: &mut parser_trainer, explore };
+            let loss =
+                train_batch(&nets, &mut grads, members, &train_set, &mut scratch, config, &mut rng);
+            let warmup = ((step as f32) / config.warmup_steps.max(1) as f32).min(1.0);
+            adam.update(&mut nets, &mut grads, warmup);
+            average.update(&nets);
+            observer.batch_finished(loss);
+        }
+        let mut averaged = nets.clone();
+        average.copy_into(&mut averaged);
+        let scores = evaluate(&averaged, &lemmatizer, &dev_set);
+        let improved = best.as_ref().is_none_or(|(b, _)| scores.overall() > b.overall());
+        observer.epoch_finished(epoch, &scores, improved);
+        if improved {
+            observer.checkpoint(&save(&averaged, &lemmatizer, config.ner_train.is_some()));
+            best = Some((scores, averaged));
+            since_best = 0;
+        } else {
+            since_best += 1;
+            if since_best >= config.patience {
+                break;
+            }
+        }
+    }
+    let (mut scores, mut nets) = best.expect("max_epochs is at least one epoch. This is a bug.");
+    if config.ner_train.is_some() {
+        tune_outside_penalty(&mut nets, &dev_set);
+        scores = evaluate(&nets, &lemmatizer, &dev_set);
+        observer.epoch_finished(epochs, &scores, true);
+    }
+    let model = save(&nets, &lemmatizer, config.ner_train.is_some());
+    observer.checkpoint(&model);
+    Ok(Trained { model, scores, epochs })
+}
+
+/// Groups shuffled paragraphs into batches of about `batch_words` words.
+fn batch(order: &[usize], examples: &[Example], batch_words: usize) -> Vec<Vec<usize>> {
+    let mut batches = vec![Vec::new()];
+    let mut words = 0;
+    for &i in order {
+        if words >= batch_words {
+            batches.push(Vec::new());
+            words = 0;
+        }
+        batches.last_mut().expect("never empty").push(i);
+        words += examples[i].len;
+    }
+    batches.retain(|b| !b.is_empty());
+    batches
+}
+
+/// Buffers and settings reused across batches.
+struct Scratch<'a> {
+    cache: &'a mut Tok2VecCache,
+    parser: &'a mut ParserTrainer,
+    explore: f32,
+}
+
+/// One forward and backward pass over a batch; returns the mean loss per word.
+fn train_batch(
+    nets: &Nets,
+    grads: &mut Nets,
+    members: &[usize],
+    examples: &[Example],
+    scratch: &mut Scratch<'_>,
+    config: &TrainConfig,
+    rng: &mut Rng,
+) -> f64 {
+    let cache = &mut *scratch.cache;
+    let batch: Vec<&Example> = members.iter().map(|&i| &examples[i]).collect();
+    let keys: Vec<u64> = batch.iter().flat_map(|e| e.keys.iter().copied()).collect();
+    let lengths: Vec<usize> = batch.iter().map(|e| e.len).collect();
+    let n: usize = lengths.iter().sum();
+    let gold = |f: fn(&Example) -> &Vec<Option<u32>>| -> Vec<Option<u32>> {
+        batch.iter().flat_map(|e| f(e).iter().copied()).collect()
+    };
+    let mut tensor = Vec::new();
+    let dropout = Dropout { rate: config.dropout, rng };
+    nets.tok2vec.forward(&keys, &lengths, &mut tensor, Some(cache), Some(dropout));
+    let mut d_tensor = vec![0.0; tensor.len()];
+    let scale = 1.0 / n as f32;
+    let mut loss = 0.0;
+    let heads: [(&SoftmaxHead, &mut SoftmaxHead, Vec<Option<u32>>); 3] = [
+        (&nets.tagger.tag, &mut grads.tagger.tag, gold(|e| &e.tag)),
+        (&nets.tagger.pos, &mut grads.tagger.pos, gold(|e| &e.pos)),
+        (&nets.morphologizer.feats, &mut grads.morphologizer.feats, gold(|e| &e.feats)),
+    ];
+    for (head, grad, gold) in heads {
+        let HeadStats { loss: l, .. } = head.loss_grad(&tensor, &gold, scale, &mut d_tensor, grad);
+        loss += l;
+    }
+    let ner_gold = gold(|e| &e.ner);
+    loss += nets.ner.loss_grad(&tensor, &ner_gold, scale, &mut d_tensor, &mut grads.ner).loss;
+    let width = nets.tok2vec.width();
+    let mut offset = 0;
+    for example in &batch {
+        let rows = offset * width..(offset + example.len) * width;
+        offset += example.len;
+        let Some(tree) = &example.tree else { continue };
+        loss += scratch.parser.paragraph(
+            &nets.parser,
+            &mut grads.parser,
+            tree,
+            &tensor[rows.clone()],
+            &mut d_tensor[rows],
+            (scale, scratch.explore),
+        );
+    }
+    nets.tok2vec.backward(&keys, &lengths, cache, d_tensor, &mut grads.tok2vec);
+    loss / n as f64
+}
+
+/// Scores `nets` and `lemmatizer` on gold-tokenised dev paragraphs.
+fn evaluate(nets: &Nets, lemmatizer: &Lemmatizer, dev: &[Example]) -> DevScores {
+    let mut counts = [0_usize; 4];
+    let mut attach = [0_usize; 2];
+    let mut sents = [0_usize; 3];
+    let mut scratch = ParseScratch::default();
+    let mut entities = SpanCounts::default();
+    let mut total = 0;
+    let (mut tensor, mut scores, mut best) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut lower, mut lemma) = (String::new(), String::new());
+    for example in dev {
+        nets.tok2vec.forward(&example.keys, &[example.len], &mut tensor, None, None);
+        total += example.len;
+        let mut tags = Vec::new();
+        for (slot, (head, gold)) in [
+            (&nets.tagger.tag, &example.tag),
+            (&nets.tagger.pos, &example.pos),
+            (&nets.morphologizer.feats, &example.feats),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            head.predict(&tensor, &mut scores, &mut best);
+            counts[slot] += best.iter().zip(gold).filter(|(p, g)| Some(**p) == **g).count();
+            if slot == 0 {
+                tags = best.iter().map(|&t| head.key(t)).collect::<Vec<StringKey>>();
+            }
+        }
+        for ((form, gold), tag) in example.forms.iter().zip(&example.lemmas).zip(&tags) {
+            lemmatizer.lemmatize(form, *tag, &mut lower, &mut lemma);
+            counts[3] += usize::from(gold.as_deref() == Some(lemma.as_str()));
+        }
+        score_entities(&nets.ner, &tensor, example, &mut entities);
+        let parse = nets.parser.parse(&tensor, true, &mut scratch);
+        for (w, &head) in parse.heads.iter().enumerate() {
+            if example.heads[w] == Some(head as usize) {
+                attach[0] += 1;
+                let label = nets.parser.label_key(parse.labels[w]);
+                attach[1] += usize::from(example.deprels[w] == Some(label));
+            }
+        }
+        let starts = parse.sent_starts.iter().zip(&example.sent_starts);
+        sents[0] += starts.filter(|&(p, g)| *p && *g).count();
+        sents[1] += parse.sent_starts.iter().filter(|&&p| p).count();
+        sents[2] += example.sent_starts.iter().filter(|&&g| g).count();
+    }
+    let pct = |c: usize| 100.0 * c as f64 / total.max(1) as f64;
+    DevScores {
+        xpos: pct(counts[0]),
+        upos: pct(counts[1]),
+        feats: pct(counts[2]),
+        lemma: pct(counts[3]),
+        uas: pct(attach[0]),
+        las: pct(attach[1]),
+        sents: 200.0 * sents[0] as f64 / (sents[1] + sents[2]).max(1) as f64,
+        ner: entities.f1(),
+    }
+}
+
+/// Adds the exact-span matches of `ner` on one example (vectors `tensor`), decoding each
+/// gold-annotated sentence separately.
+fn score_entities(
+    ner: &EntityRecognizer,
+    tensor: &[f32],
+    example: &Example,
+    counts: &mut SpanCounts,
+) {
+    let (mut scores, mut back, mut path) = (Vec::new(), Vec::new(), Vec::new());
+    ner.scores(tensor, &mut scores);
+    let k = ner.head.labels().len();
+    let ends = (1..example.len).filter(|&i| example.sent_starts[i]).chain([example.len]);
+    let mut start = 0;
+    for (end, gold) in ends.zip(&example.entities) {
+        if let Some(gold) = gold {
+            ner.viterbi(&mut scores[start * k..end * k], &mut back, &mut path);
+            counts.add(&ner::path_spans(&ner.head, &path, start), gold);
+        }
+        start = end;
+    }
+}
+
+/// Sets the entity recognizer's `O` penalty to the value that maximises dev F1.
+fn tune_outside_penalty(nets: &mut Nets, dev: &[Example]) {
+    let mut tensors = Vec::with_capacity(dev.len());
+    for example in dev {
+        let mut tensor = Vec::new();
+        nets.tok2vec.forward(&example.keys, &[example.len], &mut tensor, None, None);
+        tensors.push(tensor);
+    }
+    let f1 = |ner: &EntityRecognizer| {
+        let mut counts = SpanCounts::default();
+        for (example, tensor) in dev.iter().zip(&tensors) {
+            score_entities(ner, tensor, example, &mut counts);
+        }
+        counts.f1()
+    };
+    let mut best = (f1(&nets.ner), nets.ner.outside_penalty);
+    for penalty in [0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0] {
+        nets.ner.outside_penalty = penalty;
+        let score = f1(&nets.ner);
+        if score > best.0 {
+            best = (score, penalty);
+        }
+    }
+    nets.ner.outside_penalty = best.1;
+}
+
+/// The model file for trained components (the entity recognizer only if `with_ner`).
+fn save(nets: &Nets, lemmatizer: &Lemmatizer, with_ner: bool) -> Vec<u8> {
+    let mut writer = PipelineWriter::default();
+    writer.add("tok2vec", &nets.tok2vec);
+    writer.add("tagger", &nets.tagger);
+    writer.add("morphologizer", &nets.morphologizer);
+    writer.add("lemmatizer", lemmatizer);
+    writer.add("parser", &nets.parser);
+    if with_ner {
+        writer.add("ner", &nets.ner);
+    }
+    writer.add("doc_cleaner", &DocCleaner::default());
+    writer.into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::Pipeline;
+    use crate::pipeline::tok2vec::{Attr, EmbedConfig};
+
+    /// Sentences written for this test.
+    const CONLLU: &str = "\
+# newpar
+# sent_id = s1
+# text = Ada wrote code.
+1\tAda\tAda\tPROPN\tNNP\tNumber=Sing\t2\tnsubj\t_\t_
+2\twrote\twrite\tVERB\tVBD\tTense=Past\t0\troot\t_\t_
+3\tcode\tcode\tNOUN\tNN\tNumber=Sing\t2\tobj\t_\tSpaceAfter=No
+4\t.\t.\tPUNCT\t.\t_\t2\tpunct\t_\t_
+
+# sent_id = s2
+# text = Bob reads books.
+1\tBob\tBob\tPROPN\tNNP\tNumber=Sing\t2\tnsubj\t_\t_
+2\treads\tread\tVERB\tVBZ\tTense=Pres\t0\troot\t_\t_
+3\tbooks\tbook\tNOUN\tNNS\tNumber=Plur\t2\tobj\t_\tSpaceAfter=No
+4\t.\t.\tPUNCT\t.\t_\t2\tpunct\t_\t_
+
+";
+    const IOB2: &str = "# sent_id = s1\n1\tAda\tB-PER\n2\twrote\tO\n3\tcode\tO\n4\t.\tO\n\n";
+
+    struct Silent(usize);
+
+    impl TrainObserver for Silent {
+        fn epoch_started(&mut self, _: usize, _: usize) {}
+        fn batch_finished(&mut self, _: f64) {}
+        fn epoch_finished(&mut self, _: usize, _: &DevScores, _: bool) {}
+        fn checkpoint(&mut self, _: &[u8]) {
+            self.0 += 1;
+        }
+    }
+
+    #[test]
+    fn training_is_deterministic_and_yields_a_loadable_pipeline() {
+        let dir = std::env::temp_dir().join(format!("nlpd-train-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (conllu, iob2) = (dir.join("tiny.conllu"), dir.join("tiny.iob2"));
+        std::fs::write(&conllu, CONLLU).unwrap();
+        std::fs::write(&iob2, IOB2).unwrap();
+        let embed = |attr| EmbedConfig { attr, rows: 50, width: 4 };
+        let config = TrainConfig {
+            seed: 7,
+            train: conllu.clone(),
+            dev: conllu,
+            ner_train: Some(iob2.clone()),
+            ner_dev: Some(iob2),
+            max_epochs: 2,
+            patience: 1,
+            batch_words: 4,
+            dropout: 0.1,
+            average_decay: 0.9,
+            warmup_steps: 1,
+            optimizer: AdamConfig::default(),
+            tok2vec: Tok2VecConfig {
+                embed: vec![embed(Attr::Norm), embed(Attr::Suffix(2))],
+                width: 8,
+                depth: 1,
+                window: 1,
+                dilations: Vec::new(),
+                pieces: 2,
+            },
+            parser: ParserConfig { hidden: 4, pieces: 2, min_label_count: 1, explore: 0.5 },
+            ner: NerConfig { hidden: 4, pieces: 2 },
+        };
+        let mut observer = Silent(0);
+        let first = train(&config, &mut observer).unwrap();
+        let second = train(&config, &mut Silent(0)).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(observer.0 >= 2, "a checkpoint per best epoch and a final one");
+        assert_eq!(first.model, second.model, "same seed, same bytes");
+        let pipeline = Pipeline::load(&first.model).unwrap();
+        let names: Vec<_> = pipeline.component_names().collect();
+        assert_eq!(
+            names,
+            ["tok2vec", "tagger", "morphologizer", "lemmatizer", "parser", "ner", "doc_cleaner"]
+        );
+    }
+}
