@@ -1,8 +1,72 @@
-//! `nlpd parse` (placeholder until its issue lands).
+//! `nlpd parse` and `nlpd tokenize`: annotate text from files or standard input.
+//!
+//! # Overview
+//!
+//! Each input ([`Source`]: a file or standard input) is read in the chosen
+//! [`InputFormat`] and split into documents, streaming (only `text`, where the whole input
+//! is one document, reads an input at once). Every document is tokenized (or, from CoNLL-U,
+//! rebuilt from its given words), annotated and written in the chosen [`OutputFormat`]
+//! inside a memory zone of its own, so the vocabulary never grows however much is parsed.
 
-/// Arguments of `nlpd parse`.
+use std::borrow::Cow;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::doc::Doc;
+use crate::doc::conllu::{ConlluReader, ConlluWriter, Keep, SentenceMeta};
+use crate::pipeline::Pipeline;
+use crate::train::iob2::{Iob2Reader, Iob2Writer};
+
+/// Arguments of `nlpd parse` and `nlpd tokenize`.
 #[derive(Debug, clap::Args)]
-pub(super) struct ParseArgs {}
+pub(super) struct ParseArgs {
+    /// Input files; standard input when none is given (or for `-`).
+    #[arg(value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// How the input is split into documents.
+    #[arg(long, value_enum, default_value_t = InputFormat::Text)]
+    input: InputFormat,
+    /// How documents are written to standard output.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Json)]
+    output: OutputFormat,
+    /// Model to load instead of the default one.
+    #[arg(long, value_name = "PATH")]
+    model: Option<PathBuf>,
+}
+
+/// How the input is split into documents.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum InputFormat {
+    /// Each input (file or standard input) is one document.
+    Text,
+    /// Each line is a document.
+    Lines,
+    /// Each non-blank line is a JSON object whose "text" field is a document.
+    Jsonl,
+    /// Pre-tokenised CoNLL-U: the given words and sentences are kept and re-annotated; a
+    /// document per `# newdoc` (else per sentence).
+    Conllu,
+    /// Pre-tokenised IOB2 (Universal NER): the given tokens are kept and re-annotated, spaced
+    /// as each sentence's `# text` shows; a document per sentence.
+    Iob2,
+}
+
+/// How documents are written.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum OutputFormat {
+    /// A JSON array of documents in spaCy's `Doc.to_json()` layout.
+    Json,
+    /// One JSON document per line.
+    Jsonl,
+    /// CoNLL-U, a `# newdoc` per document.
+    Conllu,
+    /// IOB2 entity tags (`ID<TAB>TOKEN<TAB>TAG`), as `nlpd evaluate --ner-system` reads.
+    Iob2,
+}
 
 /// Which components `nlpd parse` runs.
 #[derive(Debug, Clone, Copy)]
@@ -14,6 +78,240 @@ pub(super) enum Mode {
 }
 
 /// Runs `nlpd parse`.
-pub(super) fn run(_args: ParseArgs, _mode: Mode) -> anyhow::Result<()> {
-    anyhow::bail!("`nlpd parse` is not available yet")
+pub(super) fn run(args: ParseArgs, mode: Mode) -> anyhow::Result<()> {
+    let ParseArgs { files, input, output, model } = args;
+    let pipeline = load_pipeline(model.as_deref())?;
+    let sources = Source::all(&files);
+    let progress = progress_bar(&sources)?;
+    let stdout = io::stdout().lock();
+    let mut parser = Parser { pipeline, mode, sink: Sink::new(BufWriter::new(stdout), output) };
+    for source in sources {
+        let name = source.name();
+        let reader = source.open(&progress)?;
+        parser.read(reader, input).with_context(|| name.clone())?;
+    }
+    parser.sink.finish()?;
+    progress.finish_and_clear();
+    Ok(())
+}
+
+/// The pipeline to run: the default one, or the one in `model`.
+fn load_pipeline(model: Option<&Path>) -> anyhow::Result<Pipeline> {
+    if let Some(path) = model {
+        File::open(path).with_context(|| format!("cannot open model {}", path.display()))?;
+        eprintln!(
+            "warning: this build cannot load model files yet; {} is ignored and only the \
+             tokenizer runs",
+            path.display()
+        );
+    }
+    Ok(Pipeline::tokenizer_only())
+}
+
+/// An input: a file or standard input.
+#[derive(Debug)]
+enum Source<'a> {
+    Stdin,
+    File(&'a Path),
+}
+
+impl<'a> Source<'a> {
+    fn all(files: &'a [PathBuf]) -> Vec<Source<'a>> {
+        if files.is_empty() {
+            return vec![Source::Stdin];
+        }
+        let source = |path: &'a PathBuf| match path.to_str() {
+            Some("-") => Source::Stdin,
+            _ => Source::File(path),
+        };
+        files.iter().map(source).collect()
+    }
+
+    fn name(&self) -> String {
+        match self {
+            Source::Stdin => "<stdin>".to_owned(),
+            Source::File(path) => path.display().to_string(),
+        }
+    }
+
+    /// Opens the input, counting what is read on `progress`.
+    fn open(&self, progress: &ProgressBar) -> anyhow::Result<Box<dyn BufRead>> {
+        Ok(match self {
+            Source::Stdin => Box::new(io::stdin().lock()),
+            Source::File(path) => {
+                let file =
+                    File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+                Box::new(BufReader::with_capacity(1 << 16, progress.wrap_read(file)))
+            }
+        })
+    }
+}
+
+/// A progress bar over the total size of the input files, drawn on stderr when it is a
+/// terminal and every input is a file; hidden otherwise.
+fn progress_bar(sources: &[Source<'_>]) -> anyhow::Result<ProgressBar> {
+    let mut total = 0;
+    for source in sources {
+        match source {
+            Source::File(path) => {
+                let meta = std::fs::metadata(path)
+                    .with_context(|| format!("cannot open {}", path.display()))?;
+                total += meta.len();
+            }
+            Source::Stdin => return Ok(ProgressBar::hidden()),
+        }
+    }
+    if !io::stderr().is_terminal() {
+        return Ok(ProgressBar::hidden());
+    }
+    let style = ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+    )
+    .expect("the progress template is valid. This is a bug.");
+    Ok(ProgressBar::new(total).with_style(style))
+}
+
+/// The pipeline, what it runs, and where documents go.
+struct Parser<W: Write> {
+    pipeline: Pipeline,
+    mode: Mode,
+    sink: Sink<W>,
+}
+
+impl<W: Write> Parser<W> {
+    /// Reads every document of one input.
+    fn read(&mut self, mut input: Box<dyn BufRead>, format: InputFormat) -> anyhow::Result<()> {
+        match format {
+            InputFormat::Text => {
+                let mut text = String::new();
+                input.read_to_string(&mut text).context("cannot read input")?;
+                self.text(&text)
+            }
+            InputFormat::Lines => for_each_line(input, |line| self.text(line)),
+            InputFormat::Jsonl => for_each_line(input, |line| {
+                if line.trim().is_empty() {
+                    return Ok(());
+                }
+                #[derive(serde::Deserialize)]
+                struct Record<'a> {
+                    #[serde(borrow)]
+                    text: Cow<'a, str>,
+                }
+                let record: Record<'_> = serde_json::from_str(line)
+                    .context("expected a JSON object with a \"text\" string")?;
+                self.text(&record.text)
+            }),
+            InputFormat::Conllu => {
+                for document in ConlluReader::new(input).documents() {
+                    let document = document?;
+                    let zone = self.pipeline.vocab().zone();
+                    let doc = document.to_doc(&zone, Keep::Words);
+                    self.emit(doc, document.metas())?;
+                }
+                Ok(())
+            }
+            InputFormat::Iob2 => {
+                for sentence in Iob2Reader::new(input) {
+                    let sentence = sentence?;
+                    let zone = self.pipeline.vocab().zone();
+                    let doc = sentence.to_doc(&zone, Keep::Words);
+                    self.emit(doc, [&sentence.meta])?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Parses one text document.
+    fn text(&mut self, text: &str) -> anyhow::Result<()> {
+        let zone = self.pipeline.vocab().zone();
+        let doc = self.pipeline.tokenizer().tokenize(&zone, text);
+        self.emit(doc, [&SentenceMeta::new_document()])
+    }
+
+    /// Annotates `doc` (unless only tokenizing) and writes it.
+    fn emit<'m>(
+        &mut self,
+        mut doc: Doc<'_>,
+        metas: impl IntoIterator<Item = &'m SentenceMeta>,
+    ) -> anyhow::Result<()> {
+        if let Mode::Full = self.mode {
+            self.pipeline.annotate(&mut doc, None)?;
+        }
+        self.sink.write(&doc, metas)?;
+        Ok(())
+    }
+}
+
+/// Calls `f` on each line (without its line ending), naming the line in any error.
+fn for_each_line(
+    mut input: impl BufRead,
+    mut f: impl FnMut(&str) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let mut line = String::new();
+    for number in 1.. {
+        line.clear();
+        let read = input.read_line(&mut line).with_context(|| format!("line {number}"))?;
+        if read == 0 {
+            break;
+        }
+        f(line.trim_end_matches(['\n', '\r'])).with_context(|| format!("line {number}"))?;
+    }
+    Ok(())
+}
+
+/// Where documents are written, in one output format.
+enum Sink<W: Write> {
+    Json { out: W, docs: usize },
+    Jsonl(W),
+    Conllu(ConlluWriter<W>),
+    Iob2(Iob2Writer<W>),
+}
+
+impl<W: Write> Sink<W> {
+    fn new(out: W, format: OutputFormat) -> Self {
+        match format {
+            OutputFormat::Json => Sink::Json { out, docs: 0 },
+            OutputFormat::Jsonl => Sink::Jsonl(out),
+            OutputFormat::Conllu => Sink::Conllu(ConlluWriter::new(out)),
+            OutputFormat::Iob2 => Sink::Iob2(Iob2Writer::new(out)),
+        }
+    }
+
+    fn write<'m>(
+        &mut self,
+        doc: &Doc<'_>,
+        metas: impl IntoIterator<Item = &'m SentenceMeta>,
+    ) -> anyhow::Result<()> {
+        match self {
+            Sink::Json { out, docs } => {
+                // The array opens with the first document, so a failure before it prints
+                // nothing.
+                out.write_all(if *docs == 0 { b"[\n" } else { b",\n" })?;
+                serde_json::to_writer_pretty(&mut *out, &doc.to_json())?;
+                *docs += 1;
+            }
+            Sink::Jsonl(out) => {
+                serde_json::to_writer(&mut *out, &doc.to_json())?;
+                out.write_all(b"\n")?;
+            }
+            Sink::Conllu(writer) => writer.write_doc(doc, metas)?,
+            Sink::Iob2(writer) => writer.write_doc(doc, metas)?,
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> anyhow::Result<()> {
+        let mut out = match self {
+            Sink::Json { mut out, docs } => {
+                out.write_all(if docs == 0 { b"[]\n" } else { b"\n]\n" })?;
+                out
+            }
+            Sink::Jsonl(out) => out,
+            Sink::Conllu(writer) => writer.into_inner(),
+            Sink::Iob2(writer) => writer.into_inner(),
+        };
+        out.flush()?;
+        Ok(())
+    }
 }

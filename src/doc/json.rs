@@ -2,34 +2,34 @@
 //!
 //! # Overview
 //!
-//! [`Doc::to_json`] returns a [`DocJson`]: a borrowed view that serialises (with any serde
-//! serializer, e.g. `serde_json::to_writer`) without copying the text or any annotation
-//! string. The layout is spaCy's, so code written against `doc.to_json()` keeps working:
-//!
-//! ```json
-//! {"text": "…",
-//!  "ents":   [{"start": 0, "end": 5, "label": "PER", …}],
-//!  "sents":  [{"start": 0, "end": 12, …}],
-//!  "tokens": [{"id": 0, "start": 0, "end": 5, "tag": "NNP", "pos": "PROPN",
-//!              "morph": "Number=Sing", "lemma": "Alice", "dep": "nsubj", "head": 1, …}]}
-//! ```
-//!
-//! Offsets are in characters (Unicode scalar values), as Python counts them, and `head` is
-//! an absolute token index (a root is its own head). As with spaCy's `has_annotation`, a
-//! field is left out entirely when no component set it on any token (`ents` without entity
-//! annotation, `sents` without sentence boundaries, `tag` without a tagger…); a token that
-//! lacks an annotation others have gets `""`.
-//!
-//! Our extras, beside spaCy's fields: per token its `text`, its `whitespace` (`" "` or
-//! `""`) and `ent_iob` (`"B"`, `"I"`, `"O"`, with entity annotation); per sentence and entity
-//! its token span `start_token`/`end_token` (end exclusive); per entity its `text`.
+//! [`DocJson`] (from [`Doc::to_json`]) is a borrowed view of a document that serialises
+//! in spaCy's layout without copying the text or any annotation string.
 
 use serde::{Serialize, Serializer};
 
 use super::{Doc, EntIob, Span, Token, TokenData};
 
-/// A borrowed, serialisable view of a [`Doc`] in spaCy's `Doc.to_json()` layout (see the
-/// [module docs](self)).
+/// A borrowed view of a [`Doc`], returned by [`Doc::to_json`], that serialises (with any serde
+/// serializer, e.g. `serde_json::to_writer`) without copying the text or any annotation
+/// string. The layout is spaCy's, so code written against `doc.to_json()` keeps working:
+///
+/// ```json
+/// {"text": "…",
+///  "ents":   [{"start": 0, "end": 5, "label": "PER", …}],
+///  "sents":  [{"start": 0, "end": 12, …}],
+///  "tokens": [{"id": 0, "start": 0, "end": 5, "tag": "NNP", "pos": "PROPN",
+///              "morph": "Number=Sing", "lemma": "Alice", "dep": "nsubj", "head": 1, …}]}
+/// ```
+///
+/// Offsets are in characters (Unicode scalar values), as Python counts them, and `head` is
+/// an absolute token index (a root is its own head). As with spaCy's `has_annotation`, a
+/// field is left out entirely when no component set it on any token (`ents` without entity
+/// annotation, `sents` without sentence boundaries, `tag` without a tagger…); a token that
+/// lacks an annotation others have gets `""`.
+///
+/// Our extras, beside spaCy's fields: per token its `text`, its `whitespace` (`" "` or
+/// `""`) and `ent_iob` (`"B"`, `"I"`, `"O"`, with entity annotation); per sentence and entity
+/// its token span `start_token`/`end_token` (end exclusive); per entity its `text`.
 #[derive(Debug, Serialize)]
 pub struct DocJson<'a> {
     /// The document text.
@@ -130,9 +130,8 @@ impl Annotated {
             morph: any(|t| t.morph.is_some()),
             lemma: any(|t| t.lemma.is_some()),
             dep,
-            // The first token always starts a sentence, so only later flags say anything;
-            // a parse implies sentences, as in spaCy.
-            sents: dep || tokens.iter().skip(1).any(|t| t.sent_start.is_some()),
+            // A parse implies sentences, as in spaCy.
+            sents: dep || any(|t| t.sent_start.is_some()),
             ents: any(|t| t.ent_iob != EntIob::Missing),
         }
     }

@@ -1,1 +1,333 @@
-//! `nlpd` command-line tests (running the real binary).
+//! `nlpd` command-line tests: they run the real binary.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+use crate::data::shared_data;
+
+/// What a run of `nlpd` printed and how it ended.
+struct Run {
+    stdout: String,
+    stderr: String,
+    success: bool,
+}
+
+/// Runs `nlpd args…` with `stdin` as standard input.
+fn nlpd(args: &[&str], stdin: &[u8]) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nlpd"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the nlpd binary runs");
+    child.stdin.take().expect("piped stdin").write_all(stdin).expect("writing stdin");
+    let Output { stdout, stderr, status } = child.wait_with_output().expect("nlpd finishes");
+    Run {
+        stdout: String::from_utf8(stdout).expect("UTF-8 output"),
+        stderr: String::from_utf8(stderr).expect("UTF-8 messages"),
+        success: status.success(),
+    }
+}
+
+/// Runs `nlpd` and expects success.
+fn nlpd_ok(args: &[&str], stdin: &[u8]) -> String {
+    let run = nlpd(args, stdin);
+    assert!(run.success, "nlpd {args:?} failed: {}", run.stderr);
+    run.stdout
+}
+
+fn fixture(name: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+    path.to_str().expect("UTF-8 path").to_owned()
+}
+
+/// A file in a fresh temporary directory (removed when the returned guard drops).
+struct TempFile {
+    dir: PathBuf,
+    path: PathBuf,
+}
+
+impl TempFile {
+    fn new(name: &str, contents: &[u8]) -> Self {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("nlpd-cli-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join(name);
+        std::fs::write(&path, contents).expect("temp file");
+        Self { dir, path }
+    }
+
+    fn path(&self) -> &str {
+        self.path.to_str().expect("UTF-8 path")
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The `text` of each document of a JSON array or of JSON lines.
+fn texts(docs: &[Value]) -> Vec<&str> {
+    docs.iter().map(|doc| doc["text"].as_str().expect("a text field")).collect()
+}
+
+fn json_lines(output: &str) -> Vec<Value> {
+    output
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("one JSON document per line"))
+        .collect()
+}
+
+#[test]
+fn text_input_is_one_document_per_file_or_stdin() {
+    let stdin = nlpd_ok(&["tokenize"], b"Hello, world!\nSecond line.\n");
+    let docs: Vec<Value> = serde_json::from_str(&stdin).expect("a JSON array");
+    assert_eq!(texts(&docs), ["Hello, world!\nSecond line.\n"]);
+
+    let (a, b) = (TempFile::new("a.txt", b"First file."), TempFile::new("b.txt", b"Second file."));
+    let docs: Vec<Value> =
+        serde_json::from_str(&nlpd_ok(&["tokenize", a.path(), "-", b.path()], b"From stdin."))
+            .expect("a JSON array");
+    assert_eq!(texts(&docs), ["First file.", "From stdin.", "Second file."]);
+}
+
+#[test]
+fn tokens_carry_spacy_offsets_and_reproduce_the_text() {
+    let text = "Zoë didn't pay $5.";
+    let docs: Vec<Value> = serde_json::from_str(&nlpd_ok(&["tokenize"], text.as_bytes())).unwrap();
+    let tokens = docs[0]["tokens"].as_array().expect("tokens");
+    let chars: Vec<char> = text.chars().collect();
+    let mut rebuilt = String::new();
+    for (i, token) in tokens.iter().enumerate() {
+        assert_eq!(token["id"], i);
+        let (start, end) = (token["start"].as_u64().unwrap(), token["end"].as_u64().unwrap());
+        let span: String = chars[start as usize..end as usize].iter().collect();
+        assert_eq!(token["text"], span.as_str(), "character offsets");
+        rebuilt.push_str(&span);
+        rebuilt.push_str(token["whitespace"].as_str().unwrap());
+    }
+    assert_eq!(rebuilt, text);
+    assert!(tokens[0].get("tag").is_none(), "no tagger ran, so no tag field");
+}
+
+#[test]
+fn lines_input_gives_one_document_per_line() {
+    let docs = json_lines(&nlpd_ok(
+        &["tokenize", "--input", "lines", "--output", "jsonl"],
+        b"One line.\r\n\nThird line.\n",
+    ));
+    assert_eq!(texts(&docs), ["One line.", "", "Third line."]);
+    assert_eq!(docs[1]["tokens"], Value::Array(vec![]));
+    assert_eq!(nlpd_ok(&["tokenize", "--input", "lines"], b""), "[]\n", "no documents");
+}
+
+#[test]
+fn jsonl_input_reads_the_text_field() {
+    let input = br#"{"text": "Ask Ivo.", "id": 7}
+
+{"text": "Caf\u00e9 time"}
+"#;
+    let docs = json_lines(&nlpd_ok(&["tokenize", "--input", "jsonl", "--output", "jsonl"], input));
+    assert_eq!(texts(&docs), ["Ask Ivo.", "Café time"]);
+}
+
+#[test]
+fn text_to_conllu_marks_documents_and_spacing() {
+    let output =
+        nlpd_ok(&["tokenize", "--input", "lines", "--output", "conllu"], b"We can't stop.\nOk!\n");
+    insta::assert_snapshot!(output);
+}
+
+#[test]
+fn conllu_input_keeps_the_given_words_and_drops_gold_annotations() {
+    let gold = fixture("gold.conllu");
+    for command in ["tokenize", "parse"] {
+        let output = nlpd_ok(&[command, "--input", "conllu", "--output", "conllu", &gold], b"");
+        insta::assert_snapshot!("conllu_words_only", output);
+    }
+    let docs: Vec<Value> =
+        serde_json::from_str(&nlpd_ok(&["tokenize", "--input", "conllu", &gold], b"")).unwrap();
+    assert_eq!(docs.len(), 2, "one document per # newdoc");
+    let sents: Vec<(u64, u64)> = docs[0]["sents"]
+        .as_array()
+        .expect("given sentences")
+        .iter()
+        .map(|s| (s["start_token"].as_u64().unwrap(), s["end_token"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(sents, [(0, 10), (10, 15)]);
+}
+
+#[test]
+fn conllu_output_of_conllu_input_scores_perfect_tokens() {
+    let gold = fixture("gold.conllu");
+    let words = TempFile::new(
+        "words.conllu",
+        nlpd_ok(&["tokenize", "--input", "conllu", "--output", "conllu", &gold], b"").as_bytes(),
+    );
+    let report: Value = serde_json::from_str(&nlpd_ok(
+        &["evaluate", "--gold", &gold, "--system", words.path(), "--json"],
+        b"",
+    ))
+    .unwrap();
+    for metric in ["Tokens", "Sentences", "Words"] {
+        assert_eq!(report["conllu"][metric]["f1"], 1.0, "{metric}");
+    }
+    assert_eq!(report["conllu"]["UPOS"]["correct"], 0, "gold tags are not passed through");
+}
+
+#[test]
+fn iob2_input_keeps_the_tokens_for_ner_scoring() {
+    let gold = fixture("gold.iob2");
+    let output = nlpd_ok(&["tokenize", "--input", "iob2", "--output", "iob2", &gold], b"");
+    assert!(
+        output.starts_with(
+            "# sent_id = fixture-1\n# text = Mara 's bakery in New Haven\n1\tMara\tO\n"
+        ),
+        "{output}"
+    );
+    let system = TempFile::new("system.iob2", output.as_bytes());
+    let report: Value = serde_json::from_str(&nlpd_ok(
+        &["evaluate", "--ner-gold", &gold, "--ner-system", system.path(), "--json"],
+        b"",
+    ))
+    .unwrap();
+    assert_eq!(report["ner"]["overall"]["gold"], 5);
+    assert_eq!(report["ner"]["overall"]["system"], 0, "the tokenizer finds no entities");
+}
+
+#[test]
+fn malformed_input_names_the_file_and_line() {
+    let bad_conllu =
+        TempFile::new("bad.conllu", b"1\tHi\t_\tINTJ\tUH\t_\t0\troot\t_\t_\n2\tthere\n");
+    let bad_jsonl = TempFile::new("bad.jsonl", b"{\"text\": \"fine\"}\n{\"body\": \"no text\"}\n");
+    let bad_utf8 = TempFile::new("bad.txt", b"ok\n\xff\xfe\n");
+    let cases = [
+        (
+            ["--input", "conllu", bad_conllu.path()],
+            bad_conllu.path(),
+            "line 2: expected 10 tab-separated columns, found 2",
+        ),
+        (
+            ["--input", "jsonl", bad_jsonl.path()],
+            bad_jsonl.path(),
+            "line 2: expected a JSON object with a \"text\" string",
+        ),
+        (["--input", "lines", bad_utf8.path()], bad_utf8.path(), "line 2"),
+        (["--input", "text", bad_utf8.path()], bad_utf8.path(), "valid UTF-8"),
+    ];
+    for (args, path, message) in cases {
+        let run = nlpd(&[&["tokenize"], &args[..]].concat(), b"");
+        assert!(!run.success, "{args:?} must fail");
+        let expected = format!("error: {path}: ");
+        assert!(run.stderr.starts_with(&expected), "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(message), "{args:?}: {}", run.stderr);
+    }
+}
+
+#[test]
+fn unreadable_files_fail_with_a_message() {
+    let missing = std::env::temp_dir().join("nlpd-no-such-file.txt");
+    let missing = missing.to_str().unwrap();
+    let cases: [&[&str]; 4] = [
+        &["parse", missing],
+        &["parse", "--model", missing, "-"],
+        &["evaluate", "--gold", missing, "--system", missing],
+        &["evaluate", "--ner-gold", missing, "--ner-system", missing],
+    ];
+    for args in cases {
+        let run = nlpd(args, b"");
+        assert!(!run.success, "{args:?} must fail");
+        assert!(run.stderr.contains("cannot open"), "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(missing), "{args:?}: {}", run.stderr);
+        assert_eq!(run.stdout, "", "{args:?}");
+    }
+}
+
+#[test]
+fn file_input_off_a_terminal_prints_no_progress() {
+    let file = TempFile::new("quiet.txt", b"Quiet please.");
+    let run = nlpd(&["tokenize", file.path()], b"");
+    assert!(run.success);
+    assert_eq!(run.stderr, "");
+}
+
+#[test]
+fn evaluate_prints_the_conll_2018_table() {
+    // The numbers agree with ../shared/tools/score_conllu.py and score_ner.py on these
+    // fixtures (both give Tokens F1 91.43, LAS F1 65.00 and NER F1 50.00).
+    let output = nlpd_ok(
+        &[
+            "evaluate",
+            "--gold",
+            &fixture("gold.conllu"),
+            "--system",
+            &fixture("system.conllu"),
+            "--ner-gold",
+            &fixture("gold.iob2"),
+            "--ner-system",
+            &fixture("system.iob2"),
+        ],
+        b"",
+    );
+    insta::assert_snapshot!(output);
+}
+
+#[test]
+fn evaluate_prints_json_with_counts() {
+    let output = nlpd_ok(
+        &[
+            "evaluate",
+            "--gold",
+            &fixture("gold.conllu"),
+            "--system",
+            &fixture("system.conllu"),
+            "--json",
+        ],
+        b"",
+    );
+    let report: Value = serde_json::from_str(&output).unwrap();
+    assert!(report.get("ner").is_none());
+    let counts = |metric: &str| {
+        let m = &report["conllu"][metric];
+        (m["correct"].as_u64().unwrap(), m["system"].as_u64().unwrap(), m["gold"].as_u64().unwrap())
+    };
+    assert_eq!(counts("Tokens"), (16, 17, 18));
+    assert_eq!(counts("Words"), (17, 19, 21));
+    assert_eq!(counts("LAS"), (13, 19, 21));
+}
+
+#[test]
+fn evaluate_refuses_different_texts() {
+    let other = TempFile::new("other.conllu", b"1\tNope\t_\t_\t_\t_\t_\t_\t_\t_\n\n");
+    let run = nlpd(&["evaluate", "--gold", &fixture("gold.conllu"), "--system", other.path()], b"");
+    assert!(!run.success);
+    assert!(run.stderr.contains("differ at non-space character 0"), "{}", run.stderr);
+}
+
+/// The real treebank, pre-tokenised, goes through the CoNLL-U reader and writer of the
+/// binary and scores 100 on segmentation against itself.
+#[test]
+fn ewt_test_keeps_its_tokenization_through_nlpd() {
+    let Some(gold) = shared_data("ud-english-ewt/en_ewt-ud-test.conllu") else { return };
+    let gold = gold.to_str().unwrap();
+    let words = nlpd_ok(&["tokenize", "--input", "conllu", "--output", "conllu", gold], b"");
+    let words = TempFile::new("ewt-words.conllu", words.as_bytes());
+    let report: Value = serde_json::from_str(&nlpd_ok(
+        &["evaluate", "--gold", gold, "--system", words.path(), "--json"],
+        b"",
+    ))
+    .unwrap();
+    for metric in ["Tokens", "Sentences", "Words"] {
+        assert_eq!(report["conllu"][metric]["f1"], 1.0, "{metric}");
+    }
+    assert_eq!(report["conllu"]["Words"]["gold"], 25094);
+    assert!(Path::new(words.path()).exists());
+}

@@ -16,9 +16,10 @@ fn ewt_test_round_trips_through_docs() {
     let read = |input: &[u8]| -> Vec<ConlluSentence> {
         ConlluReader::new(input).collect::<Result<_, _>>().expect("valid CoNLL-U")
     };
-    let original: Vec<ConlluSentence> = ConlluReader::new(BufReader::new(File::open(&path).unwrap()))
-        .collect::<Result<_, _>>()
-        .expect("EWT test is valid CoNLL-U");
+    let original: Vec<ConlluSentence> =
+        ConlluReader::new(BufReader::new(File::open(&path).unwrap()))
+            .collect::<Result<_, _>>()
+            .expect("EWT test is valid CoNLL-U");
     assert_eq!(original.len(), 2077);
     assert_eq!(original.iter().map(|s| s.words.len()).sum::<usize>(), 25094);
     assert_eq!(original.iter().map(|s| s.multiword_tokens.len()).sum::<usize>(), 354);

@@ -82,6 +82,53 @@ impl SentenceMeta {
     pub fn new_document() -> Self {
         Self { newdoc: Some(String::new()), ..Self::default() }
     }
+
+    /// Reads one comment line (without its `#`): `newdoc`, `newpar` and `sent_id` are kept
+    /// here and `text` in `text`; other comments are ignored.
+    pub fn read_comment(&mut self, comment: &str, text: &mut Option<String>) {
+        let comment = comment.trim_start();
+        let (key, value) = match comment.split_once('=') {
+            Some((key, value)) => (key.trim(), value.strip_prefix(' ').unwrap_or(value)),
+            None => (comment.trim(), ""),
+        };
+        match key {
+            "newdoc" | "newdoc id" => self.newdoc = Some(value.trim().to_owned()),
+            "newpar" | "newpar id" => self.newpar = Some(value.trim().to_owned()),
+            "sent_id" => self.sent_id = Some(value.trim().to_owned()),
+            "text" => *text = Some(value.to_owned()),
+            _ => {}
+        }
+    }
+
+    /// Writes the comments that open a sentence: `# newdoc`, `# newpar` (when set),
+    /// `# sent_id` (`number` when it has none) and `# text` (other whitespace than spaces
+    /// becomes a space, since a comment is one line).
+    ///
+    /// # Errors
+    ///
+    /// Returns an error if writing fails.
+    pub fn write_comments(
+        meta: Option<&Self>,
+        number: usize,
+        text: &str,
+        out: &mut impl std::io::Write,
+    ) -> std::io::Result<()> {
+        if let Some(meta) = meta {
+            for (key, value) in [("newdoc", &meta.newdoc), ("newpar", &meta.newpar)] {
+                match value.as_deref() {
+                    Some("") => writeln!(out, "# {key}")?,
+                    Some(id) => writeln!(out, "# {key} id = {id}")?,
+                    None => {}
+                }
+            }
+        }
+        match meta.and_then(|meta| meta.sent_id.as_deref()) {
+            Some(id) => writeln!(out, "# sent_id = {id}")?,
+            None => writeln!(out, "# sent_id = {number}")?,
+        }
+        let text = text.replace(|c: char| c.is_whitespace() && c != ' ', " ");
+        writeln!(out, "# text = {text}")
+    }
 }
 
 /// One syntactic word (a line with an integer ID). `None` stands for `_`.

@@ -83,7 +83,7 @@ impl<R: BufRead> ConlluReader<R> {
                 // A block of comments alone describes no sentence.
                 sentence = ConlluSentence::default();
             } else if let Some(comment) = line.strip_prefix('#') {
-                read_comment(comment, &mut sentence);
+                sentence.meta.read_comment(comment, &mut sentence.text);
             } else {
                 has_rows = true;
                 if let Err(err) = self.read_row(line, &mut sentence) {
@@ -102,11 +102,19 @@ impl<R: BufRead> ConlluReader<R> {
 
     fn read_row(&mut self, line: &str, sentence: &mut ConlluSentence) -> Result<(), ConlluError> {
         let n = self.line;
-        let cols: Vec<&str> = line.split('\t').collect();
-        let [id, form, lemma, upos, xpos, feats, head, deprel, _deps, misc] = cols[..] else {
-            let reason = format!("expected 10 tab-separated columns, found {}", cols.len());
+        let mut cols = [""; 10];
+        let mut count = 0;
+        for col in line.split('\t') {
+            if let Some(slot) = cols.get_mut(count) {
+                *slot = col;
+            }
+            count += 1;
+        }
+        if count != cols.len() {
+            let reason = format!("expected 10 tab-separated columns, found {count}");
             return Err(self.bad(n, reason));
-        };
+        }
+        let [id, form, lemma, upos, xpos, feats, head, deprel, _deps, misc] = cols;
         if let Some((major, minor)) = id.split_once('.') {
             if !is_number(major) || !is_number(minor) {
                 return Err(self.bad(n, format!("bad empty-node ID `{id}`")));
@@ -241,23 +249,6 @@ impl<R: BufRead> Iterator for Documents<R> {
             }
         }
         Some(Ok(ConlluDocument { sentences }))
-    }
-}
-
-/// Stores the metadata comments nlpd keeps; others are ignored.
-fn read_comment(comment: &str, sentence: &mut ConlluSentence) {
-    let comment = comment.trim_start();
-    let (key, value) = match comment.split_once('=') {
-        Some((key, value)) => (key.trim(), value.strip_prefix(' ').unwrap_or(value)),
-        None => (comment.trim(), ""),
-    };
-    let meta = &mut sentence.meta;
-    match key {
-        "newdoc" | "newdoc id" => meta.newdoc = Some(value.trim().to_owned()),
-        "newpar" | "newpar id" => meta.newpar = Some(value.trim().to_owned()),
-        "sent_id" => meta.sent_id = Some(value.trim().to_owned()),
-        "text" => sentence.text = Some(value.to_owned()),
-        _ => {}
     }
 }
 

@@ -63,25 +63,10 @@ impl<W: Write> ConlluWriter<W> {
         meta: Option<&SentenceMeta>,
     ) -> io::Result<()> {
         let out = &mut self.out;
-        if let Some(meta) = meta {
-            for (key, value) in [("newdoc", &meta.newdoc), ("newpar", &meta.newpar)] {
-                match value.as_deref() {
-                    Some("") => writeln!(out, "# {key}")?,
-                    Some(id) => writeln!(out, "# {key} id = {id}")?,
-                    None => {}
-                }
-            }
-        }
-        match meta.and_then(|meta| meta.sent_id.as_deref()) {
-            Some(id) => writeln!(out, "# sent_id = {id}")?,
-            None => writeln!(out, "# sent_id = {}", self.sentences)?,
-        }
         let sentence = &words[range.clone()];
-        let (start, end) = (doc.token(sentence[0]).span(), doc.token(sentence[sentence.len() - 1]));
-        let text = &doc.text()[start.byte_start..end.span().byte_end];
-        // A comment is one line: other whitespace inside the sentence becomes a space.
-        let text = text.replace(|c: char| c.is_whitespace() && c != ' ', " ");
-        writeln!(out, "# text = {text}")?;
+        let (first, last) = (doc.token(sentence[0]), doc.token(sentence[sentence.len() - 1]));
+        let text = &doc.text()[first.span().byte_start..last.span().byte_end];
+        SentenceMeta::write_comments(meta, self.sentences, text, out)?;
 
         // Whether text (whitespace) follows the word at `words[g]` before the next word.
         let space_after = |g: usize| {

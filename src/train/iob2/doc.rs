@@ -1,0 +1,172 @@
+//! IOB2 sentences as [`Doc`]s, and the entities of Docs as IOB2.
+
+use std::io::{self, Write};
+
+use super::{EntityTag, Iob2Sentence};
+use crate::doc::conllu::{Keep, SentenceMeta};
+use crate::doc::{Doc, EntIob};
+use crate::vocab::{LexFlags, Zone};
+
+impl Iob2Sentence {
+    /// A one-sentence [`Doc`] with exactly these tokens, spaced as `# text` shows (or with a
+    /// space between every two tokens when there is no text or it does not spell the
+    /// tokens). With [`Keep::Annotations`] the entity tags are copied too.
+    pub fn to_doc<'z>(&self, zone: &'z Zone<'z>, keep: Keep) -> Doc<'z> {
+        let words: Vec<&str> = self.tokens.iter().map(String::as_str).collect();
+        let spaces = self
+            .text
+            .as_deref()
+            .and_then(|text| spacing(text, &words))
+            .unwrap_or_else(|| (0..words.len()).map(|i| i + 1 < words.len()).collect());
+        let mut doc = Doc::from_words(zone, &words, &spaces);
+        for (i, (token, tag)) in doc.tokens_mut().iter_mut().zip(&self.tags).enumerate() {
+            token.sent_start = Some(i == 0);
+            if keep == Keep::Annotations {
+                let label = |t: super::EntityType| Some(zone.intern(t.as_str()));
+                (token.ent_iob, token.ent_type) = match *tag {
+                    EntityTag::Outside => (EntIob::Outside, None),
+                    EntityTag::Begin(t) => (EntIob::Begin, label(t)),
+                    EntityTag::Inside(t) => (EntIob::Inside, label(t)),
+                };
+            }
+        }
+        doc
+    }
+}
+
+/// Whether a space follows each word in `text`, or `None` if the words do not spell it.
+fn spacing(text: &str, words: &[&str]) -> Option<Vec<bool>> {
+    let mut rest = text;
+    let mut spaces = Vec::with_capacity(words.len());
+    for word in words {
+        rest = rest.trim_start().strip_prefix(word)?;
+        spaces.push(rest.starts_with(char::is_whitespace));
+    }
+    Some(spaces)
+}
+
+/// Writes the entities of documents as IOB2 (`ID<TAB>TOKEN<TAB>TAG`), one block per
+/// sentence, numbering sentences that have no `sent_id` of their own.
+#[derive(Debug)]
+pub struct Iob2Writer<W> {
+    out: W,
+    sentences: usize,
+}
+
+impl<W: Write> Iob2Writer<W> {
+    /// A writer into `out` (wrap files and stdout in a `BufWriter`).
+    pub fn new(out: W) -> Self {
+        Self { out, sentences: 0 }
+    }
+
+    /// The underlying writer.
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+
+    /// Writes the sentences of `doc`, the `n`-th taking the `n`-th item of `metas`, as
+    /// [`ConlluWriter::write_doc`](crate::doc::conllu::ConlluWriter::write_doc) does.
+    /// Whitespace tokens are left out; tokens outside any entity (or without an entity type)
+    /// are tagged `O`.
+    ///
+    /// # Errors
+    ///
+    /// Returns an error if writing fails.
+    pub fn write_doc<'m>(
+        &mut self,
+        doc: &Doc<'_>,
+        metas: impl IntoIterator<Item = &'m SentenceMeta>,
+    ) -> io::Result<()> {
+        let mut metas = metas.into_iter();
+        for sent in doc.sents() {
+            let words: Vec<_> = sent
+                .tokens()
+                .map(|i| doc.token(i))
+                .filter(|t| !t.lex().is(LexFlags::IS_SPACE))
+                .collect();
+            let (Some(first), Some(last)) = (words.first(), words.last()) else { continue };
+            self.sentences += 1;
+            let text = &doc.text()[first.span().byte_start..last.span().byte_end];
+            SentenceMeta::write_comments(metas.next(), self.sentences, text, &mut self.out)?;
+            for (k, token) in words.iter().enumerate() {
+                let data = token.data();
+                let prefix = match data.ent_iob {
+                    EntIob::Begin => "B-",
+                    EntIob::Inside => "I-",
+                    EntIob::Outside | EntIob::Missing => "",
+                };
+                let (id, text) = (k + 1, token.text());
+                match (prefix, token.resolve(data.ent_type)) {
+                    ("", _) | (_, "") => writeln!(self.out, "{id}\t{text}\tO")?,
+                    (prefix, label) => writeln!(self.out, "{id}\t{text}\t{prefix}{label}")?,
+                }
+            }
+            writeln!(self.out)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::train::iob2::Iob2Reader;
+    use crate::vocab::Vocab;
+
+    /// Written for these tests.
+    const FILE: &str = "\
+# newdoc id = d1
+# sent_id = d1-1
+# text = Ada met Bo (of Acme Ltd.) in Oslo.
+1\tAda\tB-PER
+2\tmet\tO
+3\tBo\tB-PER
+4\t(\tO
+5\tof\tO
+6\tAcme\tB-ORG
+7\tLtd.\tI-ORG
+8\t)\tO
+9\tin\tO
+10\tOslo\tB-LOC
+11\t.\tO
+
+";
+
+    #[test]
+    fn sentences_round_trip_through_docs() {
+        let vocab = Vocab::new();
+        let mut out = Iob2Writer::new(Vec::new());
+        for sentence in Iob2Reader::new(FILE.as_bytes()) {
+            let sentence = sentence.unwrap();
+            let zone = vocab.zone();
+            let doc = sentence.to_doc(&zone, Keep::Annotations);
+            assert_eq!(Some(doc.text()), sentence.text.as_deref());
+            out.write_doc(&doc, [&sentence.meta]).unwrap();
+        }
+        assert_eq!(String::from_utf8(out.into_inner()).unwrap(), FILE);
+    }
+
+    #[test]
+    fn spacing_follows_the_text_when_it_spells_the_tokens() {
+        type Case = (&'static str, &'static [&'static str], Option<Vec<bool>>);
+        let cases: [Case; 4] = [
+            ("Hi, you.", &["Hi", ",", "you", "."], Some(vec![false, true, false, false])),
+            ("  a  b ", &["a", "b"], Some(vec![true, true])),
+            ("ab", &["a", "c"], None),
+            ("a", &["a", "b"], None),
+        ];
+        for (text, words, expected) in cases {
+            assert_eq!(spacing(text, words), expected, "{text:?}");
+        }
+        let vocab = Vocab::new();
+        let zone = vocab.zone();
+        let sentence = Iob2Sentence {
+            tokens: vec!["x".into(), "y".into()],
+            tags: vec![EntityTag::Outside; 2],
+            ..Iob2Sentence::default()
+        };
+        let doc = sentence.to_doc(&zone, Keep::Words);
+        assert_eq!(doc.text(), "x y");
+        assert!(doc.iter().all(|t| t.data().ent_iob == EntIob::Missing));
+    }
+}
