@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use crate::train::evaluate::NerScores;
+use crate::train::ner;
 use crate::train::trainer::{DevScores, TrainConfig, TrainObserver, train};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -19,6 +21,19 @@ pub(super) struct TrainArgs {
     /// Hide the progress bar (per-epoch scores are still printed).
     #[arg(long)]
     quiet: bool,
+    /// Which components to train: `all` the config describes, or only `ner` (which needs no
+    /// other component, so the output holds just the entity recogniser).
+    #[arg(long, value_enum, default_value_t = Components::All)]
+    components: Components,
+}
+
+/// The components `nlpd train` trains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Components {
+    /// Every component of the config.
+    All,
+    /// Only the named-entity recogniser.
+    Ner,
 }
 
 /// Shows a progress bar per epoch and prints dev scores to stderr.
@@ -54,12 +69,10 @@ impl TrainObserver for Progress {
     }
 
     fn epoch_finished(&mut self, epoch: usize, s: &DevScores, best: bool) {
-        if let Some(bar) = self.bar.take() {
-            bar.finish_and_clear();
-        }
+        let loss = self.finish_epoch();
         eprintln!(
             "epoch {epoch:>3}  loss {:.3}  dev UPOS {:.2} XPOS {:.2} UFeats {:.2} Lemma {:.2}  {}s{}",
-            self.loss / self.batches.max(1) as f64,
+            loss,
             s.upos,
             s.xpos,
             s.feats,
@@ -67,6 +80,31 @@ impl TrainObserver for Progress {
             self.started.elapsed().as_secs(),
             if best { "  *best" } else { "" }
         );
+    }
+
+    fn ner_epoch_finished(&mut self, epoch: usize, s: &NerScores, best: bool) {
+        let loss = self.finish_epoch();
+        eprintln!(
+            "ner epoch {epoch:>3}  loss {loss:.3}  dev P {:.2} R {:.2} F1 {:.2} (PER {:.2} ORG {:.2} \
+             LOC {:.2})  {}s{}",
+            100.0 * s.overall.precision,
+            100.0 * s.overall.recall,
+            100.0 * s.overall.f1,
+            100.0 * s.per.f1,
+            100.0 * s.org.f1,
+            100.0 * s.loc.f1,
+            self.started.elapsed().as_secs(),
+            if best { "  *best" } else { "" }
+        );
+    }
+}
+
+impl Progress {
+    fn finish_epoch(&mut self) -> f64 {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+        self.loss / self.batches.max(1) as f64
     }
 }
 
@@ -78,6 +116,9 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
         .with_context(|| format!("invalid config {}", args.config.display()))?;
     let mut progress =
         Progress { bar: None, quiet: args.quiet, started: Instant::now(), loss: 0.0, batches: 0 };
+    if args.components == Components::Ner {
+        return train_ner(&args, &config, &mut progress);
+    }
     let trained = train(&config, &mut progress)?;
     std::fs::write(&args.output, &trained.model)
         .with_context(|| format!("cannot write {}", args.output.display()))?;
@@ -88,6 +129,27 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
         trained.epochs,
         progress.started.elapsed().as_secs(),
         trained.scores.overall()
+    );
+    Ok(())
+}
+
+/// `nlpd train --components ner`: the entity recogniser alone.
+fn train_ner(args: &TrainArgs, config: &TrainConfig, progress: &mut Progress) -> anyhow::Result<()> {
+    let ner_config = config
+        .ner
+        .as_ref()
+        .with_context(|| format!("{} has no [ner] table", args.config.display()))?;
+    let trained = ner::train(ner_config, config.seed, progress)?;
+    let model = ner::model_file(&trained.model);
+    std::fs::write(&args.output, &model)
+        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    eprintln!(
+        "wrote {} ({:.1} MiB) after {} epochs in {}s; best dev NER F1 {:.2}",
+        args.output.display(),
+        model.len() as f64 / (1 << 20) as f64,
+        trained.epochs,
+        progress.started.elapsed().as_secs(),
+        100.0 * trained.scores.overall.f1
     );
     Ok(())
 }

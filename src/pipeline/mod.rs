@@ -17,6 +17,7 @@ pub mod doc_cleaner;
 pub mod lemmatizer;
 pub mod model_io;
 pub mod morphologizer;
+pub mod ner;
 pub(crate) mod nn;
 pub use nn::AdamConfig;
 pub mod tagger;

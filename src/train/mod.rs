@@ -4,6 +4,7 @@
 //!
 //! - [`corpus`]: training paragraphs read from CoNLL-U.
 //! - [`trainer`]: `nlpd train`: the configuration and the training loop.
+//! - [`ner`]: training the named-entity recogniser on Universal NER.
 //! - [`iob2`]: the Universal NER IOB2 reader (PER, ORG, LOC; anything else is O).
 //! - [`evaluate`]: the CoNLL 2018 UD shared-task metrics over CoNLL-U files and exact-span
 //!   NER scores over IOB2 files, as `nlpd evaluate` prints them.
@@ -14,4 +15,5 @@ pub mod corpus;
 pub mod evaluate;
 pub mod iob2;
 mod lemma_rules;
+pub mod ner;
 pub mod trainer;

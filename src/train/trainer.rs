@@ -25,6 +25,7 @@ use serde::Deserialize;
 use thiserror::Error;
 
 use super::corpus::{Corpus, Paragraph};
+use super::evaluate::NerScores;
 use super::lemma_rules;
 use crate::doc::conllu::ConlluError;
 use crate::pipeline::classifier::{HeadStats, SoftmaxHead};
@@ -32,6 +33,7 @@ use crate::pipeline::doc_cleaner::DocCleaner;
 use crate::pipeline::lemmatizer::Lemmatizer;
 use crate::pipeline::model_io::PipelineWriter;
 use crate::pipeline::morphologizer::Morphologizer;
+use crate::pipeline::ner::EntityRecognizer;
 use crate::pipeline::nn::{Adam, AdamConfig, Average, Params, Rng};
 use crate::pipeline::tagger::Tagger;
 use crate::pipeline::tok2vec::{Dropout, Tok2Vec, Tok2VecCache, Tok2VecConfig};
@@ -47,6 +49,14 @@ pub enum TrainError {
         path: PathBuf,
         /// What went wrong.
         source: ConlluError,
+    },
+    /// Occurs when an IOB2 corpus cannot be read or is malformed.
+    #[error("cannot read corpus {path}: {source}")]
+    ReadIob2 {
+        /// The corpus path.
+        path: PathBuf,
+        /// What went wrong.
+        source: crate::train::iob2::Iob2Error,
     },
     /// Occurs when the training corpus has no annotated words.
     #[error("the training corpus {path} has no annotated words")]
@@ -82,6 +92,9 @@ pub struct TrainConfig {
     pub optimizer: AdamConfig,
     /// The shared encoder's shape.
     pub tok2vec: Tok2VecConfig,
+    /// The named-entity recogniser, if the pipeline has one.
+    #[serde(default)]
+    pub ner: Option<super::ner::NerConfig>,
 }
 
 /// Dev scores after one epoch (percentages over gold-tokenised words).
@@ -112,6 +125,8 @@ pub trait TrainObserver {
     fn batch_finished(&mut self, loss: f64);
     /// An epoch ended with these dev scores; `best` says whether they are the best so far.
     fn epoch_finished(&mut self, epoch: usize, scores: &DevScores, best: bool);
+    /// An epoch of the named-entity recogniser ended with these dev scores.
+    fn ner_epoch_finished(&mut self, epoch: usize, scores: &NerScores, best: bool);
 }
 
 /// The result of [`train`].
@@ -263,7 +278,7 @@ pub fn train(
     for epoch in 1..=config.max_epochs {
         epochs = epoch;
         rng.shuffle(&mut order);
-        let batches = batch(&order, &train_set, config.batch_words);
+        let batches = batch(&order, |i| train_set[i].len, config.batch_words);
         observer.epoch_started(epoch, batches.len());
         for members in &batches {
             step += 1;
@@ -290,11 +305,18 @@ pub fn train(
         }
     }
     let (scores, nets) = best.expect("max_epochs is at least one epoch. This is a bug.");
-    Ok(Trained { model: save(&nets, &lemmatizer), scores, epochs })
+    let ner = config.ner.as_ref().map(|ner| super::ner::train(ner, config.seed, observer));
+    let ner = ner.transpose()?.map(|trained| trained.model);
+    Ok(Trained { model: save(&nets, &lemmatizer, ner.as_ref()), scores, epochs })
 }
 
-/// Groups shuffled paragraphs into batches of about `batch_words` words.
-fn batch(order: &[usize], examples: &[Example], batch_words: usize) -> Vec<Vec<usize>> {
+/// Groups shuffled examples (of `len(i)` words each) into batches of about `batch_words`
+/// words.
+pub(super) fn batch(
+    order: &[usize],
+    len: impl Fn(usize) -> usize,
+    batch_words: usize,
+) -> Vec<Vec<usize>> {
     let mut batches = vec![Vec::new()];
     let mut words = 0;
     for &i in order {
@@ -303,7 +325,7 @@ fn batch(order: &[usize], examples: &[Example], batch_words: usize) -> Vec<Vec<u
             words = 0;
         }
         batches.last_mut().expect("never empty").push(i);
-        words += examples[i].len;
+        words += len(i);
     }
     batches.retain(|b| !b.is_empty());
     batches
@@ -384,12 +406,15 @@ fn evaluate(nets: &Nets, lemmatizer: &Lemmatizer, dev: &[Example]) -> DevScores 
 }
 
 /// The model file for trained components.
-fn save(nets: &Nets, lemmatizer: &Lemmatizer) -> Vec<u8> {
+fn save(nets: &Nets, lemmatizer: &Lemmatizer, ner: Option<&EntityRecognizer>) -> Vec<u8> {
     let mut writer = PipelineWriter::default();
     writer.add("tok2vec", &nets.tok2vec);
     writer.add("tagger", &nets.tagger);
     writer.add("morphologizer", &nets.morphologizer);
     writer.add("lemmatizer", lemmatizer);
+    if let Some(ner) = ner {
+        writer.add("ner", ner);
+    }
     writer.add("doc_cleaner", &DocCleaner::default());
     writer.into_bytes()
 }

@@ -14,6 +14,7 @@
 //! lemmatizer   rules (u64 count; lower u8, strip u8, append str),
 //!              nodes (u64 count; tag str, upper u8, suffix str, rule u32),
 //!              exceptions (u64 count; form str, tag str, lemma str)
+//! ner          see [`crate::pipeline::ner`] (its own tok2vec, output Dense, CRF scores)
 //! doc_cleaner  targets (u64 count; kind u8: 0 tensor, 1 all user data, 2 one array + name str)
 //! ```
 
@@ -23,6 +24,7 @@ use crate::pipeline::classifier::SoftmaxHead;
 use crate::pipeline::doc_cleaner::{CleanTarget, DocCleaner, DocCleanerConfig};
 use crate::pipeline::lemmatizer::{Exception, Lemmatizer, Rule, RuleNode};
 use crate::pipeline::morphologizer::Morphologizer;
+use crate::pipeline::ner::EntityRecognizer;
 use crate::pipeline::nn::{Dense, HashEmbed, LayerNorm, Maxout};
 use crate::pipeline::tagger::{SPACE_TAG, Tagger};
 use crate::pipeline::tok2vec::{Attr, Block, Tok2Vec};
@@ -325,6 +327,7 @@ pub(crate) fn load_component(
             Box::new(model)
         }
         "lemmatizer" => Box::new(Lemmatizer::load(r, vocab)?),
+        "ner" => Box::new(EntityRecognizer::load(r, vocab)?),
         "doc_cleaner" => Box::new(DocCleaner::load(r, vocab)?),
         other => return Err(r.malformed(format!("unknown component `{other}`"))),
     })

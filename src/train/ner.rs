@@ -1,0 +1,268 @@
+//! Training the named-entity recogniser on Universal NER.
+//!
+//! # Overview
+//!
+//! [`NerConfig`] is the `[ner]` table of the training configuration: the UNER IOB2 train and
+//! dev files, the recogniser's encoder shape and its optimisation settings. [`train`]:
+//!
+//! 1. reads both files (OTH and stray tags are outside, see [`iob2`](super::iob2)) and takes
+//!    the entity labels from the training file only;
+//! 2. turns every sentence into the recogniser's features and its gold BILUO tags;
+//! 3. trains the recogniser's own tok2vec, output layer and CRF on the CRF's negative
+//!    log-likelihood with Adam (dropout in the encoder, linear warm-up, an exponential
+//!    moving average of the weights);
+//! 4. scores the averaged weights on dev (exact-span micro F1, as `nlpd evaluate` does)
+//!    after every epoch, keeps the best and stops after `patience` epochs without
+//!    improvement.
+//!
+//! The recogniser trains apart from the tagger and parser (it has its own encoder), so
+//! `nlpd train --components ner` can train it alone. Everything random comes from the
+//! configured seed and training is single-threaded: the same config and data give the same
+//! model.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::evaluate::{NerScores, NerTally};
+use super::iob2::{EntitySpan, EntityType, Iob2Reader, Iob2Sentence, entity_spans};
+use super::trainer::{TrainError, TrainObserver, batch};
+use crate::doc::conllu::Keep;
+use crate::pipeline::model_io::PipelineWriter;
+use crate::pipeline::ner::{EntityRecognizer, Viterbi};
+use crate::pipeline::ner::scheme::{Entity, TagId};
+use crate::pipeline::nn::{Adam, AdamConfig, Average, Rng};
+use crate::pipeline::tok2vec::{Dropout, Tok2VecCache, Tok2VecConfig};
+use crate::vocab::Vocab;
+
+/// Mixed into the pipeline seed so the recogniser's random stream differs from the
+/// tagger's while staying determined by the one configured seed.
+const SEED_SALT: u64 = 0x4e45_525f_5345_4544;
+
+/// Sentences scored together in one batched forward pass on dev.
+const DEV_BATCH: usize = 64;
+
+/// Settings of the named-entity recogniser and its training.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NerConfig {
+    /// Training corpus (Universal NER IOB2).
+    pub train: PathBuf,
+    /// Development corpus (IOB2), used only for scoring and early stopping.
+    pub dev: PathBuf,
+    /// Upper bound on epochs.
+    pub max_epochs: usize,
+    /// Stop after this many epochs without a better dev F1.
+    pub patience: usize,
+    /// Approximate words per batch.
+    pub batch_words: usize,
+    /// Dropout rate inside the encoder.
+    pub dropout: f32,
+    /// Decay of the weight average used for scoring and saving.
+    pub average_decay: f32,
+    /// Steps over which the learning rate warms up linearly from zero.
+    pub warmup_steps: usize,
+    /// Adam settings.
+    pub optimizer: AdamConfig,
+    /// The recogniser's own encoder.
+    pub tok2vec: Tok2VecConfig,
+}
+
+/// The result of [`train`].
+#[derive(Debug)]
+pub struct TrainedNer {
+    /// The recogniser of the best epoch (averaged weights).
+    pub model: EntityRecognizer,
+    /// Its dev scores.
+    pub scores: NerScores,
+    /// Epochs run.
+    pub epochs: usize,
+}
+
+/// A sentence prepared for training: feature keys, gold tags and gold entities.
+#[derive(Debug)]
+struct Example {
+    keys: Vec<u64>,
+    tags: Vec<TagId>,
+    spans: Vec<EntitySpan>,
+}
+
+/// Reads an IOB2 file.
+fn read(path: &Path) -> Result<Vec<Iob2Sentence>, TrainError> {
+    let err = |source| TrainError::ReadIob2 { path: path.to_owned(), source };
+    let file = File::open(path)
+        .map_err(|source| err(super::iob2::Iob2Error::Io { line: 0, source }))?;
+    Iob2Reader::new(BufReader::new(file)).collect::<Result<_, _>>().map_err(err)
+}
+
+/// The entity types that occur in `sentences`, in [`EntityType::ALL`] order.
+fn labels(sentences: &[Iob2Sentence]) -> Vec<String> {
+    let seen: Vec<EntityType> =
+        sentences.iter().flat_map(|s| entity_spans(&s.tags)).map(|span| span.label).collect();
+    EntityType::ALL.iter().filter(|t| seen.contains(t)).map(|t| t.as_str().to_owned()).collect()
+}
+
+fn prepare(sentences: &[Iob2Sentence], model: &EntityRecognizer) -> Vec<Example> {
+    let vocab = Vocab::new();
+    let zone = vocab.zone();
+    let label_of = |t: EntityType| model.labels().iter().position(|l| l == t.as_str());
+    sentences
+        .iter()
+        .map(|sentence| {
+            let doc = sentence.to_doc(&zone, Keep::Words);
+            let mut keys = Vec::new();
+            model.tok2vec.push_keys(&doc, &mut keys);
+            let spans = entity_spans(&sentence.tags);
+            let entities: Vec<Entity> = spans
+                .iter()
+                .filter_map(|s| {
+                    let label = label_of(s.label)? as u32;
+                    Some(Entity { start: s.start, end: s.end, label })
+                })
+                .collect();
+            Example { keys, tags: model.scheme.tags_of(doc.len(), &entities), spans }
+        })
+        .collect()
+}
+
+/// Trains the recogniser described by `config`, seeded from the pipeline's `seed`.
+///
+/// # Errors
+///
+/// Returns a [`TrainError`] if a corpus cannot be read or the training corpus has no
+/// entities.
+pub fn train(
+    config: &NerConfig,
+    seed: u64,
+    observer: &mut dyn TrainObserver,
+) -> Result<TrainedNer, TrainError> {
+    let train_sentences = read(&config.train)?;
+    let dev_sentences = read(&config.dev)?;
+    let labels = labels(&train_sentences);
+    if labels.is_empty() {
+        return Err(TrainError::EmptyCorpus { path: config.train.clone() });
+    }
+    let mut rng = Rng::new(seed ^ SEED_SALT);
+    let mut model = EntityRecognizer::new(labels, &config.tok2vec, &mut rng);
+    let train_set = prepare(&train_sentences, &model);
+    let dev_set = prepare(&dev_sentences, &model);
+
+    let mut grads = model.zeros_like();
+    let mut adam = Adam::new(config.optimizer);
+    let mut average = Average::new(&model, config.average_decay);
+    let mut order: Vec<usize> = (0..train_set.len()).collect();
+    let mut cache = Tok2VecCache::default();
+    let mut best: Option<(NerScores, EntityRecognizer)> = None;
+    let (mut since_best, mut step, mut epochs) = (0, 0, 0);
+    for epoch in 1..=config.max_epochs {
+        epochs = epoch;
+        rng.shuffle(&mut order);
+        let batches = batch(&order, |i| train_set[i].tags.len(), config.batch_words);
+        observer.epoch_started(epoch, batches.len());
+        for members in &batches {
+            step += 1;
+            let examples: Vec<&Example> = members.iter().map(|&i| &train_set[i]).collect();
+            let dropout = Dropout { rate: config.dropout, rng: &mut rng };
+            let loss = train_batch(&model, &mut grads, &examples, &mut cache, dropout);
+            let warmup = ((step as f32) / config.warmup_steps.max(1) as f32).min(1.0);
+            adam.update(&mut model, &mut grads, warmup);
+            average.update(&model);
+            observer.batch_finished(loss);
+        }
+        let mut averaged = model.clone();
+        average.copy_into(&mut averaged);
+        let scores = evaluate(&averaged, &dev_set);
+        let improved = best.as_ref().is_none_or(|(b, _)| scores.overall.f1 > b.overall.f1);
+        observer.ner_epoch_finished(epoch, &scores, improved);
+        if improved {
+            best = Some((scores, averaged));
+            since_best = 0;
+        } else {
+            since_best += 1;
+            if since_best >= config.patience {
+                break;
+            }
+        }
+    }
+    let (scores, model) = best.expect("max_epochs is at least one epoch. This is a bug.");
+    Ok(TrainedNer { model, scores, epochs })
+}
+
+/// One forward and backward pass over a batch; returns the mean loss per word.
+fn train_batch(
+    model: &EntityRecognizer,
+    grads: &mut EntityRecognizer,
+    batch: &[&Example],
+    cache: &mut Tok2VecCache,
+    dropout: Dropout<'_>,
+) -> f64 {
+    let keys: Vec<u64> = batch.iter().flat_map(|e| e.keys.iter().copied()).collect();
+    let lengths: Vec<usize> = batch.iter().map(|e| e.tags.len()).collect();
+    let n: usize = lengths.iter().sum();
+    let t = model.scheme.n_tags();
+    let mut vectors = Vec::new();
+    model.tok2vec.forward(&keys, &lengths, &mut vectors, Some(cache), Some(dropout));
+    let mut emissions = vec![0.0; n * t];
+    model.output.forward(&vectors, &mut emissions);
+    let mut d_emissions = vec![0.0; n * t];
+    let scale = 1.0 / n.max(1) as f32;
+    let mut loss = 0.0;
+    let mut offset = 0;
+    for example in batch {
+        let rows = offset * t..(offset + example.tags.len()) * t;
+        offset += example.tags.len();
+        loss += model.crf.loss_grad(
+            &emissions[rows.clone()],
+            &example.tags,
+            scale,
+            &mut d_emissions[rows],
+            &mut grads.crf,
+        );
+    }
+    let mut d_vectors = vec![0.0; vectors.len()];
+    model.output.backward(&vectors, &d_emissions, Some(&mut d_vectors), &mut grads.output);
+    model.tok2vec.backward(&keys, &lengths, cache, d_vectors, &mut grads.tok2vec);
+    loss / n.max(1) as f64
+}
+
+/// Exact-span scores of `model` on prepared sentences.
+fn evaluate(model: &EntityRecognizer, examples: &[Example]) -> NerScores {
+    let mut tally = NerTally::default();
+    let (mut keys, mut lengths) = (Vec::new(), Vec::new());
+    let (mut vectors, mut emissions, mut tags) = (Vec::new(), Vec::new(), Vec::new());
+    let mut viterbi = Viterbi::default();
+    let t = model.scheme.n_tags();
+    for chunk in examples.chunks(DEV_BATCH) {
+        keys.clear();
+        keys.extend(chunk.iter().flat_map(|e| e.keys.iter().copied()));
+        lengths.clear();
+        lengths.extend(chunk.iter().map(|e| e.tags.len()));
+        model.emissions(&keys, &lengths, &mut vectors, &mut emissions);
+        let mut offset = 0;
+        for example in chunk {
+            let n = example.tags.len();
+            model.crf.decode(&emissions[offset * t..(offset + n) * t], &mut viterbi, &mut tags);
+            offset += n;
+            let predicted: Vec<EntitySpan> = model
+                .scheme
+                .entities(&tags)
+                .into_iter()
+                .filter_map(|e| {
+                    let label = EntityType::from_name(&model.labels()[e.label as usize])?;
+                    Some(EntitySpan { start: e.start, end: e.end, label })
+                })
+                .collect();
+            tally.add(&example.spans, &predicted);
+        }
+    }
+    tally.scores()
+}
+
+/// A model file holding only the recogniser (it needs no other component).
+pub fn model_file(ner: &EntityRecognizer) -> Vec<u8> {
+    let mut writer = PipelineWriter::default();
+    writer.add("ner", ner);
+    writer.into_bytes()
+}
