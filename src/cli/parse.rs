@@ -97,15 +97,11 @@ pub(super) fn run(args: ParseArgs, mode: Mode) -> anyhow::Result<()> {
 
 /// The pipeline to run: the default one, or the one in `model`.
 fn load_pipeline(model: Option<&Path>) -> anyhow::Result<Pipeline> {
-    if let Some(path) = model {
-        File::open(path).with_context(|| format!("cannot open model {}", path.display()))?;
-        eprintln!(
-            "warning: this build cannot load model files yet; {} is ignored and only the \
-             tokenizer runs",
-            path.display()
-        );
+    match model {
+        Some(path) => Pipeline::load_file(path)
+            .with_context(|| format!("cannot load model {}", path.display())),
+        None => Ok(Pipeline::tokenizer_only()),
     }
-    Ok(Pipeline::tokenizer_only())
 }
 
 /// An input: a file or standard input.

@@ -144,10 +144,22 @@ pub fn train(
     if labels.is_empty() {
         return Err(TrainError::EmptyCorpus { path: config.train.clone() });
     }
+    Ok(fit(&train_sentences, &dev_sentences, labels, config, seed, observer))
+}
+
+/// The training loop of [`train`] over sentences already read.
+fn fit(
+    train_sentences: &[Iob2Sentence],
+    dev_sentences: &[Iob2Sentence],
+    labels: Vec<String>,
+    config: &NerConfig,
+    seed: u64,
+    observer: &mut dyn TrainObserver,
+) -> TrainedNer {
     let mut rng = Rng::new(seed ^ SEED_SALT);
     let mut model = EntityRecognizer::new(labels, &config.tok2vec, &mut rng);
-    let train_set = prepare(&train_sentences, &model);
-    let dev_set = prepare(&dev_sentences, &model);
+    let train_set = prepare(train_sentences, &model);
+    let dev_set = prepare(dev_sentences, &model);
 
     let mut grads = model.zeros_like();
     let mut adam = Adam::new(config.optimizer);
@@ -187,7 +199,7 @@ pub fn train(
         }
     }
     let (scores, model) = best.expect("max_epochs is at least one epoch. This is a bug.");
-    Ok(TrainedNer { model, scores, epochs })
+    TrainedNer { model, scores, epochs }
 }
 
 /// One forward and backward pass over a batch; returns the mean loss per word.
@@ -265,4 +277,124 @@ pub fn model_file(ner: &EntityRecognizer) -> Vec<u8> {
     let mut writer = PipelineWriter::default();
     writer.add("ner", ner);
     writer.into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doc::EntIob;
+    use crate::pipeline::Component;
+    use crate::pipeline::tok2vec::{Attr, EmbedConfig};
+    use crate::train::iob2::EntityTag;
+    use crate::train::trainer::DevScores;
+
+    /// Sentences written for this test, as `word/TAG` (bare words are outside).
+    const SENTENCES: &[&str] = &[
+        "Ada/B-PER Lovelace/I-PER met Charles/B-PER Babbage/I-PER in London/B-LOC .",
+        "Grace/B-PER Hopper/I-PER worked for the Navy/B-ORG in Virginia/B-LOC .",
+        "Acme/B-ORG Widgets/I-ORG hired Linus/B-PER in Portland/B-LOC last week .",
+        "The United/B-ORG Nations/I-ORG met in Geneva/B-LOC on Monday .",
+        "Mira/B-PER flew from New/B-LOC York/I-LOC to Oslo/B-LOC with Tom/B-PER .",
+        "the weather in Paris/B-LOC was cold and grey .",
+        "Nobody from Globex/B-ORG answered the phone .",
+        "we ate lunch by the river and went home .",
+    ];
+
+    fn sentence(text: &str) -> Iob2Sentence {
+        let (mut tokens, mut tags) = (Vec::new(), Vec::new());
+        for item in text.split(' ') {
+            let (word, tag) = item.split_once('/').unwrap_or((item, "O"));
+            tokens.push(word.to_owned());
+            tags.push(EntityTag::parse(tag).expect("a valid tag"));
+        }
+        Iob2Sentence { text: Some(tokens.join(" ")), tokens, tags, ..Default::default() }
+    }
+
+    fn config() -> NerConfig {
+        let embed = |attr, rows| EmbedConfig { attr, rows, width: 16 };
+        NerConfig {
+            train: PathBuf::new(),
+            dev: PathBuf::new(),
+            max_epochs: 60,
+            patience: 60,
+            batch_words: 20,
+            dropout: 0.0,
+            average_decay: 0.9,
+            warmup_steps: 1,
+            optimizer: AdamConfig { learn_rate: 0.01, ..AdamConfig::default() },
+            tok2vec: Tok2VecConfig {
+                embed: vec![embed(Attr::Norm, 500), embed(Attr::Shape, 50), embed(Attr::Suffix(3), 200)],
+                width: 32,
+                depth: 2,
+                window: 1,
+                pieces: 2,
+            },
+        }
+    }
+
+    /// Counts the epochs and remembers the last dev F1.
+    #[derive(Default)]
+    struct Record {
+        epochs: usize,
+        f1: f64,
+    }
+
+    impl TrainObserver for Record {
+        fn epoch_started(&mut self, _: usize, _: usize) {}
+        fn batch_finished(&mut self, loss: f64) {
+            assert!(loss.is_finite() && loss >= 0.0, "loss {loss}");
+        }
+        fn epoch_finished(&mut self, _: usize, _: &DevScores, _: bool) {
+            unreachable!("only the recogniser trains here")
+        }
+        fn ner_epoch_finished(&mut self, _: usize, scores: &NerScores, _: bool) {
+            self.epochs += 1;
+            self.f1 = scores.overall.f1;
+        }
+    }
+
+    #[test]
+    fn learns_a_handful_of_sentences_and_annotates_docs_with_them() {
+        let sentences: Vec<Iob2Sentence> = SENTENCES.iter().map(|s| sentence(s)).collect();
+        let labels = labels(&sentences);
+        assert_eq!(labels, ["PER", "ORG", "LOC"]);
+        let mut record = Record::default();
+        let trained = fit(&sentences, &sentences, labels.clone(), &config(), 7, &mut record);
+        assert_eq!(trained.scores.overall.f1, 1.0, "{:?}", trained.scores);
+        assert_eq!(record.epochs, trained.epochs);
+
+        // The component tags a Doc of each sentence with its entities.
+        let mut vocab = Vocab::new();
+        for label in &labels {
+            vocab.intern(label);
+        }
+        let zone = vocab.zone();
+        for sentence in &sentences {
+            let mut doc = sentence.to_doc(&zone, Keep::Words);
+            trained.model.process(&mut doc).unwrap();
+            let got: Vec<(usize, usize, &str)> = doc
+                .ents()
+                .iter()
+                .map(|e| (e.start(), e.end(), doc.token(e.start()).resolve(e.label())))
+                .collect();
+            let want: Vec<(usize, usize, &str)> = entity_spans(&sentence.tags)
+                .iter()
+                .map(|e| (e.start, e.end, e.label.as_str()))
+                .collect();
+            assert_eq!(got, want, "{:?}", sentence.tokens);
+            assert!(doc.tokens().iter().all(|t| t.ent_iob != EntIob::Missing));
+        }
+    }
+
+    #[test]
+    fn training_is_deterministic_for_a_seed() {
+        let sentences: Vec<Iob2Sentence> = SENTENCES.iter().map(|s| sentence(s)).collect();
+        let config = NerConfig { max_epochs: 2, ..config() };
+        let run = |seed| {
+            let labels = labels(&sentences);
+            fit(&sentences, &sentences, labels, &config, seed, &mut Record::default()).model
+        };
+        assert_eq!(run(3), run(3));
+        assert_ne!(run(3), run(4));
+    }
 }
