@@ -144,12 +144,13 @@ fn train_ner(args: &TrainArgs, config: &TrainConfig, progress: &mut Progress) ->
     std::fs::write(&args.output, &model)
         .with_context(|| format!("cannot write {}", args.output.display()))?;
     eprintln!(
-        "wrote {} ({:.1} MiB) after {} epochs in {}s; best dev NER F1 {:.2}",
+        "wrote {} ({:.1} MiB) after {} epochs in {}s; best dev NER F1 {:.2} (O penalty {})",
         args.output.display(),
         model.len() as f64 / (1 << 20) as f64,
         trained.epochs,
         progress.started.elapsed().as_secs(),
-        100.0 * trained.scores.overall.f1
+        100.0 * trained.scores.overall.f1,
+        trained.outside_penalty
     );
     Ok(())
 }

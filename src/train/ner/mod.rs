@@ -13,12 +13,16 @@
 //!    moving average of the weights);
 //! 4. scores the averaged weights on dev (exact-span micro F1, as `nlpd evaluate` does)
 //!    after every epoch, keeps the best and stops after `patience` epochs without
-//!    improvement.
+//!    improvement;
+//! 5. calibrates the balance of precision and recall on dev: a penalty on the `O` tag,
+//!    folded into the output bias.
 //!
 //! The recogniser trains apart from the tagger and parser (it has its own encoder), so
 //! `nlpd train --components ner` can train it alone. Everything random comes from the
 //! configured seed and training is single-threaded: the same config and data give the same
 //! model.
+
+pub mod auxiliary;
 
 use std::fs::File;
 use std::io::BufReader;
@@ -26,20 +30,28 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use self::auxiliary::{Auxiliary, AuxiliaryConfig};
 use super::evaluate::{NerScores, NerTally};
 use super::iob2::{EntitySpan, EntityType, Iob2Reader, Iob2Sentence, entity_spans};
 use super::trainer::{TrainError, TrainObserver, batch};
-use crate::doc::conllu::Keep;
+use crate::doc::conllu::{ConlluWord, Keep};
 use crate::pipeline::model_io::PipelineWriter;
 use crate::pipeline::ner::{EntityRecognizer, Viterbi};
-use crate::pipeline::ner::scheme::{Entity, TagId};
-use crate::pipeline::nn::{Adam, AdamConfig, Average, Rng};
-use crate::pipeline::tok2vec::{Dropout, Tok2VecCache, Tok2VecConfig};
+use crate::pipeline::ner::scheme::{Entity, Move, TagId};
+use crate::pipeline::nn::{Adam, AdamConfig, Average, Params, Rng};
+use crate::pipeline::tok2vec::{Attr, Dropout, Tok2VecCache, Tok2VecConfig};
 use crate::vocab::Vocab;
 
 /// Mixed into the pipeline seed so the recogniser's random stream differs from the
 /// tagger's while staying determined by the one configured seed.
 const SEED_SALT: u64 = 0x4e45_525f_5345_4544;
+
+/// The key standing for a word whose identity training hides (not the hash of any string
+/// the tokenizer can produce, which are xxh3 values of the text; a clash is harmless).
+const UNKNOWN_WORD: u64 = 0x756e_6b6e_6f77_6e21;
+
+/// The penalties on `O` that [`calibrate`] tries (the first, 0, is the trained model).
+const OUTSIDE_PENALTIES: [f32; 9] = [0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0];
 
 /// Sentences scored together in one batched forward pass on dev.
 const DEV_BATCH: usize = 64;
@@ -60,6 +72,10 @@ pub struct NerConfig {
     pub batch_words: usize,
     /// Dropout rate inside the encoder.
     pub dropout: f32,
+    /// Probability that a training token's word identity (its norm and lowercase keys) is
+    /// hidden behind one shared "unknown word" key, so the model learns to find entities
+    /// from shape, affixes and context rather than memorising names.
+    pub word_dropout: f32,
     /// Decay of the weight average used for scoring and saving.
     pub average_decay: f32,
     /// Steps over which the learning rate warms up linearly from zero.
@@ -68,6 +84,9 @@ pub struct NerConfig {
     pub optimizer: AdamConfig,
     /// The recogniser's own encoder.
     pub tok2vec: Tok2VecConfig,
+    /// Treebank columns to learn alongside entities (training only).
+    #[serde(default)]
+    pub auxiliary: Option<AuxiliaryConfig>,
 }
 
 /// The result of [`train`].
@@ -79,6 +98,8 @@ pub struct TrainedNer {
     pub scores: NerScores,
     /// Epochs run.
     pub epochs: usize,
+    /// The penalty on `O` chosen on dev (see [`train`]).
+    pub outside_penalty: f32,
 }
 
 /// A sentence prepared for training: feature keys, gold tags and gold entities.
@@ -87,6 +108,43 @@ struct Example {
     keys: Vec<u64>,
     tags: Vec<TagId>,
     spans: Vec<EntitySpan>,
+    /// Gold classes of the auxiliary heads (heads × tokens).
+    aux: Vec<Option<u32>>,
+}
+
+/// What training updates: the recogniser and the auxiliary heads.
+#[derive(Clone, Debug)]
+struct Nets {
+    ner: EntityRecognizer,
+    aux: Auxiliary,
+}
+
+impl Nets {
+    fn zeros_like(&self) -> Self {
+        Self { ner: self.ner.zeros_like(), aux: self.aux.zeros_like() }
+    }
+}
+
+impl Params for Nets {
+    fn params(&self) -> Vec<&[f32]> {
+        let mut p = self.ner.params();
+        p.extend(self.aux.params());
+        p
+    }
+
+    fn params_mut(&mut self) -> Vec<&mut [f32]> {
+        let mut p = self.ner.params_mut();
+        p.extend(self.aux.params_mut());
+        p
+    }
+}
+
+/// The sentences training reads.
+struct Data<'a> {
+    train: &'a [Iob2Sentence],
+    dev: &'a [Iob2Sentence],
+    /// The treebank words of each training sentence, for the auxiliary heads.
+    treebank: Vec<Option<&'a [ConlluWord]>>,
 }
 
 /// Reads an IOB2 file.
@@ -104,13 +162,19 @@ fn labels(sentences: &[Iob2Sentence]) -> Vec<String> {
     EntityType::ALL.iter().filter(|t| seen.contains(t)).map(|t| t.as_str().to_owned()).collect()
 }
 
-fn prepare(sentences: &[Iob2Sentence], model: &EntityRecognizer) -> Vec<Example> {
+fn prepare(
+    sentences: &[Iob2Sentence],
+    treebank: &[Option<&[ConlluWord]>],
+    nets: &Nets,
+) -> Vec<Example> {
     let vocab = Vocab::new();
     let zone = vocab.zone();
+    let model = &nets.ner;
     let label_of = |t: EntityType| model.labels().iter().position(|l| l == t.as_str());
     sentences
         .iter()
-        .map(|sentence| {
+        .enumerate()
+        .map(|(i, sentence)| {
             let doc = sentence.to_doc(&zone, Keep::Words);
             let mut keys = Vec::new();
             model.tok2vec.push_keys(&doc, &mut keys);
@@ -122,7 +186,8 @@ fn prepare(sentences: &[Iob2Sentence], model: &EntityRecognizer) -> Vec<Example>
                     Some(Entity { start: s.start, end: s.end, label })
                 })
                 .collect();
-            Example { keys, tags: model.scheme.tags_of(doc.len(), &entities), spans }
+            let aux = nets.aux.gold(treebank.get(i).copied().flatten(), doc.len());
+            Example { keys, tags: model.scheme.tags_of(doc.len(), &entities), spans, aux }
         })
         .collect()
 }
@@ -144,29 +209,38 @@ pub fn train(
     if labels.is_empty() {
         return Err(TrainError::EmptyCorpus { path: config.train.clone() });
     }
-    Ok(fit(&train_sentences, &dev_sentences, labels, config, seed, observer))
+    let corpus = config.auxiliary.as_ref().map(auxiliary::read).transpose()?;
+    let treebank = match &corpus {
+        Some(corpus) => auxiliary::align(corpus, &train_sentences),
+        None => Vec::new(),
+    };
+    let data = Data { train: &train_sentences, dev: &dev_sentences, treebank };
+    Ok(fit(&data, labels, config, seed, observer))
 }
 
 /// The training loop of [`train`] over sentences already read.
 fn fit(
-    train_sentences: &[Iob2Sentence],
-    dev_sentences: &[Iob2Sentence],
+    data: &Data<'_>,
     labels: Vec<String>,
     config: &NerConfig,
     seed: u64,
     observer: &mut dyn TrainObserver,
 ) -> TrainedNer {
     let mut rng = Rng::new(seed ^ SEED_SALT);
-    let mut model = EntityRecognizer::new(labels, &config.tok2vec, &mut rng);
-    let train_set = prepare(train_sentences, &model);
-    let dev_set = prepare(dev_sentences, &model);
+    let ner = EntityRecognizer::new(labels, &config.tok2vec, &mut rng);
+    let (columns, aux_weight) =
+        config.auxiliary.as_ref().map_or((&[][..], 0.0), |a| (&a.columns[..], a.weight));
+    let aux = Auxiliary::new(columns, &data.treebank, ner.tok2vec.width(), &mut rng);
+    let mut nets = Nets { ner, aux };
+    let train_set = prepare(data.train, &data.treebank, &nets);
+    let dev_set = prepare(data.dev, &[], &nets);
 
-    let mut grads = model.zeros_like();
+    let mut grads = nets.zeros_like();
     let mut adam = Adam::new(config.optimizer);
-    let mut average = Average::new(&model, config.average_decay);
+    let mut average = Average::new(&nets, config.average_decay);
     let mut order: Vec<usize> = (0..train_set.len()).collect();
     let mut cache = Tok2VecCache::default();
-    let mut best: Option<(NerScores, EntityRecognizer)> = None;
+    let mut best: Option<(NerScores, Nets)> = None;
     let (mut since_best, mut step, mut epochs) = (0, 0, 0);
     for epoch in 1..=config.max_epochs {
         epochs = epoch;
@@ -176,16 +250,18 @@ fn fit(
         for members in &batches {
             step += 1;
             let examples: Vec<&Example> = members.iter().map(|&i| &train_set[i]).collect();
+            let keys = batch_keys(&nets.ner, &examples, config.word_dropout, &mut rng);
             let dropout = Dropout { rate: config.dropout, rng: &mut rng };
-            let loss = train_batch(&model, &mut grads, &examples, &mut cache, dropout);
+            let batch = Batch { examples: &examples, keys: &keys, aux_weight };
+            let loss = train_batch(&nets, &mut grads, &batch, &mut cache, dropout);
             let warmup = ((step as f32) / config.warmup_steps.max(1) as f32).min(1.0);
-            adam.update(&mut model, &mut grads, warmup);
-            average.update(&model);
+            adam.update(&mut nets, &mut grads, warmup);
+            average.update(&nets);
             observer.batch_finished(loss);
         }
-        let mut averaged = model.clone();
+        let mut averaged = nets.clone();
         average.copy_into(&mut averaged);
-        let scores = evaluate(&averaged, &dev_set);
+        let scores = evaluate(&averaged.ner, &dev_set);
         let improved = best.as_ref().is_none_or(|(b, _)| scores.overall.f1 > b.overall.f1);
         observer.ner_epoch_finished(epoch, &scores, improved);
         if improved {
@@ -198,31 +274,62 @@ fn fit(
             }
         }
     }
-    let (scores, model) = best.expect("max_epochs is at least one epoch. This is a bug.");
-    TrainedNer { model, scores, epochs }
+    let (scores, nets) = best.expect("max_epochs is at least one epoch. This is a bug.");
+    let (model, scores, outside_penalty) = calibrate(nets.ner, scores, &dev_set);
+    TrainedNer { model, scores, epochs, outside_penalty }
+}
+
+/// The feature keys of a batch, with word identities dropped at rate `word_dropout`.
+fn batch_keys(
+    model: &EntityRecognizer,
+    batch: &[&Example],
+    word_dropout: f32,
+    rng: &mut Rng,
+) -> Vec<u64> {
+    let attrs = &model.tok2vec.attrs;
+    let mut keys: Vec<u64> = batch.iter().flat_map(|e| e.keys.iter().copied()).collect();
+    if word_dropout > 0.0 {
+        for token in keys.chunks_exact_mut(attrs.len()) {
+            if rng.unit() < word_dropout {
+                for (key, attr) in token.iter_mut().zip(attrs) {
+                    if matches!(attr, Attr::Norm | Attr::Lower) {
+                        *key = UNKNOWN_WORD;
+                    }
+                }
+            }
+        }
+    }
+    keys
+}
+
+/// A training batch: its examples, their feature keys and the auxiliary loss weight.
+struct Batch<'a> {
+    examples: &'a [&'a Example],
+    keys: &'a [u64],
+    aux_weight: f32,
 }
 
 /// One forward and backward pass over a batch; returns the mean loss per word.
 fn train_batch(
-    model: &EntityRecognizer,
-    grads: &mut EntityRecognizer,
-    batch: &[&Example],
+    nets: &Nets,
+    grads: &mut Nets,
+    batch: &Batch<'_>,
     cache: &mut Tok2VecCache,
     dropout: Dropout<'_>,
 ) -> f64 {
-    let keys: Vec<u64> = batch.iter().flat_map(|e| e.keys.iter().copied()).collect();
-    let lengths: Vec<usize> = batch.iter().map(|e| e.tags.len()).collect();
+    let model = &nets.ner;
+    let lengths: Vec<usize> = batch.examples.iter().map(|e| e.tags.len()).collect();
     let n: usize = lengths.iter().sum();
     let t = model.scheme.n_tags();
     let mut vectors = Vec::new();
-    model.tok2vec.forward(&keys, &lengths, &mut vectors, Some(cache), Some(dropout));
+    model.tok2vec.forward(batch.keys, &lengths, &mut vectors, Some(cache), Some(dropout));
     let mut emissions = vec![0.0; n * t];
     model.output.forward(&vectors, &mut emissions);
     let mut d_emissions = vec![0.0; n * t];
     let scale = 1.0 / n.max(1) as f32;
     let mut loss = 0.0;
     let mut offset = 0;
-    for example in batch {
+    for example in batch.examples {
         let rows = offset * t..(offset + example.tags.len()) * t;
         offset += example.tags.len();
         loss += model.crf.loss_grad(
@@ -230,13 +337,52 @@ fn train_batch(
             &example.tags,
             scale,
             &mut d_emissions[rows],
-            &mut grads.crf,
+            &mut grads.ner.crf,
         );
     }
     let mut d_vectors = vec![0.0; vectors.len()];
-    model.output.backward(&vectors, &d_emissions, Some(&mut d_vectors), &mut grads.output);
-    model.tok2vec.backward(&keys, &lengths, cache, d_vectors, &mut grads.tok2vec);
+    model.output.backward(&vectors, &d_emissions, Some(&mut d_vectors), &mut grads.ner.output);
+    for (h, (head, grad)) in nets.aux.heads.iter().zip(&mut grads.aux.heads).enumerate() {
+        let gold: Vec<Option<u32>> = batch
+            .examples
+            .iter()
+            .flat_map(|e| {
+                let n = e.tags.len();
+                e.aux[h * n..(h + 1) * n].iter().copied()
+            })
+            .collect();
+        let stats = head.loss_grad(&vectors, &gold, scale * batch.aux_weight, &mut d_vectors, grad);
+        loss += f64::from(batch.aux_weight) * stats.loss;
+    }
+    model.tok2vec.backward(batch.keys, &lengths, cache, d_vectors, &mut grads.ner.tok2vec);
     loss / n.max(1) as f64
+}
+
+/// Lowers the score of `O` by the amount in [`OUTSIDE_PENALTIES`] that maximises dev F1.
+///
+/// Trained on few entities, the recogniser is cautious: its precision is well above its
+/// recall. Every tag sequence pays the penalty once per token outside an entity, so a
+/// larger one trades precision for recall; the choice is made on dev and folded into the
+/// output layer's bias, so inference is unchanged.
+fn calibrate(
+    model: EntityRecognizer,
+    scores: NerScores,
+    dev: &[Example],
+) -> (EntityRecognizer, NerScores, f32) {
+    let outside = usize::from(model.scheme.tag(Move::Out).0);
+    let mut best = (scores, 0.0);
+    for &penalty in &OUTSIDE_PENALTIES[1..] {
+        let mut shifted = model.clone();
+        shifted.output.b[outside] -= penalty;
+        let scores = evaluate(&shifted, dev);
+        if scores.overall.f1 > best.0.overall.f1 {
+            best = (scores, penalty);
+        }
+    }
+    let (scores, penalty) = best;
+    let mut model = model;
+    model.output.b[outside] -= penalty;
+    (model, scores, penalty)
 }
 
 /// Exact-span scores of `model` on prepared sentences.
@@ -284,7 +430,7 @@ mod tests {
     use super::*;
     use crate::doc::EntIob;
     use crate::pipeline::Component;
-    use crate::pipeline::tok2vec::{Attr, EmbedConfig};
+    use crate::pipeline::tok2vec::EmbedConfig;
     use crate::train::iob2::EntityTag;
     use crate::train::trainer::DevScores;
 
@@ -319,6 +465,7 @@ mod tests {
             patience: 60,
             batch_words: 20,
             dropout: 0.0,
+            word_dropout: 0.0,
             average_decay: 0.9,
             warmup_steps: 1,
             optimizer: AdamConfig { learn_rate: 0.01, ..AdamConfig::default() },
@@ -329,6 +476,7 @@ mod tests {
                 window: 1,
                 pieces: 2,
             },
+            auxiliary: None,
         }
     }
 
@@ -359,7 +507,8 @@ mod tests {
         let labels = labels(&sentences);
         assert_eq!(labels, ["PER", "ORG", "LOC"]);
         let mut record = Record::default();
-        let trained = fit(&sentences, &sentences, labels.clone(), &config(), 7, &mut record);
+        let data = Data { train: &sentences, dev: &sentences, treebank: Vec::new() };
+        let trained = fit(&data, labels.clone(), &config(), 7, &mut record);
         assert_eq!(trained.scores.overall.f1, 1.0, "{:?}", trained.scores);
         assert_eq!(record.epochs, trained.epochs);
 
@@ -392,7 +541,8 @@ mod tests {
         let config = NerConfig { max_epochs: 2, ..config() };
         let run = |seed| {
             let labels = labels(&sentences);
-            fit(&sentences, &sentences, labels, &config, seed, &mut Record::default()).model
+            let data = Data { train: &sentences, dev: &sentences, treebank: Vec::new() };
+            fit(&data, labels, &config, seed, &mut Record::default()).model
         };
         assert_eq!(run(3), run(3));
         assert_ne!(run(3), run(4));
