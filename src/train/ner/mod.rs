@@ -28,6 +28,7 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Deserialize;
 
 use self::auxiliary::{Auxiliary, AuxiliaryConfig};
@@ -36,19 +37,15 @@ use super::iob2::{EntitySpan, EntityType, Iob2Reader, Iob2Sentence, entity_spans
 use super::trainer::{TrainError, TrainObserver, batch};
 use crate::doc::conllu::{ConlluWord, Keep};
 use crate::pipeline::model_io::PipelineWriter;
-use crate::pipeline::ner::{EntityRecognizer, Viterbi};
+use crate::pipeline::ner::{EntityRecognizer, UNKNOWN_WORD, Viterbi};
 use crate::pipeline::ner::scheme::{Entity, Move, TagId};
 use crate::pipeline::nn::{Adam, AdamConfig, Average, Params, Rng};
-use crate::pipeline::tok2vec::{Attr, Dropout, Tok2VecCache, Tok2VecConfig};
+use crate::pipeline::tok2vec::{Dropout, Tok2Vec, Tok2VecCache, Tok2VecConfig};
 use crate::vocab::Vocab;
 
 /// Mixed into the pipeline seed so the recogniser's random stream differs from the
 /// tagger's while staying determined by the one configured seed.
 const SEED_SALT: u64 = 0x4e45_525f_5345_4544;
-
-/// The key standing for a word whose identity training hides (not the hash of any string
-/// the tokenizer can produce, which are xxh3 values of the text; a clash is harmless).
-const UNKNOWN_WORD: u64 = 0x756e_6b6e_6f77_6e21;
 
 /// The penalties on `O` that [`calibrate`] tries (the first, 0, is the trained model).
 const OUTSIDE_PENALTIES: [f32; 9] = [0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0];
@@ -72,9 +69,11 @@ pub struct NerConfig {
     pub batch_words: usize,
     /// Dropout rate inside the encoder.
     pub dropout: f32,
-    /// Probability that a training token's word identity (its norm and lowercase keys) is
-    /// hidden behind one shared "unknown word" key, so the model learns to find entities
-    /// from shape, affixes and context rather than memorising names.
+    /// Words seen fewer times in the training file are unknown to the recogniser (see
+    /// [`EntityRecognizer`]).
+    pub min_word_count: usize,
+    /// Probability that a known training word reads as unknown, so the model learns what to
+    /// make of unknown words (names above all) from shape, affixes and context.
     pub word_dropout: f32,
     /// Decay of the weight average used for scoring and saving.
     pub average_decay: f32,
@@ -155,6 +154,27 @@ fn read(path: &Path) -> Result<Vec<Iob2Sentence>, TrainError> {
     Iob2Reader::new(BufReader::new(file)).collect::<Result<_, _>>().map_err(err)
 }
 
+/// The identity keys (norm, lowercase) of words seen at least `min_count` times.
+fn known_words(sentences: &[Iob2Sentence], tok2vec: &Tok2Vec, min_count: usize) -> FxHashSet<u64> {
+    let vocab = Vocab::new();
+    let zone = vocab.zone();
+    let mut counts: FxHashMap<u64, usize> = FxHashMap::default();
+    let mut keys = Vec::new();
+    let attrs = &tok2vec.attrs;
+    for sentence in sentences {
+        keys.clear();
+        tok2vec.push_keys(&sentence.to_doc(&zone, Keep::Words), &mut keys);
+        for token in keys.chunks_exact(attrs.len()) {
+            for (&key, &attr) in token.iter().zip(attrs) {
+                if EntityRecognizer::is_identity(attr) {
+                    *counts.entry(key).or_default() += 1;
+                }
+            }
+        }
+    }
+    counts.into_iter().filter(|&(_, n)| n >= min_count).map(|(key, _)| key).collect()
+}
+
 /// The entity types that occur in `sentences`, in [`EntityType::ALL`] order.
 fn labels(sentences: &[Iob2Sentence]) -> Vec<String> {
     let seen: Vec<EntityType> =
@@ -177,7 +197,7 @@ fn prepare(
         .map(|(i, sentence)| {
             let doc = sentence.to_doc(&zone, Keep::Words);
             let mut keys = Vec::new();
-            model.tok2vec.push_keys(&doc, &mut keys);
+            model.push_keys(&doc, &mut keys);
             let spans = entity_spans(&sentence.tags);
             let entities: Vec<Entity> = spans
                 .iter()
@@ -227,7 +247,9 @@ fn fit(
     observer: &mut dyn TrainObserver,
 ) -> TrainedNer {
     let mut rng = Rng::new(seed ^ SEED_SALT);
-    let ner = EntityRecognizer::new(labels, &config.tok2vec, &mut rng);
+    let tok2vec = Tok2Vec::new(&config.tok2vec, &mut rng);
+    let known = known_words(data.train, &tok2vec, config.min_word_count);
+    let ner = EntityRecognizer::new(labels, known, tok2vec, &mut rng);
     let (columns, aux_weight) =
         config.auxiliary.as_ref().map_or((&[][..], 0.0), |a| (&a.columns[..], a.weight));
     let aux = Auxiliary::new(columns, &data.treebank, ner.tok2vec.width(), &mut rng);
@@ -291,8 +313,8 @@ fn batch_keys(
     if word_dropout > 0.0 {
         for token in keys.chunks_exact_mut(attrs.len()) {
             if rng.unit() < word_dropout {
-                for (key, attr) in token.iter_mut().zip(attrs) {
-                    if matches!(attr, Attr::Norm | Attr::Lower) {
+                for (key, &attr) in token.iter_mut().zip(attrs) {
+                    if EntityRecognizer::is_identity(attr) {
                         *key = UNKNOWN_WORD;
                     }
                 }
@@ -430,7 +452,7 @@ mod tests {
     use super::*;
     use crate::doc::EntIob;
     use crate::pipeline::Component;
-    use crate::pipeline::tok2vec::EmbedConfig;
+    use crate::pipeline::tok2vec::{Attr, EmbedConfig};
     use crate::train::iob2::EntityTag;
     use crate::train::trainer::DevScores;
 
@@ -465,6 +487,7 @@ mod tests {
             patience: 60,
             batch_words: 20,
             dropout: 0.0,
+            min_word_count: 1,
             word_dropout: 0.0,
             average_decay: 0.9,
             warmup_steps: 1,
