@@ -99,8 +99,8 @@ pub(super) fn run(args: ParseArgs, mode: Mode) -> anyhow::Result<()> {
 fn load_pipeline(model: Option<&Path>) -> anyhow::Result<Pipeline> {
     match model {
         Some(path) => Pipeline::load_file(path)
-            .with_context(|| format!("cannot load model {}", path.display())),
-        None => Ok(Pipeline::tokenizer_only()),
+            .with_context(|| format!("cannot open model {}", path.display())),
+        None => Ok(Pipeline::default_english()),
     }
 }
 

@@ -1,6 +1,6 @@
 //! `nlpd train`: trains the pipeline from a config file and writes the model file.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::train::evaluate::NerScores;
@@ -36,8 +36,11 @@ enum Components {
     Ner,
 }
 
-/// Shows a progress bar per epoch and prints dev scores to stderr.
+/// Shows a progress bar per epoch, prints dev scores to stderr and writes each new best
+/// model to the output path.
 struct Progress {
+    output: PathBuf,
+    saved: anyhow::Result<()>,
     bar: Option<ProgressBar>,
     quiet: bool,
     started: Instant,
@@ -68,15 +71,24 @@ impl TrainObserver for Progress {
         }
     }
 
+    fn checkpoint(&mut self, model: &[u8]) {
+        self.saved = std::fs::write(&self.output, model)
+            .with_context(|| format!("cannot write {}", self.output.display()));
+    }
+
     fn epoch_finished(&mut self, epoch: usize, s: &DevScores, best: bool) {
         let loss = self.finish_epoch();
         eprintln!(
-            "epoch {epoch:>3}  loss {:.3}  dev UPOS {:.2} XPOS {:.2} UFeats {:.2} Lemma {:.2}  {}s{}",
+            "epoch {epoch:>3}  loss {:.3}  dev UPOS {:.2} XPOS {:.2} UFeats {:.2} Lemma {:.2} \
+             UAS {:.2} LAS {:.2} Sents {:.2}  {}s{}",
             loss,
             s.upos,
             s.xpos,
             s.feats,
             s.lemma,
+            s.uas,
+            s.las,
+            s.sents,
             self.started.elapsed().as_secs(),
             if best { "  *best" } else { "" }
         );
@@ -110,21 +122,23 @@ impl Progress {
 
 /// Runs `nlpd train`.
 pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(&args.config)
-        .with_context(|| format!("cannot read {}", args.config.display()))?;
+    let TrainArgs { config: config_path, output, quiet, components } = args;
+    let text = std::fs::read_to_string(&config_path)
+        .with_context(|| format!("cannot read {}", config_path.display()))?;
     let config: TrainConfig = toml::from_str(&text)
-        .with_context(|| format!("invalid config {}", args.config.display()))?;
+        .with_context(|| format!("invalid config {}", config_path.display()))?;
+    let started = Instant::now();
     let mut progress =
-        Progress { bar: None, quiet: args.quiet, started: Instant::now(), loss: 0.0, batches: 0 };
-    if args.components == Components::Ner {
-        return train_ner(&args, &config, &mut progress);
+        Progress { output, saved: Ok(()), bar: None, quiet, started, loss: 0.0, batches: 0 };
+    if components == Components::Ner {
+        return train_ner(&config_path, &config, &mut progress);
     }
     let trained = train(&config, &mut progress)?;
-    std::fs::write(&args.output, &trained.model)
-        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    std::mem::replace(&mut progress.saved, Ok(()))?;
+    let output = &progress.output;
     eprintln!(
         "wrote {} ({:.1} MiB) after {} epochs in {}s; best dev overall {:.2}",
-        args.output.display(),
+        output.display(),
         trained.model.len() as f64 / (1 << 20) as f64,
         trained.epochs,
         progress.started.elapsed().as_secs(),
@@ -134,18 +148,22 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
 }
 
 /// `nlpd train --components ner`: the entity recogniser alone.
-fn train_ner(args: &TrainArgs, config: &TrainConfig, progress: &mut Progress) -> anyhow::Result<()> {
+fn train_ner(
+    config_path: &Path,
+    config: &TrainConfig,
+    progress: &mut Progress,
+) -> anyhow::Result<()> {
     let ner_config = config
         .ner
         .as_ref()
-        .with_context(|| format!("{} has no [ner] table", args.config.display()))?;
+        .with_context(|| format!("{} has no [ner] table", config_path.display()))?;
     let trained = ner::train(ner_config, config.seed, progress)?;
     let model = ner::model_file(&trained.model);
-    std::fs::write(&args.output, &model)
-        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    progress.checkpoint(&model);
+    std::mem::replace(&mut progress.saved, Ok(()))?;
     eprintln!(
         "wrote {} ({:.1} MiB) after {} epochs in {}s; best dev NER F1 {:.2} (O penalty {})",
-        args.output.display(),
+        progress.output.display(),
         model.len() as f64 / (1 << 20) as f64,
         trained.epochs,
         progress.started.elapsed().as_secs(),

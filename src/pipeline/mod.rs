@@ -19,6 +19,7 @@ pub mod model_io;
 pub mod morphologizer;
 pub mod ner;
 pub(crate) mod nn;
+pub mod parser;
 pub use nn::AdamConfig;
 pub mod tagger;
 pub mod tok2vec;

@@ -7,7 +7,8 @@
 //! ```text
 //! per token: [norm | shape | prefix… | suffix…] hash embeddings   (HashEmbed per Attr)
 //!        ──► Maxout + LayerNorm to `width`                          (the mixer)
-//!        ──► depth × residual blocks: concat the window of ±w neighbours
+//!        ──► depth × residual blocks: concat the window of ±w neighbours (at a
+//!            per-block dilation d: the tokens at offsets -w·d … w·d in steps of d)
 //!                                      ──► Maxout + LayerNorm ──► add to the input
 //! ```
 //!
@@ -125,15 +126,22 @@ pub struct Tok2VecConfig {
     pub depth: usize,
     /// Neighbours on each side that a block sees.
     pub window: usize,
+    /// Each block's dilation: the step between the neighbours it sees (all 1 when empty).
+    /// Growing dilations widen the context at no cost, e.g. `[1, 2, 3, 4]` sees ±10
+    /// tokens with window 1, against ±4 without.
+    #[serde(default)]
+    pub dilations: Vec<usize>,
     /// Maxout pieces.
     pub pieces: usize,
 }
 
-/// One residual convolution block: window → Maxout → LayerNorm, added to its input.
+/// One layer: Maxout → LayerNorm. Encoder blocks see a dilated window and add their output
+/// to their input; the mixer sees the embeddings.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Block {
     pub(crate) maxout: Maxout,
     pub(crate) norm: LayerNorm,
+    pub(crate) dilation: usize,
 }
 
 /// The tok2vec component. See the [module docs](self).
@@ -179,16 +187,20 @@ impl Tok2Vec {
             .map(|(i, e)| HashEmbed::new(e.rows, e.width, 0x5eed + i as u64, rng))
             .collect();
         let n_embed = config.embed.iter().map(|e| e.width).sum();
-        let block = |n_in, rng: &mut Rng| Block {
+        let block = |n_in, dilation, rng: &mut Rng| Block {
             maxout: Maxout::new(n_in, width, config.pieces, rng),
             norm: LayerNorm::new(width),
+            dilation,
         };
         Self {
             attrs: config.embed.iter().map(|e| e.attr).collect(),
             embeds,
-            mixer: block(n_embed, rng),
+            mixer: block(n_embed, 1, rng),
             blocks: (0..config.depth)
-                .map(|_| block(width * (2 * config.window + 1), rng))
+                .map(|l| {
+                    let dilation = config.dilations.get(l).copied().unwrap_or(1).max(1);
+                    block(width * (2 * config.window + 1), dilation, rng)
+                })
                 .collect(),
             window: config.window,
         }
@@ -196,7 +208,11 @@ impl Tok2Vec {
 
     /// A zeroed copy (a gradient accumulator).
     pub(crate) fn zeros_like(&self) -> Self {
-        let zero = |b: &Block| Block { maxout: b.maxout.zeros_like(), norm: b.norm.zeros_like() };
+        let zero = |b: &Block| Block {
+            maxout: b.maxout.zeros_like(),
+            norm: b.norm.zeros_like(),
+            dilation: b.dilation,
+        };
         Self {
             attrs: self.attrs.clone(),
             embeds: self.embeds.iter().map(HashEmbed::zeros_like).collect(),
@@ -267,7 +283,7 @@ impl Tok2Vec {
         let mut y = vec![0.0; n * width];
         for (l, block) in self.blocks.iter().enumerate() {
             let layer = &mut cache.layers[if train { l + 1 } else { 0 }];
-            window(out, lengths, width, self.window, &mut layer.input);
+            window(out, lengths, (width, self.window, block.dilation), &mut layer.input);
             run_block(block, layer, &mut cache.pre, &mut y, train, dropout.as_mut());
             for (o, d) in out.iter_mut().zip(&y) {
                 *o += d;
@@ -295,7 +311,7 @@ impl Tok2Vec {
             d_window.clear();
             d_window.resize(layer.input.len(), 0.0);
             block_backward(block, layer, &mut cache.pre, &mut d, &mut d_window, g);
-            window_backward(&d_window, lengths, width, self.window, &mut d_out);
+            window_backward(&d_window, lengths, (width, self.window, block.dilation), &mut d_out);
         }
         let layer = &cache.layers[0];
         let stride = self.embed_width();
@@ -340,9 +356,11 @@ fn run_block(
         block.norm.forward(y, None);
     }
     layer.mask.clear();
-    if let Some(Dropout { rate, rng }) = dropout {
-        let keep = 1.0 / (1.0 - *rate);
-        layer.mask.extend((0..y.len()).map(|_| if rng.unit() < *rate { 0.0 } else { keep }));
+    if let Some(dropout) = dropout {
+        let rate = dropout.rate;
+        let keep = 1.0 / (1.0 - rate);
+        let rng = &mut *dropout.rng;
+        layer.mask.extend((0..y.len()).map(|_| if rng.unit() < rate { 0.0 } else { keep }));
         for (v, m) in y.iter_mut().zip(&layer.mask) {
             *v *= m;
         }
@@ -366,9 +384,9 @@ fn block_backward(
     block.maxout.backward(&layer.input, d, &layer.arg, pre, Some(d_input), &mut grad.maxout);
 }
 
-/// Concatenates each token's row with its `w` neighbours on each side (zeros past the ends
-/// of its document) into `out` (n × (2w + 1)·width).
-fn window(x: &[f32], lengths: &[usize], width: usize, w: usize, out: &mut Vec<f32>) {
+/// Concatenates each token's row with its `w` neighbours on each side, `d` tokens apart
+/// (zeros past the ends of its document), into `out` (n × (2w + 1)·width).
+fn window(x: &[f32], lengths: &[usize], (width, w, d): (usize, usize, usize), out: &mut Vec<f32>) {
     let span = 2 * w + 1;
     out.clear();
     out.resize(x.len() * span, 0.0);
@@ -376,7 +394,8 @@ fn window(x: &[f32], lengths: &[usize], width: usize, w: usize, out: &mut Vec<f3
     for &len in lengths {
         for i in 0..len {
             let row = &mut out[(start + i) * span * width..(start + i + 1) * span * width];
-            for (slot, j) in (i as isize - w as isize..=(i + w) as isize).enumerate() {
+            for slot in 0..span {
+                let j = i as isize + (slot as isize - w as isize) * d as isize;
                 if (0..len as isize).contains(&j) {
                     let src = (start + j as usize) * width;
                     row[slot * width..(slot + 1) * width].copy_from_slice(&x[src..src + width]);
@@ -388,17 +407,23 @@ fn window(x: &[f32], lengths: &[usize], width: usize, w: usize, out: &mut Vec<f3
 }
 
 /// Adds the gradient of [`window`]'s output, `d_win`, into `dx`.
-fn window_backward(d_win: &[f32], lengths: &[usize], width: usize, w: usize, dx: &mut [f32]) {
+fn window_backward(
+    d_win: &[f32],
+    lengths: &[usize],
+    (width, w, d): (usize, usize, usize),
+    dx: &mut [f32],
+) {
     let span = 2 * w + 1;
     let mut start = 0;
     for &len in lengths {
         for i in 0..len {
             let row = &d_win[(start + i) * span * width..(start + i + 1) * span * width];
-            for (slot, j) in (i as isize - w as isize..=(i + w) as isize).enumerate() {
+            for slot in 0..span {
+                let j = i as isize + (slot as isize - w as isize) * d as isize;
                 if (0..len as isize).contains(&j) {
                     let dst = (start + j as usize) * width;
-                    for (d, s) in dx[dst..dst + width].iter_mut().zip(&row[slot * width..]) {
-                        *d += s;
+                    for (g, s) in dx[dst..dst + width].iter_mut().zip(&row[slot * width..]) {
+                        *g += s;
                     }
                 }
             }
@@ -465,6 +490,7 @@ mod tests {
             width: 4,
             depth: 2,
             window: 1,
+            dilations: vec![1, 2],
             pieces: 2,
         }
     }

@@ -27,6 +27,7 @@ use thiserror::Error;
 use super::corpus::{Corpus, Paragraph};
 use super::evaluate::NerScores;
 use super::lemma_rules;
+use super::parser::{self as parser_training, ParserTrainer};
 use crate::doc::conllu::ConlluError;
 use crate::pipeline::classifier::{HeadStats, SoftmaxHead};
 use crate::pipeline::doc_cleaner::DocCleaner;
@@ -35,6 +36,10 @@ use crate::pipeline::model_io::PipelineWriter;
 use crate::pipeline::morphologizer::Morphologizer;
 use crate::pipeline::ner::EntityRecognizer;
 use crate::pipeline::nn::{Adam, AdamConfig, Average, Params, Rng};
+use crate::pipeline::parser::ParseScratch;
+use crate::pipeline::parser::Parser;
+use crate::pipeline::parser::model::ParserModel;
+use crate::pipeline::parser::oracle::Gold;
 use crate::pipeline::tagger::Tagger;
 use crate::pipeline::tok2vec::{Dropout, Tok2Vec, Tok2VecCache, Tok2VecConfig};
 use crate::vocab::{StringKey, Vocab};
@@ -92,9 +97,26 @@ pub struct TrainConfig {
     pub optimizer: AdamConfig,
     /// The shared encoder's shape.
     pub tok2vec: Tok2VecConfig,
+    /// The parser's shape and training.
+    pub parser: ParserConfig,
     /// The named-entity recogniser, if the pipeline has one.
     #[serde(default)]
     pub ner: Option<super::ner::NerConfig>,
+}
+
+/// The parser's settings.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParserConfig {
+    /// Hidden units.
+    pub hidden: usize,
+    /// Maxout pieces of the hidden layer.
+    pub pieces: usize,
+    /// Arc labels seen fewer times in training are dropped.
+    pub min_label_count: usize,
+    /// From the second epoch on, the probability of following the parser's own prediction
+    /// when it is wrong (exploration with the dynamic oracle).
+    pub explore: f32,
 }
 
 /// Dev scores after one epoch (percentages over gold-tokenised words).
@@ -108,12 +130,18 @@ pub struct DevScores {
     pub feats: f64,
     /// Lemma accuracy.
     pub lemma: f64,
+    /// Unlabelled attachment score.
+    pub uas: f64,
+    /// Labelled attachment score.
+    pub las: f64,
+    /// F1 of sentence starts, parsing whole paragraphs.
+    pub sents: f64,
 }
 
 impl DevScores {
     /// The score early stopping maximises: the mean of the components' scores.
     pub fn overall(&self) -> f64 {
-        (self.upos + self.xpos + self.feats + self.lemma) / 4.0
+        (self.upos + self.xpos + self.feats + self.lemma + self.uas + self.las) / 6.0
     }
 }
 
@@ -125,6 +153,8 @@ pub trait TrainObserver {
     fn batch_finished(&mut self, loss: f64);
     /// An epoch ended with these dev scores; `best` says whether they are the best so far.
     fn epoch_finished(&mut self, epoch: usize, scores: &DevScores, best: bool);
+    /// A new best model, as a model file (to save it before training ends).
+    fn checkpoint(&mut self, model: &[u8]);
     /// An epoch of the named-entity recogniser ended with these dev scores.
     fn ner_epoch_finished(&mut self, epoch: usize, scores: &NerScores, best: bool);
 }
@@ -146,6 +176,7 @@ struct Nets {
     tok2vec: Tok2Vec,
     tagger: Tagger,
     morphologizer: Morphologizer,
+    parser: Parser,
 }
 
 impl Nets {
@@ -154,6 +185,7 @@ impl Nets {
             tok2vec: self.tok2vec.zeros_like(),
             tagger: self.tagger.zeros_like(),
             morphologizer: self.morphologizer.zeros_like(),
+            parser: self.parser.zeros_like(),
         }
     }
 }
@@ -164,6 +196,7 @@ impl Params for Nets {
         p.extend(self.tagger.tag.params());
         p.extend(self.tagger.pos.params());
         p.extend(self.morphologizer.feats.params());
+        p.extend(self.parser.model.params());
         p
     }
 
@@ -172,6 +205,7 @@ impl Params for Nets {
         p.extend(self.tagger.tag.params_mut());
         p.extend(self.tagger.pos.params_mut());
         p.extend(self.morphologizer.feats.params_mut());
+        p.extend(self.parser.model.params_mut());
         p
     }
 }
@@ -184,9 +218,15 @@ struct Example {
     tag: Vec<Option<u32>>,
     pos: Vec<Option<u32>>,
     feats: Vec<Option<u32>>,
-    /// Forms and gold XPOS/lemmas, for lemma scoring.
+    /// Forms and gold lemmas, for lemma scoring.
     forms: Vec<String>,
     lemmas: Vec<Option<String>>,
+    /// The parser's oracle data (projectivized), if the paragraph is fully annotated.
+    tree: Option<Gold>,
+    /// Gold heads (paragraph indices), plain labels and sentence starts, for scoring.
+    heads: Vec<Option<usize>>,
+    deprels: Vec<Option<StringKey>>,
+    sent_starts: Vec<bool>,
 }
 
 /// Sorted distinct values (deterministic label order).
@@ -228,6 +268,10 @@ fn prepare(paragraphs: &[Paragraph], nets: &Nets) -> Vec<Example> {
                     .collect(),
                 forms: words.iter().map(|w| w.form.clone()).collect(),
                 lemmas: words.iter().map(|w| w.lemma.clone()).collect(),
+                tree: parser_training::gold(paragraph, &nets.parser),
+                heads: paragraph.heads(),
+                deprels: words.iter().map(|w| w.deprel.as_deref().map(StringKey::of)).collect(),
+                sent_starts: paragraph.sent_starts(),
             }
         })
         .collect()
@@ -243,7 +287,11 @@ fn build_nets(config: &TrainConfig, train: &Corpus, rng: &mut Rng) -> Nets {
     let tagger = Tagger::new(SoftmaxHead::new(tags, width, rng), SoftmaxHead::new(pos, width, rng))
         .expect("UPOS labels come from parsed UD tags. This is a bug.");
     let morphologizer = Morphologizer::new(SoftmaxHead::new(feats, width, rng));
-    Nets { tok2vec, tagger, morphologizer }
+    let labels = parser_training::labels(train.paragraphs.iter(), config.parser.min_label_count);
+    let p = &config.parser;
+    let model = ParserModel::new(width, p.hidden, p.pieces, labels.len(), rng);
+    let parser = Parser::new(labels, model);
+    Nets { tok2vec, tagger, morphologizer, parser }
 }
 
 /// Trains the pipeline described by `config`.
@@ -271,6 +319,7 @@ pub fn train(
     let mut average = Average::new(&nets, config.average_decay);
     let mut order: Vec<usize> = (0..train_set.len()).collect();
     let mut cache = Tok2VecCache::default();
+    let mut parser_trainer = ParserTrainer::new(config.seed ^ 0x7a55e);
     let mut best: Option<(DevScores, Nets)> = None;
     let mut since_best = 0;
     let mut step = 0;
@@ -282,8 +331,10 @@ pub fn train(
         observer.epoch_started(epoch, batches.len());
         for members in &batches {
             step += 1;
+            let explore = if epoch == 1 { 0.0 } else { config.parser.explore };
+            let mut scratch = Scratch { cache: &mut cache, parser: &mut parser_trainer, explore };
             let loss =
-                train_batch(&nets, &mut grads, members, &train_set, &mut cache, config, &mut rng);
+                train_batch(&nets, &mut grads, members, &train_set, &mut scratch, config, &mut rng);
             let warmup = ((step as f32) / config.warmup_steps.max(1) as f32).min(1.0);
             adam.update(&mut nets, &mut grads, warmup);
             average.update(&nets);
@@ -295,6 +346,7 @@ pub fn train(
         let improved = best.as_ref().is_none_or(|(b, _)| scores.overall() > b.overall());
         observer.epoch_finished(epoch, &scores, improved);
         if improved {
+            observer.checkpoint(&save(&averaged, &lemmatizer, None));
             best = Some((scores, averaged));
             since_best = 0;
         } else {
@@ -307,7 +359,11 @@ pub fn train(
     let (scores, nets) = best.expect("max_epochs is at least one epoch. This is a bug.");
     let ner = config.ner.as_ref().map(|ner| super::ner::train(ner, config.seed, observer));
     let ner = ner.transpose()?.map(|trained| trained.model);
-    Ok(Trained { model: save(&nets, &lemmatizer, ner.as_ref()), scores, epochs })
+    let model = save(&nets, &lemmatizer, ner.as_ref());
+    if ner.is_some() {
+        observer.checkpoint(&model);
+    }
+    Ok(Trained { model, scores, epochs })
 }
 
 /// Groups shuffled examples (of `len(i)` words each) into batches of about `batch_words`
@@ -331,16 +387,24 @@ pub(super) fn batch(
     batches
 }
 
+/// Buffers and settings reused across batches.
+struct Scratch<'a> {
+    cache: &'a mut Tok2VecCache,
+    parser: &'a mut ParserTrainer,
+    explore: f32,
+}
+
 /// One forward and backward pass over a batch; returns the mean loss per word.
 fn train_batch(
     nets: &Nets,
     grads: &mut Nets,
     members: &[usize],
     examples: &[Example],
-    cache: &mut Tok2VecCache,
+    scratch: &mut Scratch<'_>,
     config: &TrainConfig,
     rng: &mut Rng,
 ) -> f64 {
+    let cache = &mut *scratch.cache;
     let batch: Vec<&Example> = members.iter().map(|&i| &examples[i]).collect();
     let keys: Vec<u64> = batch.iter().flat_map(|e| e.keys.iter().copied()).collect();
     let lengths: Vec<usize> = batch.iter().map(|e| e.len).collect();
@@ -363,6 +427,21 @@ fn train_batch(
         let HeadStats { loss: l, .. } = head.loss_grad(&tensor, &gold, scale, &mut d_tensor, grad);
         loss += l;
     }
+    let width = nets.tok2vec.width();
+    let mut offset = 0;
+    for example in &batch {
+        let rows = offset * width..(offset + example.len) * width;
+        offset += example.len;
+        let Some(tree) = &example.tree else { continue };
+        loss += scratch.parser.paragraph(
+            &nets.parser,
+            &mut grads.parser,
+            tree,
+            &tensor[rows.clone()],
+            &mut d_tensor[rows],
+            (scale, scratch.explore),
+        );
+    }
     nets.tok2vec.backward(&keys, &lengths, cache, d_tensor, &mut grads.tok2vec);
     loss / n as f64
 }
@@ -370,6 +449,9 @@ fn train_batch(
 /// Scores `nets` and `lemmatizer` on gold-tokenised dev paragraphs.
 fn evaluate(nets: &Nets, lemmatizer: &Lemmatizer, dev: &[Example]) -> DevScores {
     let mut counts = [0_usize; 4];
+    let mut attach = [0_usize; 2];
+    let mut sents = [0_usize; 3];
+    let mut scratch = ParseScratch::default();
     let mut total = 0;
     let (mut tensor, mut scores, mut best) = (Vec::new(), Vec::new(), Vec::new());
     let (mut lower, mut lemma) = (String::new(), String::new());
@@ -395,6 +477,18 @@ fn evaluate(nets: &Nets, lemmatizer: &Lemmatizer, dev: &[Example]) -> DevScores 
             lemmatizer.lemmatize(form, *tag, &mut lower, &mut lemma);
             counts[3] += usize::from(gold.as_deref() == Some(lemma.as_str()));
         }
+        let parse = nets.parser.parse(&tensor, true, &mut scratch);
+        for (w, &head) in parse.heads.iter().enumerate() {
+            if example.heads[w] == Some(head as usize) {
+                attach[0] += 1;
+                let label = nets.parser.label_key(parse.labels[w]);
+                attach[1] += usize::from(example.deprels[w] == Some(label));
+            }
+        }
+        let starts = parse.sent_starts.iter().zip(&example.sent_starts);
+        sents[0] += starts.filter(|&(p, g)| *p && *g).count();
+        sents[1] += parse.sent_starts.iter().filter(|&&p| p).count();
+        sents[2] += example.sent_starts.iter().filter(|&&g| g).count();
     }
     let pct = |c: usize| 100.0 * c as f64 / total.max(1) as f64;
     DevScores {
@@ -402,16 +496,20 @@ fn evaluate(nets: &Nets, lemmatizer: &Lemmatizer, dev: &[Example]) -> DevScores 
         upos: pct(counts[1]),
         feats: pct(counts[2]),
         lemma: pct(counts[3]),
+        uas: pct(attach[0]),
+        las: pct(attach[1]),
+        sents: 200.0 * sents[0] as f64 / (sents[1] + sents[2]).max(1) as f64,
     }
 }
 
-/// The model file for trained components.
+/// The model file for trained components (with the entity recogniser when given).
 fn save(nets: &Nets, lemmatizer: &Lemmatizer, ner: Option<&EntityRecognizer>) -> Vec<u8> {
     let mut writer = PipelineWriter::default();
     writer.add("tok2vec", &nets.tok2vec);
     writer.add("tagger", &nets.tagger);
     writer.add("morphologizer", &nets.morphologizer);
     writer.add("lemmatizer", lemmatizer);
+    writer.add("parser", &nets.parser);
     if let Some(ner) = ner {
         writer.add("ner", ner);
     }

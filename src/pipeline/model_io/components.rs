@@ -2,18 +2,22 @@
 //! a u64 count then f16 values; `str` is a u32 byte length then UTF-8):
 //!
 //! ```text
-//! Dense        n_in u32, n_out u32, w floats (n_out × n_in), b floats (n_out)
+//! Dense        n_in u32, n_out u32, w floats (n_out × n_in: one row per output), b floats
 //! Maxout       pieces u8, Dense
 //! LayerNorm    width u32, gain floats, bias floats
 //! HashEmbed    rows u32, width u32, seed u64, table floats (rows × width)
 //! Block        Maxout, LayerNorm
 //! Head         labels (u64 count, str each), Dense
-//! tok2vec      window u8, n u16, n × (attr code u16, HashEmbed), mixer Block, depth u16, depth × Block
+//! tok2vec      window u8, n u16, n × (attr code u16, HashEmbed), mixer Block, depth u16,
+//!              depth × Block, depth × dilation u16 (absent in older files: all 1)
 //! tagger       XPOS Head, UPOS Head
 //! morphologizer  FEATS Head
 //! lemmatizer   rules (u64 count; lower u8, strip u8, append str),
 //!              nodes (u64 count; tag str, upper u8, suffix str, rule u32),
 //!              exceptions (u64 count; form str, tag str, lemma str)
+//! parser       labels (u64 count, str each), hidden u32, pieces u8, lower Dense,
+//!              padding floats (slots × hidden·pieces), label rows floats
+//!              (label slots × (labels + 1) × hidden·pieces), upper Dense
 //! ner          see [`crate::pipeline::ner`] (its own tok2vec, output Dense, CRF scores)
 //! doc_cleaner  targets (u64 count; kind u8: 0 tensor, 1 all user data, 2 one array + name str)
 //! ```
@@ -26,6 +30,10 @@ use crate::pipeline::lemmatizer::{Exception, Lemmatizer, Rule, RuleNode};
 use crate::pipeline::morphologizer::Morphologizer;
 use crate::pipeline::ner::EntityRecognizer;
 use crate::pipeline::nn::{Dense, HashEmbed, LayerNorm, Maxout};
+use crate::pipeline::parser::model::{LABEL_SLOTS, ParserModel, TOKEN_SLOTS};
+use crate::pipeline::parser::projectivize::split_label;
+use crate::pipeline::parser::state::Action;
+use crate::pipeline::parser::{Parser, ROOT_LABEL, SPACE_LABEL};
 use crate::pipeline::tagger::{SPACE_TAG, Tagger};
 use crate::pipeline::tok2vec::{Attr, Block, Tok2Vec};
 use crate::vocab::Vocab;
@@ -47,17 +55,23 @@ fn dim(r: &mut ModelReader<'_>, what: &str) -> Result<usize, ModelLoadError> {
     }
 }
 
+/// The transpose of a row-major `rows × cols` matrix. Files keep one row per output, the
+/// layout of format version 1, whatever the in-memory layout.
+fn transpose(m: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    (0..cols).flat_map(|c| (0..rows).map(move |r| m[r * cols + c])).collect()
+}
+
 impl Persist for Dense {
     fn save(&self, w: &mut ModelWriter) {
         w.u32(self.n_in as u32);
         w.u32(self.n_out as u32);
-        w.floats(&self.w);
+        w.floats(&transpose(&self.w, self.n_in, self.n_out));
         w.floats(&self.b);
     }
 
     fn load(r: &mut ModelReader<'_>, _: &mut Vocab) -> Result<Self, ModelLoadError> {
         let (n_in, n_out) = (dim(r, "input width")?, dim(r, "output width")?);
-        let w = r.floats(n_in * n_out, "weights")?;
+        let w = transpose(&r.floats(n_in * n_out, "weights")?, n_out, n_in);
         let b = r.floats(n_out, "biases")?;
         Ok(Dense { n_in, n_out, w, b })
     }
@@ -121,7 +135,7 @@ impl Persist for Block {
         if norm.g.len() != maxout.n_out() {
             return Err(r.malformed("a block's norm does not match its maxout width"));
         }
-        Ok(Block { maxout, norm })
+        Ok(Block { maxout, norm, dilation: 1 })
     }
 }
 
@@ -159,6 +173,7 @@ impl Persist for Tok2Vec {
         self.mixer.save(w);
         w.u16(self.blocks.len() as u16);
         self.blocks.iter().for_each(|b| b.save(w));
+        self.blocks.iter().for_each(|b| w.u16(b.dilation as u16));
     }
 
     fn load(r: &mut ModelReader<'_>, vocab: &mut Vocab) -> Result<Self, ModelLoadError> {
@@ -180,7 +195,14 @@ impl Persist for Tok2Vec {
         }
         let width = mixer.norm.g.len();
         let depth = usize::from(r.u16()?);
-        let blocks = (0..depth).map(|_| Block::load(r, vocab)).collect::<Result<Vec<_>, _>>()?;
+        let mut blocks =
+            (0..depth).map(|_| Block::load(r, vocab)).collect::<Result<Vec<_>, _>>()?;
+        // Files written before dilations existed end here: their blocks are undilated.
+        if !r.is_empty() {
+            for block in &mut blocks {
+                block.dilation = usize::from(r.u16()?).max(1);
+            }
+        }
         if blocks
             .iter()
             .any(|b| b.maxout.affine.n_in != width * (2 * window + 1) || b.norm.g.len() != width)
@@ -268,6 +290,42 @@ impl Persist for Lemmatizer {
     }
 }
 
+impl Persist for Parser {
+    fn save(&self, w: &mut ModelWriter) {
+        let m = &self.model;
+        w.strs(&self.labels);
+        w.u32(m.hidden as u32);
+        w.u8(m.pieces as u8);
+        m.lower.save(w);
+        w.floats(&m.pad);
+        w.floats(&m.label_rows);
+        m.upper.save(w);
+    }
+
+    fn load(r: &mut ModelReader<'_>, vocab: &mut Vocab) -> Result<Self, ModelLoadError> {
+        let labels = r.strs()?;
+        let hidden = dim(r, "hidden width")?;
+        let pieces = usize::from(r.u8()?);
+        let hp = hidden * pieces;
+        let lower = Dense::load(r, vocab)?;
+        if pieces == 0 || lower.n_out != TOKEN_SLOTS * hp {
+            return Err(r.malformed("the lower layer does not match the hidden width"));
+        }
+        let pad = r.floats(TOKEN_SLOTS * hp, "padding")?;
+        let label_rows = r.floats(LABEL_SLOTS * (labels.len() + 1) * hp, "label rows")?;
+        let upper = Dense::load(r, vocab)?;
+        if upper.n_in != hidden || upper.n_out != Action::count(labels.len()) {
+            return Err(r.malformed("the output layer does not match the labels"));
+        }
+        for label in labels.iter().map(|l| split_label(l).0).chain([ROOT_LABEL, SPACE_LABEL]) {
+            vocab.intern(label);
+        }
+        let n_labels = labels.len();
+        let model = ParserModel { lower, pad, label_rows, upper, hidden, pieces, n_labels };
+        Ok(Parser::new(labels, model))
+    }
+}
+
 impl Persist for DocCleaner {
     fn save(&self, w: &mut ModelWriter) {
         w.len(self.config().clear.len());
@@ -328,7 +386,106 @@ pub(crate) fn load_component(
         }
         "lemmatizer" => Box::new(Lemmatizer::load(r, vocab)?),
         "ner" => Box::new(EntityRecognizer::load(r, vocab)?),
+        "parser" => {
+            let model = Parser::load(r, vocab)?;
+            check(r, model.model.lower.n_in)?;
+            Box::new(model)
+        }
         "doc_cleaner" => Box::new(DocCleaner::load(r, vocab)?),
         other => return Err(r.malformed(format!("unknown component `{other}`"))),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::Pipeline;
+    use crate::pipeline::model_io::{PipelineWriter, Sections};
+    use crate::pipeline::nn::{Params, Rng};
+    use crate::pipeline::tok2vec::{EmbedConfig, Tok2VecConfig};
+
+    /// Rounds every parameter to half precision, as a save/load cycle does.
+    fn rounded<P: Params + Clone>(part: &P) -> P {
+        let mut copy = part.clone();
+        for p in copy.params_mut() {
+            p.iter_mut().for_each(|v| *v = half::f16::from_f32(*v).to_f32());
+        }
+        copy
+    }
+
+    fn parts() -> (Tok2Vec, Tagger, Parser, EntityRecognizer) {
+        let mut rng = Rng::new(21);
+        let config = Tok2VecConfig {
+            embed: vec![EmbedConfig { attr: Attr::Suffix(3), rows: 5, width: 3 }],
+            width: 4,
+            depth: 1,
+            window: 1,
+            dilations: vec![2],
+            pieces: 2,
+        };
+        let tok2vec = Tok2Vec::new(&config, &mut rng);
+        let head = |labels: &[&str], rng: &mut Rng| {
+            SoftmaxHead::new(labels.iter().map(|l| l.to_string()).collect(), 4, rng)
+        };
+        let tagger =
+            Tagger::new(head(&["NN", "VB"], &mut rng), head(&["NOUN", "VERB"], &mut rng)).unwrap();
+        let labels = vec!["nsubj".to_string(), "obl||nsubj".to_string()];
+        let parser = Parser::new(labels, ParserModel::new(4, 3, 2, 2, &mut rng));
+        let known = [7].into_iter().collect();
+        let own = Tok2Vec::new(&config, &mut rng);
+        let ner = EntityRecognizer::new(vec!["PER".to_string()], known, own, &mut rng);
+        (tok2vec, tagger, parser, ner)
+    }
+
+    #[test]
+    fn saved_parts_load_back_identically() {
+        let (tok2vec, tagger, parser, ner) = parts();
+        let mut writer = PipelineWriter::default();
+        writer.add("tok2vec", &tok2vec);
+        writer.add("tagger", &tagger);
+        writer.add("parser", &parser);
+        writer.add("ner", &ner);
+        writer.add("doc_cleaner", &DocCleaner::default());
+        let bytes = writer.into_bytes();
+        let sections = Sections::parse(&bytes).unwrap();
+        let mut vocab = Vocab::new();
+        let load = |name| sections.get(name).unwrap();
+        assert_eq!(Tok2Vec::load(&mut load("tok2vec"), &mut vocab).unwrap(), rounded(&tok2vec));
+        let loaded = Tagger::load(&mut load("tagger"), &mut vocab).unwrap();
+        assert_eq!((loaded.tag, loaded.pos), (rounded(&tagger.tag), rounded(&tagger.pos)));
+        assert_eq!(
+            Parser::load(&mut load("parser"), &mut vocab).unwrap().model,
+            rounded(&parser.model)
+        );
+        assert_eq!(EntityRecognizer::load(&mut load("ner"), &mut vocab).unwrap(), rounded(&ner));
+        assert!(
+            vocab.string(crate::vocab::StringKey::of("obl")).is_some(),
+            "plain labels interned"
+        );
+        let pipeline = Pipeline::load(&bytes).unwrap();
+        let names: Vec<_> = pipeline.component_names().collect();
+        assert_eq!(names, ["tok2vec", "tagger", "parser", "ner", "doc_cleaner"]);
+    }
+
+    #[test]
+    fn inconsistent_sections_are_rejected() {
+        let (tok2vec, tagger, ..) = parts();
+        // A tagger without tok2vec before it, and one whose width differs.
+        let mut writer = PipelineWriter::default();
+        writer.add("tagger", &tagger);
+        let err = Pipeline::load(&writer.into_bytes()).unwrap_err();
+        assert!(err.to_string().contains("needs tok2vec"), "{err}");
+        let mut narrow = tagger.clone();
+        narrow.tag.layer = crate::pipeline::nn::Dense::new(3, 2, &mut Rng::new(1));
+        narrow.pos.layer = crate::pipeline::nn::Dense::new(3, 2, &mut Rng::new(1));
+        let mut writer = PipelineWriter::default();
+        writer.add("tok2vec", &tok2vec);
+        writer.add("tagger", &narrow);
+        let err = Pipeline::load(&writer.into_bytes()).unwrap_err();
+        assert!(err.to_string().contains("differs from tok2vec"), "{err}");
+        let mut writer = PipelineWriter::default();
+        writer.add("mystery", &tok2vec);
+        let err = Pipeline::load(&writer.into_bytes()).unwrap_err();
+        assert!(err.to_string().contains("unknown component"), "{err}");
+    }
 }

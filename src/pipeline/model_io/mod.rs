@@ -122,6 +122,16 @@ impl Pipeline {
         Ok(Pipeline::new(vocab, Tokenizer::english(), components))
     }
 
+    /// The default English pipeline, embedded in the binary (`models/en_ewt.nlpd`, trained
+    /// by `nlpd train --config config/train-en.toml`).
+    ///
+    /// # Panics
+    ///
+    /// Panics if the embedded model does not load, which a test rules out.
+    pub fn default_english() -> Self {
+        Self::load(DEFAULT_MODEL).expect("the embedded model loads. This is a bug.")
+    }
+
     /// Loads a pipeline from a model file on disk.
     ///
     /// # Errors
@@ -133,6 +143,9 @@ impl Pipeline {
         Self::load(&bytes)
     }
 }
+
+/// The bytes of the default English model.
+pub const DEFAULT_MODEL: &[u8] = include_bytes!("../../../models/en_ewt.nlpd");
 
 /// The section listing the components, in order.
 const PIPELINE_SECTION: &str = "pipeline";
@@ -174,8 +187,9 @@ impl ModelFile {
         let name_len = u16::try_from(name.len()).expect("section names are short. This is a bug.");
         self.payload.extend_from_slice(&name_len.to_le_bytes());
         self.payload.extend_from_slice(name.as_bytes());
-        self.payload.extend_from_slice(&(body.buf.len() as u64).to_le_bytes());
-        self.payload.extend_from_slice(&body.buf);
+        let ModelWriter { buf } = body;
+        self.payload.extend_from_slice(&(buf.len() as u64).to_le_bytes());
+        self.payload.extend(buf);
     }
 
     /// The complete file: header and payload.
@@ -444,7 +458,8 @@ mod tests {
         *flipped.last_mut().unwrap() ^= 1;
         let mut version = good.clone();
         version[8] = 9;
-        let cases: Vec<(&str, Vec<u8>, fn(&ModelLoadError) -> bool)> = vec![
+        type Check = fn(&ModelLoadError) -> bool;
+        let cases: Vec<(&str, Vec<u8>, Check)> = vec![
             ("empty", Vec::new(), |e| matches!(e, ModelLoadError::BadMagic)),
             ("text", b"hello world, not a model at all".to_vec(), |e| {
                 matches!(e, ModelLoadError::BadMagic)
@@ -477,5 +492,35 @@ mod tests {
         let mut r = sections.get("s").unwrap();
         r.u32().unwrap();
         assert!(r.finish().is_err());
+    }
+}
+
+#[cfg(test)]
+mod default_model_tests {
+    use crate::pipeline::Pipeline;
+
+    #[test]
+    fn embedded_model_loads_and_annotates_every_token() {
+        let pipeline = Pipeline::default_english();
+        let names: Vec<_> = pipeline.component_names().collect();
+        assert_eq!(names.first(), Some(&"tok2vec"));
+        assert_eq!(names.last(), Some(&"doc_cleaner"));
+        let zone = pipeline.vocab().zone();
+        let doc =
+            pipeline.process(&zone, "Ada Lovelace wrote programs. She lived in London.").unwrap();
+        assert!(doc.tensor().is_none(), "doc_cleaner drops the tensor");
+        for token in doc.iter() {
+            let data = token.data();
+            assert!(
+                data.tag.is_some() && data.pos.is_some() && data.morph.is_some(),
+                "{}",
+                token.text()
+            );
+            assert!(data.lemma.is_some() && data.dep.is_some(), "{}", token.text());
+            let head = data.head.expect("every token gets a head");
+            assert!(head < doc.len());
+        }
+        assert_eq!(doc.token(0).data().sent_start, Some(true));
+        assert_eq!(doc.sents().len(), 2, "{:?}", doc.sents());
     }
 }

@@ -58,7 +58,9 @@ impl Crf {
         let n = scheme.n_tags();
         let tags = || (0..n as u8).map(TagId);
         let prev = tags()
-            .map(|next| tags().filter(|&p| scheme.allowed(Some(p), Some(next))).map(|p| p.0).collect())
+            .map(|next| {
+                tags().filter(|&p| scheme.allowed(Some(p), Some(next))).map(|p| p.0).collect()
+            })
             .collect();
         let next = tags()
             .map(|p| tags().filter(|&nx| scheme.allowed(Some(p), Some(nx))).map(|t| t.0).collect())
@@ -154,20 +156,20 @@ impl Crf {
         }
         let e = |i: usize, j: usize| emissions[i * t + j];
         let mut alpha = vec![f32::NEG_INFINITY; n * t];
-        for j in 0..t {
-            alpha[j] = self.start_score(j) + e(0, j);
+        for (j, a) in alpha[..t].iter_mut().enumerate() {
+            *a = self.start_score(j) + e(0, j);
         }
         for i in 1..n {
             for j in 0..t {
-                let terms = self.prev[j]
-                    .iter()
-                    .map(|&p| alpha[(i - 1) * t + usize::from(p)] + self.trans[usize::from(p) * t + j]);
+                let terms = self.prev[j].iter().map(|&p| {
+                    alpha[(i - 1) * t + usize::from(p)] + self.trans[usize::from(p) * t + j]
+                });
                 alpha[i * t + j] = log_sum_exp(terms) + e(i, j);
             }
         }
         let mut beta = vec![f32::NEG_INFINITY; n * t];
-        for j in 0..t {
-            beta[(n - 1) * t + j] = self.end_score(j);
+        for (j, b) in beta[(n - 1) * t..].iter_mut().enumerate() {
+            *b = self.end_score(j);
         }
         for i in (0..n - 1).rev() {
             for p in 0..t {
@@ -248,21 +250,16 @@ mod tests {
 
     /// Every valid sequence of `n` tags, by brute force.
     fn valid_sequences(s: &TagScheme, n: usize) -> Vec<Vec<TagId>> {
-        let t = s.n_tags() as u8;
+        let tags: Vec<TagId> = (0..s.n_tags() as u8).map(TagId).collect();
         let mut all: Vec<Vec<TagId>> = vec![Vec::new()];
         for _ in 0..n {
-            all = all
-                .into_iter()
-                .flat_map(|seq| {
-                    (0..t).map(TagId).filter_map(move |tag| {
-                        s.allowed(seq.last().copied(), Some(tag)).then(|| {
-                            let mut next = seq.clone();
-                            next.push(tag);
-                            next
-                        })
-                    })
-                })
-                .collect();
+            let mut longer = Vec::new();
+            for seq in &all {
+                for &tag in tags.iter().filter(|&&t| s.allowed(seq.last().copied(), Some(t))) {
+                    longer.push(seq.iter().copied().chain([tag]).collect());
+                }
+            }
+            all = longer;
         }
         all.retain(|seq| s.allowed(seq.last().copied(), None));
         all
@@ -354,7 +351,11 @@ mod tests {
             plus[i] += eps;
             minus[i] -= eps;
             let numeric = (loss(&crf, &plus) - loss(&crf, &minus)) / f64::from(2.0 * eps);
-            assert!((f64::from(d[i]) - numeric).abs() < 1e-2, "emission {i}: {} vs {numeric}", d[i]);
+            assert!(
+                (f64::from(d[i]) - numeric).abs() < 1e-2,
+                "emission {i}: {} vs {numeric}",
+                d[i]
+            );
         }
         let analytic: Vec<Vec<f32>> = grad.params().iter().map(|p| p.to_vec()).collect();
         for (p, values) in analytic.iter().enumerate() {

@@ -185,6 +185,7 @@ pub(crate) mod tests {
             width: 16,
             depth: 1,
             window: 1,
+            dilations: Vec::new(),
             pieces: 2,
         }
     }

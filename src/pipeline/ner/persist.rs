@@ -64,8 +64,8 @@ mod tests {
     use super::*;
     use crate::pipeline::Pipeline;
     use crate::pipeline::model_io::{ModelFile, PipelineWriter, Sections};
-    use crate::pipeline::nn::{Params, Rng};
     use crate::pipeline::ner::tests::tiny_config;
+    use crate::pipeline::nn::{Params, Rng};
     use crate::vocab::StringKey;
 
     fn model() -> EntityRecognizer {
@@ -120,7 +120,8 @@ mod tests {
         let ner = model();
         let mut relabelled = ner.clone();
         relabelled.scheme = TagScheme::new(vec!["PER".into()]);
-        let cases: [(&str, Box<dyn FnOnce(&mut ModelWriter)>); 3] = [
+        type Write<'a> = Box<dyn FnOnce(&mut ModelWriter) + 'a>;
+        let cases: [(&str, Write<'_>); 3] = [
             ("labels do not match the output layer", Box::new(|w| relabelled.save(w))),
             (
                 "cut after the encoder",

@@ -1,4 +1,4 @@
-//! Affine layers: [`Dense`] (`y = x·Wᵀ + b`) and [`Maxout`] (the max over `pieces` affine
+//! Affine layers: [`Dense`] (`y = x·W + b`) and [`Maxout`] (the max over `pieces` affine
 //! outputs per unit), on row-major batches.
 //!
 //! # Overview
@@ -10,7 +10,9 @@
 use super::gemm::{Operand, gemm};
 use super::{Params, Rng};
 
-/// A fully connected layer: `y = x · Wᵀ + b`, with `W` stored `n_out × n_in`.
+/// A fully connected layer: `y = x · W + b`, with `W` stored `n_in × n_out` (row-major, so
+/// the matrix kernel reads it without transposition and a single row's outputs are an
+/// `axpy` over contiguous weights).
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Dense {
     pub(crate) n_in: usize,
@@ -43,20 +45,13 @@ impl Dense {
         x.len() / self.n_in.max(1)
     }
 
-    /// `y = x · Wᵀ + b` for a batch `x` (`n × n_in`) into `y` (`n × n_out`).
+    /// `y = x · W + b` for a batch `x` (`n × n_in`) into `y` (`n × n_out`).
     pub(crate) fn forward(&self, x: &[f32], y: &mut [f32]) {
         let n = self.rows(x);
         for row in y.chunks_exact_mut(self.n_out) {
             row.copy_from_slice(&self.b);
         }
-        gemm(
-            (n, self.n_in, self.n_out),
-            1.0,
-            Operand::plain(x),
-            Operand::transposed(&self.w),
-            1.0,
-            y,
-        );
+        gemm((n, self.n_in, self.n_out), 1.0, Operand::plain(x), Operand::plain(&self.w), 1.0, y);
     }
 
     /// Accumulates the parameter gradients for upstream gradient `dy` into `grad`, and adds
@@ -64,10 +59,10 @@ impl Dense {
     pub(crate) fn backward(&self, x: &[f32], dy: &[f32], dx: Option<&mut [f32]>, grad: &mut Dense) {
         let n = self.rows(x);
         gemm(
-            (self.n_out, n, self.n_in),
+            (self.n_in, n, self.n_out),
             1.0,
-            Operand::transposed(dy),
-            Operand::plain(x),
+            Operand::transposed(x),
+            Operand::plain(dy),
             1.0,
             &mut grad.w,
         );
@@ -81,7 +76,7 @@ impl Dense {
                 (n, self.n_out, self.n_in),
                 1.0,
                 Operand::plain(dy),
-                Operand::plain(&self.w),
+                Operand::transposed(&self.w),
                 1.0,
                 dx,
             );

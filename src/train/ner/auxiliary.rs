@@ -99,8 +99,12 @@ impl Auxiliary {
         let heads = columns
             .iter()
             .map(|&column| {
-                let labels: BTreeSet<&str> =
-                    words.iter().flatten().flat_map(|s| s.iter()).filter_map(|w| column.value(w)).collect();
+                let labels: BTreeSet<&str> = words
+                    .iter()
+                    .flatten()
+                    .flat_map(|s| s.iter())
+                    .filter_map(|w| column.value(w))
+                    .collect();
                 SoftmaxHead::new(labels.into_iter().map(str::to_owned).collect(), width, rng)
             })
             .collect();
@@ -109,7 +113,10 @@ impl Auxiliary {
 
     /// A zeroed copy (a gradient accumulator).
     pub(super) fn zeros_like(&self) -> Self {
-        Self { columns: self.columns.clone(), heads: self.heads.iter().map(SoftmaxHead::zeros_like).collect() }
+        Self {
+            columns: self.columns.clone(),
+            heads: self.heads.iter().map(SoftmaxHead::zeros_like).collect(),
+        }
     }
 
     /// The gold class of every head for each of `n` tokens (head-major: `heads × n`), `None`
@@ -118,9 +125,8 @@ impl Auxiliary {
         let mut gold = Vec::with_capacity(self.heads.len() * n);
         for (column, head) in self.columns.iter().zip(&self.heads) {
             match words {
-                Some(words) => gold.extend(
-                    words.iter().map(|w| column.value(w).and_then(|v| head.class_of(v))),
-                ),
+                Some(words) => gold
+                    .extend(words.iter().map(|w| column.value(w).and_then(|v| head.class_of(v)))),
                 None => gold.extend(std::iter::repeat_n(None, n)),
             }
         }

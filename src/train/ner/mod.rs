@@ -37,8 +37,8 @@ use super::iob2::{EntitySpan, EntityType, Iob2Reader, Iob2Sentence, entity_spans
 use super::trainer::{TrainError, TrainObserver, batch};
 use crate::doc::conllu::{ConlluWord, Keep};
 use crate::pipeline::model_io::PipelineWriter;
-use crate::pipeline::ner::{EntityRecognizer, UNKNOWN_WORD, Viterbi};
 use crate::pipeline::ner::scheme::{Entity, Move, TagId};
+use crate::pipeline::ner::{EntityRecognizer, UNKNOWN_WORD, Viterbi};
 use crate::pipeline::nn::{Adam, AdamConfig, Average, Params, Rng};
 use crate::pipeline::tok2vec::{Dropout, Tok2Vec, Tok2VecCache, Tok2VecConfig};
 use crate::vocab::Vocab;
@@ -149,8 +149,8 @@ struct Data<'a> {
 /// Reads an IOB2 file.
 fn read(path: &Path) -> Result<Vec<Iob2Sentence>, TrainError> {
     let err = |source| TrainError::ReadIob2 { path: path.to_owned(), source };
-    let file = File::open(path)
-        .map_err(|source| err(super::iob2::Iob2Error::Io { line: 0, source }))?;
+    let file =
+        File::open(path).map_err(|source| err(super::iob2::Iob2Error::Io { line: 0, source }))?;
     Iob2Reader::new(BufReader::new(file)).collect::<Result<_, _>>().map_err(err)
 }
 
@@ -493,10 +493,15 @@ mod tests {
             warmup_steps: 1,
             optimizer: AdamConfig { learn_rate: 0.01, ..AdamConfig::default() },
             tok2vec: Tok2VecConfig {
-                embed: vec![embed(Attr::Norm, 500), embed(Attr::Shape, 50), embed(Attr::Suffix(3), 200)],
+                embed: vec![
+                    embed(Attr::Norm, 500),
+                    embed(Attr::Shape, 50),
+                    embed(Attr::Suffix(3), 200),
+                ],
                 width: 32,
                 depth: 2,
                 window: 1,
+                dilations: Vec::new(),
                 pieces: 2,
             },
             auxiliary: None,
@@ -517,6 +522,9 @@ mod tests {
         }
         fn epoch_finished(&mut self, _: usize, _: &DevScores, _: bool) {
             unreachable!("only the recogniser trains here")
+        }
+        fn checkpoint(&mut self, _: &[u8]) {
+            unreachable!("fit returns the model; it saves nothing")
         }
         fn ner_epoch_finished(&mut self, _: usize, scores: &NerScores, _: bool) {
             self.epochs += 1;

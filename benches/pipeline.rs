@@ -1,0 +1,66 @@
+//! Full-pipeline throughput (tokenizer, tok2vec, tagger, morphologizer, lemmatizer, parser,
+//! ner, doc_cleaner) with the embedded English model, single-threaded, in words per second.
+//!
+//! The input is the first paragraphs of the EWT training text when ../shared/data is
+//! present (one paragraph per document, as in the raw-text evaluation), else a paragraph
+//! written for this benchmark, repeated.
+
+// criterion_group! generates an undocumented public function.
+#![allow(missing_docs)]
+
+use std::path::Path;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use nlpd::pipeline::Pipeline;
+use nlpd::train::corpus::Corpus;
+
+const FALLBACK: &str = "The committee met on Tuesday in Boston to review the budget. \
+    Maria Lopez, who chairs it, said the city's schools would get $4.5 million more next \
+    year, but she doesn't expect the council to approve it before March. \"We'll see,\" she \
+    added.";
+
+/// About 10,000 words of paragraphs.
+fn paragraphs() -> Vec<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data/ud-english-ewt/en_ewt-ud-train.conllu");
+    let mut out = Vec::new();
+    if let Ok(corpus) = Corpus::read(&path) {
+        for paragraph in &corpus.paragraphs {
+            let texts: Vec<&str> =
+                paragraph.sentences.iter().filter_map(|s| s.text.as_deref()).collect();
+            out.push(texts.join(" "));
+            if out.iter().map(|p| p.split_whitespace().count()).sum::<usize>() >= 10_000 {
+                break;
+            }
+        }
+    }
+    if out.is_empty() {
+        out = vec![FALLBACK.to_owned(); 10_000 / FALLBACK.split_whitespace().count()];
+    }
+    out
+}
+
+fn pipeline(c: &mut Criterion) {
+    let nlp = Pipeline::default_english();
+    let texts = paragraphs();
+    let words: usize = {
+        let zone = nlp.vocab().zone();
+        texts.iter().map(|t| nlp.tokenizer().tokenize(&zone, t).len()).sum()
+    };
+    let mut group = c.benchmark_group("pipeline");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(words as u64));
+    group.bench_function("en_ewt_full", |b| {
+        b.iter(|| {
+            let zone = nlp.vocab().zone();
+            texts
+                .iter()
+                .map(|t| nlp.process(&zone, t).expect("the pipeline runs").len())
+                .sum::<usize>()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, pipeline);
+criterion_main!(benches);
