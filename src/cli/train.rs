@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::pipeline::model_io::DEFAULT_MODEL;
 use crate::train::evaluate::NerScores;
 use crate::train::ner;
 use crate::train::trainer::{DevScores, TrainConfig, TrainObserver, train};
@@ -21,10 +22,14 @@ pub(super) struct TrainArgs {
     /// Hide the progress bar (per-epoch scores are still printed).
     #[arg(long)]
     quiet: bool,
-    /// Which components to train: `all` the config describes, or only `ner` (which needs no
-    /// other component, so the output holds just the entity recogniser).
+    /// Which components to train: `all` the config describes, or only `ner`, written into a
+    /// copy of the `--base` model.
     #[arg(long, value_enum, default_value_t = Components::All)]
     components: Components,
+    /// With `--components ner`: the model whose other components the output keeps; the
+    /// embedded default model if not given.
+    #[arg(long, value_name = "PATH")]
+    base: Option<PathBuf>,
 }
 
 /// The components `nlpd train` trains.
@@ -122,7 +127,7 @@ impl Progress {
 
 /// Runs `nlpd train`.
 pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
-    let TrainArgs { config: config_path, output, quiet, components } = args;
+    let TrainArgs { config: config_path, output, quiet, components, base } = args;
     let text = std::fs::read_to_string(&config_path)
         .with_context(|| format!("cannot read {}", config_path.display()))?;
     let config: TrainConfig = toml::from_str(&text)
@@ -130,8 +135,11 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut progress =
         Progress { output, saved: Ok(()), bar: None, quiet, started, loss: 0.0, batches: 0 };
+    if base.is_some() && components == Components::All {
+        anyhow::bail!("--base only applies with --components ner");
+    }
     if components == Components::Ner {
-        return train_ner(&config_path, &config, &mut progress);
+        return train_ner(&config_path, &config, base.as_deref(), &mut progress);
     }
     let trained = train(&config, &mut progress)?;
     std::mem::replace(&mut progress.saved, Ok(()))?;
@@ -151,14 +159,22 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
 fn train_ner(
     config_path: &Path,
     config: &TrainConfig,
+    base: Option<&Path>,
     progress: &mut Progress,
 ) -> anyhow::Result<()> {
     let ner_config = config
         .ner
         .as_ref()
         .with_context(|| format!("{} has no [ner] table", config_path.display()))?;
+    let base_bytes = match base {
+        Some(path) => {
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?
+        }
+        None => DEFAULT_MODEL.to_vec(),
+    };
     let trained = ner::train(ner_config, config.seed, progress)?;
-    let model = ner::model_file(&trained.model);
+    let model = ner::with_recognizer(&base_bytes, &trained.model)
+        .with_context(|| base.map_or("the default model".into(), |p| p.display().to_string()))?;
     progress.checkpoint(&model);
     std::mem::replace(&mut progress.saved, Ok(()))?;
     eprintln!(
