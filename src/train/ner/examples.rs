@@ -1,14 +1,10 @@
-//! Training examples of the recogniser: sentences as feature keys and gold tags, and the
-//! two ways training varies them (mention replacement and word dropout).
+//! Training examples of the recogniser: sentences as feature keys and gold tags.
 //!
 //! # Overview
 //!
 //! [`prepare`] turns IOB2 sentences into [`Example`]s with the recogniser's feature keys
-//! (unknown words already read as unknown) and gold entities. Each epoch, training sees
-//! every example through [`MentionBank::augment`], which may swap an entity mention for
-//! another mention of the same type from the training data: the context then has to carry
-//! the decision, not the memorised name, which is what unseen names need. [`batch_keys`]
-//! then hides the identity of a share of the known words.
+//! (unknown words already read as unknown) and gold entities; [`batch_keys`] then hides
+//! the identity of a share of the known words in each training batch (word dropout).
 
 use std::fs::File;
 use std::io::BufReader;
@@ -28,11 +24,9 @@ use crate::train::trainer::TrainError;
 use crate::vocab::Vocab;
 
 /// A sentence prepared for training: feature keys (token-major), gold entities and tags.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug)]
 pub(super) struct Example {
     pub(super) keys: Vec<u64>,
-    /// The gold entities of the recogniser's labels.
-    pub(super) entities: Vec<Entity>,
     pub(super) tags: Vec<TagId>,
     /// Every gold entity (for scoring, as `nlpd evaluate` counts them).
     pub(super) spans: Vec<EntitySpan>,
@@ -104,72 +98,15 @@ pub(super) fn prepare(sentences: &[Iob2Sentence], model: &EntityRecognizer) -> V
                 })
                 .collect();
             let tags = model.scheme.tags_of(doc.len(), &entities);
-            Example { keys, entities, tags, spans }
+            Example { keys, tags, spans }
         })
         .collect()
-}
-
-/// The feature keys of every training mention, by label.
-#[derive(Debug)]
-pub(super) struct MentionBank {
-    /// Per label, each mention's keys (tokens × attributes).
-    mentions: Vec<Vec<Vec<u64>>>,
-    n_attrs: usize,
-}
-
-impl MentionBank {
-    /// The mentions of `examples`, for a model of `n_labels` labels reading `n_attrs` keys
-    /// per token.
-    pub(super) fn new(examples: &[Example], n_labels: usize, n_attrs: usize) -> Self {
-        let mut mentions = vec![Vec::new(); n_labels];
-        for example in examples {
-            for e in &example.entities {
-                mentions[e.label as usize]
-                    .push(example.keys[e.start * n_attrs..e.end * n_attrs].to_vec());
-            }
-        }
-        Self { mentions, n_attrs }
-    }
-
-    /// `example` with each entity mention replaced, with probability `rate`, by a random
-    /// mention of the same label (tags recomputed by `model`'s scheme).
-    pub(super) fn augment(
-        &self,
-        example: &Example,
-        rate: f32,
-        model: &EntityRecognizer,
-        rng: &mut Rng,
-    ) -> Example {
-        if rate <= 0.0 || example.entities.is_empty() {
-            return example.clone();
-        }
-        let a = self.n_attrs;
-        let mut keys = Vec::with_capacity(example.keys.len());
-        let mut entities = Vec::with_capacity(example.entities.len());
-        let mut done = 0;
-        for e in &example.entities {
-            keys.extend_from_slice(&example.keys[done * a..e.start * a]);
-            let start = keys.len() / a;
-            let pool = &self.mentions[e.label as usize];
-            if rng.unit() < rate {
-                keys.extend_from_slice(&pool[rng.below(pool.len())]);
-            } else {
-                keys.extend_from_slice(&example.keys[e.start * a..e.end * a]);
-            }
-            entities.push(Entity { start, end: keys.len() / a, label: e.label });
-            done = e.end;
-        }
-        keys.extend_from_slice(&example.keys[done * a..]);
-        let tags = model.scheme.tags_of(keys.len() / a, &entities);
-        // Spans only matter for scoring, which never sees augmented examples.
-        Example { keys, entities, tags, spans: Vec::new() }
-    }
 }
 
 /// The feature keys of a batch, with word identities hidden at rate `word_dropout`.
 pub(super) fn batch_keys(
     model: &EntityRecognizer,
-    batch: &[Example],
+    batch: &[&Example],
     word_dropout: f32,
     rng: &mut Rng,
 ) -> Vec<u64> {
@@ -187,41 +124,4 @@ pub(super) fn batch_keys(
         }
     }
     keys
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::pipeline::ner::scheme::Move;
-
-    #[test]
-    fn mention_replacement_keeps_tags_aligned_with_keys() {
-        let labels = vec!["PER".to_string(), "LOC".to_string()];
-        let config = crate::pipeline::ner::tests::tiny_config();
-        let mut rng = Rng::new(5);
-        let tok2vec = Tok2Vec::new(&config, &mut rng);
-        let model = EntityRecognizer::new(labels, FxHashSet::default(), tok2vec, &mut rng);
-        let a = model.tok2vec.attrs.len();
-        // Tokens are numbered through their keys: token i has keys i·10 + attribute.
-        let example = |n: usize, entities: Vec<Entity>| Example {
-            keys: (0..n).flat_map(|i| (0..a).map(move |k| (i * 10 + k) as u64)).collect(),
-            tags: model.scheme.tags_of(n, &entities),
-            entities,
-            spans: Vec::new(),
-        };
-        let e = |start, end, label| Entity { start, end, label };
-        let long_person = example(5, vec![e(1, 4, 0)]);
-        let short_person = example(3, vec![e(0, 1, 0), e(2, 3, 1)]);
-        let bank = MentionBank::new(std::slice::from_ref(&long_person), 2, a);
-        assert_eq!(bank.augment(&short_person, 0.0, &model, &mut rng), short_person);
-        let bank = MentionBank::new(&[long_person, example(2, vec![e(0, 2, 1)])], 2, a);
-        let out = bank.augment(&short_person, 1.0, &model, &mut rng);
-        assert_eq!(out.entities, [e(0, 3, 0), e(4, 6, 1)]);
-        assert_eq!(out.len() * a, out.keys.len());
-        let first_keys: Vec<u64> = out.keys.iter().step_by(a).copied().collect();
-        // The bank's person (tokens 1..4), the sentence's own `O` token 1, the bank's place.
-        assert_eq!(first_keys, [10, 20, 30, 10, 0, 10]);
-        let moves: Vec<_> = out.tags.iter().map(|&t| model.scheme.move_of(t)).collect();
-        assert_eq!(&moves[..4], [Move::Begin(0), Move::In(0), Move::Last(0), Move::Out]);
-    }
 }

@@ -10,8 +10,8 @@
 //! 2. turns every sentence into the recogniser's features and gold BILUO tags
 //!    ([`examples`]);
 //! 3. trains the recogniser's own tok2vec, output layer and CRF on the CRF's negative
-//!    log-likelihood with Adam (mention replacement, word dropout and dropout in the
-//!    encoder; linear warm-up; an exponential moving average of the weights);
+//!    log-likelihood with Adam (word dropout, dropout in the encoder, linear warm-up, an
+//!    exponential moving average of the weights);
 //! 4. scores the averaged weights on dev (exact-span micro F1, as `nlpd evaluate` does)
 //!    after every epoch, keeps the best and stops after `patience` epochs without
 //!    improvement;
@@ -30,7 +30,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use self::examples::{Example, MentionBank, batch_keys, known_words, labels, prepare, read};
+use self::examples::{Example, batch_keys, known_words, labels, prepare, read};
 use super::evaluate::NerScores;
 use super::iob2::Iob2Sentence;
 use super::trainer::{TrainError, TrainObserver, batch};
@@ -65,9 +65,6 @@ pub struct NerConfig {
     /// Probability that a known training word reads as unknown, so the model learns what to
     /// make of unknown words (names above all) from shape, affixes and context.
     pub word_dropout: f32,
-    /// Probability that a training mention is swapped for another mention of its type
-    /// each time its sentence is seen (see [`examples`]).
-    pub mention_replace: f32,
     /// Decay of the weight average used for scoring and saving.
     pub average_decay: f32,
     /// Steps over which the learning rate warms up linearly from zero.
@@ -126,7 +123,6 @@ fn fit(
     let mut model = EntityRecognizer::new(labels, known, tok2vec, &mut rng);
     let train_set = prepare(train_sentences, &model);
     let dev_set = prepare(dev_sentences, &model);
-    let bank = MentionBank::new(&train_set, model.labels().len(), model.tok2vec.attrs.len());
 
     let mut grads = model.zeros_like();
     let mut adam = Adam::new(config.optimizer);
@@ -142,10 +138,7 @@ fn fit(
         observer.epoch_started(epoch, batches.len());
         for members in &batches {
             step += 1;
-            let examples: Vec<Example> = members
-                .iter()
-                .map(|&i| bank.augment(&train_set[i], config.mention_replace, &model, &mut rng))
-                .collect();
+            let examples: Vec<&Example> = members.iter().map(|&i| &train_set[i]).collect();
             let keys = batch_keys(&model, &examples, config.word_dropout, &mut rng);
             let dropout = Dropout { rate: config.dropout, rng: &mut rng };
             let loss = train_batch(&model, &mut grads, (&examples, &keys), &mut cache, dropout);
@@ -179,11 +172,11 @@ fn fit(
 fn train_batch(
     model: &EntityRecognizer,
     grads: &mut EntityRecognizer,
-    (examples, keys): (&[Example], &[u64]),
+    (examples, keys): (&[&Example], &[u64]),
     cache: &mut Tok2VecCache,
     dropout: Dropout<'_>,
 ) -> f64 {
-    let lengths: Vec<usize> = examples.iter().map(Example::len).collect();
+    let lengths: Vec<usize> = examples.iter().map(|e| e.len()).collect();
     let n: usize = lengths.iter().sum();
     let t = model.scheme.n_tags();
     let mut vectors = Vec::new();
@@ -265,7 +258,6 @@ mod tests {
             dropout: 0.0,
             min_word_count: 1,
             word_dropout: 0.0,
-            mention_replace: 0.0,
             average_decay: 0.9,
             warmup_steps: 1,
             optimizer: AdamConfig { learn_rate: 0.01, ..AdamConfig::default() },
