@@ -3,14 +3,14 @@
 //!
 //! # Overview
 //!
-//! A [`Rule`] turns a form into its lemma: optionally lowercase it, strip `n` final
+//! A `Rule` turns a form into its lemma: optionally lowercase it, strip `n` final
 //! characters, append a string ("studies" → strip 3, append "y" → "study"). Training
 //! (`crate::train`) finds, for each fine-grained tag, case class and form suffix, the rule
 //! that is most often right, and keeps a suffix only where its rule differs from the
 //! rule of the next shorter suffix. Irregular forms the rules get wrong ("went" → "go")
 //! go in an exception table keyed by form and tag.
 //!
-//! [`Lemmatizer::lemmatize`] tries the exception table (exact form, then lowercase form),
+//! `Lemmatizer::lemmatize` tries the exception table (exact form, then lowercase form),
 //! then the longest known suffix. Lemmas that are not permanent strings are interned into
 //! the document's zone, so unseen words never grow the shared vocabulary.
 

@@ -16,7 +16,7 @@
 //! `MaxoutWindowEncoder`). Features are string keys, hashed into small tables, so the model
 //! needs no vocabulary: any token, even one first seen in a request's zone, gets a vector.
 //! Affixes are read from the token text with ASCII case folded. The forward pass is shared
-//! by inference and training; training passes a [`Tok2VecCache`] to keep what the backward
+//! by inference and training; training passes a `Tok2VecCache` to keep what the backward
 //! pass needs.
 
 use serde::{Deserialize, Serialize};

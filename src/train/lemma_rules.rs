@@ -3,7 +3,8 @@
 //! # Overview
 //!
 //! [`induce`] counts, for every (fine tag, case class, lowercase suffix of 0..=5 chars), how
-//! often each [`Rule`] turns the form into its gold lemma. A suffix node keeps its most
+//! often each [`Rule`] turns the form into its gold lemma (whole-word replacements such as
+//! "went" → "go" are left to the exceptions). A suffix node keeps its most
 //! frequent rule only if it was seen at least [`MIN_COUNT`] times and its rule differs from
 //! its parent's (the suffix one character shorter), which keeps the table small without
 //! changing any prediction. Finally every training (form, tag) whose most frequent lemma the
@@ -31,7 +32,17 @@ pub(crate) fn induce(corpus: &Corpus) -> Lemmatizer {
     let mut lemmas: BTreeMap<(String, String), BTreeMap<String, usize>> = BTreeMap::new();
     for word in corpus.paragraphs.iter().flat_map(|p| p.words()) {
         let (Some(tag), Some(lemma)) = (&word.xpos, &word.lemma) else { continue };
+        *lemmas
+            .entry((word.form.clone(), tag.clone()))
+            .or_default()
+            .entry(lemma.clone())
+            .or_default() += 1;
         let rule = Rule::between(&word.form, lemma);
+        if usize::from(rule.strip) >= word.form.chars().count() {
+            // A whole-word replacement ("'s" → "be", "went" → "go") says nothing about other
+            // words ending the same way: only the exception table may use it.
+            continue;
+        }
         let id = *rule_ids.entry(rule.clone()).or_insert_with(|| {
             rules.push(rule);
             rules.len() as u32 - 1
@@ -42,11 +53,6 @@ pub(crate) fn induce(corpus: &Corpus) -> Lemmatizer {
             let node = (tag.clone(), upper, suffix(&lower, n).to_owned());
             *counts.entry(node).or_default().entry(id).or_default() += 1;
         }
-        *lemmas
-            .entry((word.form.clone(), tag.clone()))
-            .or_default()
-            .entry(lemma.clone())
-            .or_default() += 1;
     }
     let best = |c: &BTreeMap<u32, usize>| {
         // Most frequent; the smallest rule id on ties.

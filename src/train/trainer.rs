@@ -360,9 +360,7 @@ pub fn train(
     let ner = config.ner.as_ref().map(|ner| super::ner::train(ner, config.seed, observer));
     let ner = ner.transpose()?.map(|trained| trained.model);
     let model = save(&nets, &lemmatizer, ner.as_ref());
-    if ner.is_some() {
-        observer.checkpoint(&model);
-    }
+    observer.checkpoint(&model);
     Ok(Trained { model, scores, epochs })
 }
 
@@ -515,4 +513,107 @@ fn save(nets: &Nets, lemmatizer: &Lemmatizer, ner: Option<&EntityRecognizer>) ->
     }
     writer.add("doc_cleaner", &DocCleaner::default());
     writer.into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::Pipeline;
+    use crate::pipeline::tok2vec::{Attr, EmbedConfig};
+
+    /// Sentences written for this test.
+    const CONLLU: &str = "\
+# newpar
+# sent_id = s1
+# text = Ada wrote code.
+1\tAda\tAda\tPROPN\tNNP\tNumber=Sing\t2\tnsubj\t_\t_
+2\twrote\twrite\tVERB\tVBD\tTense=Past\t0\troot\t_\t_
+3\tcode\tcode\tNOUN\tNN\tNumber=Sing\t2\tobj\t_\tSpaceAfter=No
+4\t.\t.\tPUNCT\t.\t_\t2\tpunct\t_\t_
+
+# sent_id = s2
+# text = Bob reads books.
+1\tBob\tBob\tPROPN\tNNP\tNumber=Sing\t2\tnsubj\t_\t_
+2\treads\tread\tVERB\tVBZ\tTense=Pres\t0\troot\t_\t_
+3\tbooks\tbook\tNOUN\tNNS\tNumber=Plur\t2\tobj\t_\tSpaceAfter=No
+4\t.\t.\tPUNCT\t.\t_\t2\tpunct\t_\t_
+
+";
+    const IOB2: &str = "# sent_id = s1\n1\tAda\tB-PER\n2\twrote\tO\n3\tcode\tO\n4\t.\tO\n\n";
+
+    struct Silent(usize);
+
+    impl TrainObserver for Silent {
+        fn epoch_started(&mut self, _: usize, _: usize) {}
+        fn batch_finished(&mut self, _: f64) {}
+        fn epoch_finished(&mut self, _: usize, _: &DevScores, _: bool) {}
+        fn checkpoint(&mut self, _: &[u8]) {
+            self.0 += 1;
+        }
+        fn ner_epoch_finished(&mut self, _: usize, _: &NerScores, _: bool) {}
+    }
+
+    #[test]
+    fn training_is_deterministic_and_yields_a_loadable_pipeline() {
+        let dir = std::env::temp_dir().join(format!("nlpd-train-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (conllu, iob2) = (dir.join("tiny.conllu"), dir.join("tiny.iob2"));
+        std::fs::write(&conllu, CONLLU).unwrap();
+        std::fs::write(&iob2, IOB2).unwrap();
+        let embed = |attr| EmbedConfig { attr, rows: 50, width: 4 };
+        let config = TrainConfig {
+            seed: 7,
+            train: conllu.clone(),
+            dev: conllu,
+            max_epochs: 2,
+            patience: 1,
+            batch_words: 4,
+            dropout: 0.1,
+            average_decay: 0.9,
+            warmup_steps: 1,
+            optimizer: AdamConfig::default(),
+            tok2vec: Tok2VecConfig {
+                embed: vec![embed(Attr::Norm), embed(Attr::Suffix(2))],
+                width: 8,
+                depth: 1,
+                window: 1,
+                dilations: Vec::new(),
+                pieces: 2,
+            },
+            parser: ParserConfig { hidden: 4, pieces: 2, min_label_count: 1, explore: 0.5 },
+            ner: Some(super::super::ner::NerConfig {
+                train: iob2.clone(),
+                dev: iob2,
+                max_epochs: 2,
+                patience: 1,
+                batch_words: 4,
+                dropout: 0.1,
+                min_word_count: 1,
+                word_dropout: 0.1,
+                average_decay: 0.9,
+                warmup_steps: 1,
+                optimizer: AdamConfig::default(),
+                tok2vec: Tok2VecConfig {
+                    embed: vec![embed(Attr::Norm), embed(Attr::Shape)],
+                    width: 8,
+                    depth: 1,
+                    window: 1,
+                    dilations: Vec::new(),
+                    pieces: 2,
+                },
+            }),
+        };
+        let mut observer = Silent(0);
+        let first = train(&config, &mut observer).unwrap();
+        let second = train(&config, &mut Silent(0)).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(observer.0 >= 2, "a checkpoint per best epoch and a final one");
+        assert_eq!(first.model, second.model, "same seed, same bytes");
+        let pipeline = Pipeline::load(&first.model).unwrap();
+        let names: Vec<_> = pipeline.component_names().collect();
+        assert_eq!(
+            names,
+            ["tok2vec", "tagger", "morphologizer", "lemmatizer", "parser", "ner", "doc_cleaner"]
+        );
+    }
 }

@@ -1,5 +1,6 @@
 //! nlpd's integration tests: one binary, one module per area.
 
+mod accuracy;
 mod cli;
 mod conllu;
 mod data;

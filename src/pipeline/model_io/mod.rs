@@ -19,9 +19,9 @@
 //! and float arrays stored as IEEE half precision (u64 count + 2 bytes each), which halves
 //! the file with no measurable loss of accuracy. The section `pipeline` lists the
 //! components in order; each component has a section of its own name (see
-//! [`components`] for their layouts).
+//! `components` for their layouts).
 //!
-//! [`ModelWriter`] builds a body; [`ModelReader`] reads one, failing with a
+//! `ModelWriter` builds a body; `ModelReader` reads one, failing with a
 //! [`ModelLoadError`] that names the section and what was wrong on any truncation or
 //! inconsistency, so a damaged file never panics or yields a half-loaded model.
 
@@ -555,5 +555,19 @@ mod default_model_tests {
         }
         assert_eq!(doc.token(0).data().sent_start, Some(true));
         assert_eq!(doc.sents().len(), 2, "{:?}", doc.sents());
+    }
+
+    #[test]
+    fn empty_and_whitespace_documents_are_annotated_without_panics() {
+        let pipeline = Pipeline::default_english();
+        for text in ["", "   ", "\n\n", "Hi  there.\n\nBye!  ", "\t x"] {
+            let zone = pipeline.vocab().zone();
+            let doc = pipeline.process(&zone, text).unwrap();
+            for token in doc.iter() {
+                let head = token.data().head.expect("every token gets a head");
+                assert!(head < doc.len(), "{text:?}");
+                assert!(token.data().lemma.is_some(), "{text:?}");
+            }
+        }
     }
 }

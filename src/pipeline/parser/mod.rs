@@ -3,11 +3,11 @@
 //! # Overview
 //!
 //! [`Parser`] is a greedy transition-based parser over the arc-hybrid system with a
-//! sentence-ending `Break` transition ([`state`]), scored by a small network over
-//! `Doc.tensor` ([`model`]). It parses a whole document (a paragraph) in one pass, so it
+//! sentence-ending `Break` transition (`state`), scored by a small network over
+//! `Doc.tensor` (`model`). It parses a whole document (a paragraph) in one pass, so it
 //! decides sentence boundaries together with the trees. Non-projective trees are handled
-//! pseudo-projectively ([`projectivize`]): lifted arcs carry decorated labels that are undone
-//! after parsing. Training uses a dynamic oracle ([`oracle`]).
+//! pseudo-projectively (`projectivize`): lifted arcs carry decorated labels that are undone
+//! after parsing. Training uses a dynamic oracle (`oracle`).
 //!
 //! Whitespace tokens are not parsed: each is attached to the nearest preceding word
 //! (`dep`), as spaCy does.

@@ -71,6 +71,10 @@ pub(crate) fn split_label(label: &str) -> (&str, Option<&str>) {
 /// below its predicted head, breadth first, whose own label is the decoration; words with no
 /// such candidate keep their head. Callers strip the decorations with [`split_label`].
 pub(crate) fn deprojectivize(heads: &mut [u32], labels: &[&str]) {
+    if !labels.iter().any(|l| l.contains(LIFT)) {
+        // The common case: nothing to undo, and no child lists to build.
+        return;
+    }
     let n = heads.len();
     let mut children: Vec<Vec<u32>> = vec![Vec::new(); n];
     for (dep, &head) in heads.iter().enumerate() {
