@@ -2,7 +2,7 @@
 //!
 //! # Overview
 //!
-//! [`EntityRecognizer`] tags every token with a BILUO tag ([`scheme`]) and writes the
+//! [`EntityRecognizer`] tags every token with a BILUO tag (module `scheme`) and writes the
 //! result as each token's `ent_iob` and `ent_type`, so [`Doc::ents`] lists the entities:
 //!
 //! ```text
@@ -33,7 +33,7 @@ pub(crate) mod scheme;
 pub(crate) use self::crf::{Crf, Viterbi};
 use rustc_hash::FxHashSet;
 
-use self::scheme::TagScheme;
+use self::scheme::{Move, TagScheme};
 use super::nn::{Dense, Params, Rng};
 use super::tok2vec::{Attr, Tok2Vec};
 use super::{Component, ComponentError};
@@ -154,10 +154,15 @@ impl Component for EntityRecognizer {
         self.push_keys(doc, &mut keys);
         self.emissions(&keys, &[n], &mut vectors, &mut emissions);
         let t = self.scheme.n_tags();
-        // Tag 0 is O: a whitespace token may only be outside.
+        let outside = usize::from(self.scheme.tag(Move::Out).0);
+        // A whitespace token may only be outside.
         for (token, row) in doc.tokens().iter().zip(emissions.chunks_exact_mut(t)) {
             if token.lex().is(LexFlags::IS_SPACE) {
-                row[1..].fill(f32::NEG_INFINITY);
+                for (tag, score) in row.iter_mut().enumerate() {
+                    if tag != outside {
+                        *score = f32::NEG_INFINITY;
+                    }
+                }
             }
         }
         let mut tags = Vec::with_capacity(n);
@@ -173,7 +178,6 @@ impl Component for EntityRecognizer {
 pub(crate) mod tests {
     use super::*;
     use crate::doc::EntIob;
-    use crate::pipeline::ner::scheme::Move;
     use crate::pipeline::tok2vec::{EmbedConfig, Tok2VecConfig};
     use crate::vocab::{StringKey, Vocab};
 

@@ -8,14 +8,14 @@
 //! 1. reads both files (OTH and stray tags are outside, see [`iob2`](super::iob2)) and takes
 //!    the entity labels and the known words from the training file only;
 //! 2. turns every sentence into the recogniser's features and gold BILUO tags
-//!    ([`examples`]);
+//!    (module `examples`);
 //! 3. trains the recogniser's own tok2vec, output layer and CRF on the CRF's negative
 //!    log-likelihood with Adam (word dropout, dropout in the encoder, linear warm-up, an
 //!    exponential moving average of the weights);
 //! 4. scores the averaged weights on dev (exact-span micro F1, as `nlpd evaluate` does)
 //!    after every epoch, keeps the best and stops after `patience` epochs without
 //!    improvement;
-//! 5. calibrates the balance of precision and recall on dev ([`score`]): a penalty on the
+//! 5. calibrates the balance of precision and recall on dev (module `score`): a penalty on the
 //!    `O` tag, folded into the output bias.
 //!
 //! The recogniser needs no other component, so `nlpd train --components ner` can train it
