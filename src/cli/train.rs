@@ -1,8 +1,11 @@
 //! `nlpd train`: trains the pipeline from a config file and writes the model file.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::pipeline::model_io::DEFAULT_MODEL;
+use crate::train::evaluate::NerScores;
+use crate::train::ner;
 use crate::train::trainer::{DevScores, TrainConfig, TrainObserver, train};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -19,6 +22,23 @@ pub(super) struct TrainArgs {
     /// Hide the progress bar (per-epoch scores are still printed).
     #[arg(long)]
     quiet: bool,
+    /// Which components to train: `all` the config describes, or only `ner`, written into a
+    /// copy of the `--base` model.
+    #[arg(long, value_enum, default_value_t = Components::All)]
+    components: Components,
+    /// With `--components ner`: the model whose other components the output keeps; the
+    /// embedded default model if not given.
+    #[arg(long, value_name = "PATH")]
+    base: Option<PathBuf>,
+}
+
+/// The components `nlpd train` trains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Components {
+    /// Every component of the config.
+    All,
+    /// Only the named-entity recogniser.
+    Ner,
 }
 
 /// Shows a progress bar per epoch, prints dev scores to stderr and writes each new best
@@ -62,13 +82,11 @@ impl TrainObserver for Progress {
     }
 
     fn epoch_finished(&mut self, epoch: usize, s: &DevScores, best: bool) {
-        if let Some(bar) = self.bar.take() {
-            bar.finish_and_clear();
-        }
+        let loss = self.finish_epoch();
         eprintln!(
             "epoch {epoch:>3}  loss {:.3}  dev UPOS {:.2} XPOS {:.2} UFeats {:.2} Lemma {:.2} \
-             UAS {:.2} LAS {:.2} Sents {:.2} NER {:.2}  {}s{}",
-            self.loss / self.batches.max(1) as f64,
+             UAS {:.2} LAS {:.2} Sents {:.2}  {}s{}",
+            loss,
             s.upos,
             s.xpos,
             s.feats,
@@ -76,16 +94,40 @@ impl TrainObserver for Progress {
             s.uas,
             s.las,
             s.sents,
-            s.ner,
+            self.started.elapsed().as_secs(),
+            if best { "  *best" } else { "" }
+        );
+    }
+
+    fn ner_epoch_finished(&mut self, epoch: usize, s: &NerScores, best: bool) {
+        let loss = self.finish_epoch();
+        eprintln!(
+            "ner epoch {epoch:>3}  loss {loss:.3}  dev P {:.2} R {:.2} F1 {:.2} (PER {:.2} ORG {:.2} \
+             LOC {:.2})  {}s{}",
+            100.0 * s.overall.precision,
+            100.0 * s.overall.recall,
+            100.0 * s.overall.f1,
+            100.0 * s.per.f1,
+            100.0 * s.org.f1,
+            100.0 * s.loc.f1,
             self.started.elapsed().as_secs(),
             if best { "  *best" } else { "" }
         );
     }
 }
 
+impl Progress {
+    fn finish_epoch(&mut self) -> f64 {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+        self.loss / self.batches.max(1) as f64
+    }
+}
+
 /// Runs `nlpd train`.
 pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
-    let TrainArgs { config: config_path, output, quiet } = args;
+    let TrainArgs { config: config_path, output, quiet, components, base } = args;
     let text = std::fs::read_to_string(&config_path)
         .with_context(|| format!("cannot read {}", config_path.display()))?;
     let config: TrainConfig = toml::from_str(&text)
@@ -93,6 +135,12 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut progress =
         Progress { output, saved: Ok(()), bar: None, quiet, started, loss: 0.0, batches: 0 };
+    if base.is_some() && components == Components::All {
+        anyhow::bail!("--base only applies with --components ner");
+    }
+    if components == Components::Ner {
+        return train_ner(&config_path, &config, base.as_deref(), &mut progress);
+    }
     let trained = train(&config, &mut progress)?;
     std::mem::replace(&mut progress.saved, Ok(()))?;
     let output = &progress.output;
@@ -103,6 +151,40 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
         trained.epochs,
         progress.started.elapsed().as_secs(),
         trained.scores.overall()
+    );
+    Ok(())
+}
+
+/// `nlpd train --components ner`: the entity recogniser alone.
+fn train_ner(
+    config_path: &Path,
+    config: &TrainConfig,
+    base: Option<&Path>,
+    progress: &mut Progress,
+) -> anyhow::Result<()> {
+    let ner_config = config
+        .ner
+        .as_ref()
+        .with_context(|| format!("{} has no [ner] table", config_path.display()))?;
+    let base_bytes = match base {
+        Some(path) => {
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?
+        }
+        None => DEFAULT_MODEL.to_vec(),
+    };
+    let trained = ner::train(ner_config, config.seed, progress)?;
+    let model = ner::with_recognizer(&base_bytes, &trained.model)
+        .with_context(|| base.map_or("the default model".into(), |p| p.display().to_string()))?;
+    progress.checkpoint(&model);
+    std::mem::replace(&mut progress.saved, Ok(()))?;
+    eprintln!(
+        "wrote {} ({:.1} MiB) after {} epochs in {}s; best dev NER F1 {:.2} (O penalty {})",
+        progress.output.display(),
+        model.len() as f64 / (1 << 20) as f64,
+        trained.epochs,
+        progress.started.elapsed().as_secs(),
+        100.0 * trained.scores.overall.f1,
+        trained.outside_penalty
     );
     Ok(())
 }

@@ -7,6 +7,7 @@
 //!   NER scores over IOB2 files, as `nlpd evaluate` prints them.
 //! - [`corpus`]: training paragraphs read from CoNLL-U.
 //! - [`trainer`]: `nlpd train`: the configuration and the training loop.
+//! - [`ner`]: training the named-entity recogniser on Universal NER.
 //!
 //! Gold CoNLL-U comes from [`crate::doc::conllu`], which the CLI and the service share.
 
@@ -14,6 +15,6 @@ pub mod corpus;
 pub mod evaluate;
 pub mod iob2;
 mod lemma_rules;
-mod ner;
+pub mod ner;
 mod parser;
 pub mod trainer;

@@ -25,9 +25,8 @@ use serde::Deserialize;
 use thiserror::Error;
 
 use super::corpus::{Corpus, Paragraph};
-use super::iob2::EntitySpan;
+use super::evaluate::NerScores;
 use super::lemma_rules;
-use super::ner::{self, NerTags, SpanCounts};
 use super::parser::{self as parser_training, ParserTrainer};
 use crate::doc::conllu::ConlluError;
 use crate::pipeline::classifier::{HeadStats, SoftmaxHead};
@@ -36,7 +35,7 @@ use crate::pipeline::lemmatizer::Lemmatizer;
 use crate::pipeline::model_io::PipelineWriter;
 use crate::pipeline::morphologizer::Morphologizer;
 use crate::pipeline::ner::EntityRecognizer;
-use crate::pipeline::nn::{Adam, AdamConfig, Average, Maxout, Params, Rng};
+use crate::pipeline::nn::{Adam, AdamConfig, Average, Params, Rng};
 use crate::pipeline::parser::ParseScratch;
 use crate::pipeline::parser::Parser;
 use crate::pipeline::parser::model::ParserModel;
@@ -56,13 +55,13 @@ pub enum TrainError {
         /// What went wrong.
         source: ConlluError,
     },
-    /// Occurs when a named-entity file cannot be read or is not valid IOB2.
-    #[error("cannot read NER corpus {path}: {reason}")]
-    Ner {
-        /// The file.
+    /// Occurs when an IOB2 corpus cannot be read or is malformed.
+    #[error("cannot read corpus {path}: {source}")]
+    ReadIob2 {
+        /// The corpus path.
         path: PathBuf,
         /// What went wrong.
-        reason: String,
+        source: crate::train::iob2::Iob2Error,
     },
     /// Occurs when the training corpus has no annotated words.
     #[error("the training corpus {path} has no annotated words")]
@@ -82,13 +81,6 @@ pub struct TrainConfig {
     pub train: PathBuf,
     /// Development corpus (CoNLL-U), used only for scoring and early stopping.
     pub dev: PathBuf,
-    /// Named entities of the training sentences (Universal NER IOB2, joined by
-    /// `sent_id`); without it no entity recognizer is trained.
-    #[serde(default)]
-    pub ner_train: Option<PathBuf>,
-    /// Named entities of the development sentences.
-    #[serde(default)]
-    pub ner_dev: Option<PathBuf>,
     /// Upper bound on epochs.
     pub max_epochs: usize,
     /// Stop after this many epochs without a better dev score.
@@ -107,18 +99,9 @@ pub struct TrainConfig {
     pub tok2vec: Tok2VecConfig,
     /// The parser's shape and training.
     pub parser: ParserConfig,
-    /// The entity recognizer's shape.
-    pub ner: NerConfig,
-}
-
-/// The entity recognizer's settings.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NerConfig {
-    /// Units of its own maxout hidden layer (0: a linear softmax over the tensor).
-    pub hidden: usize,
-    /// Maxout pieces of the hidden layer.
-    pub pieces: usize,
+    /// The named-entity recogniser, if the pipeline has one.
+    #[serde(default)]
+    pub ner: Option<super::ner::NerConfig>,
 }
 
 /// The parser's settings.
@@ -153,14 +136,12 @@ pub struct DevScores {
     pub las: f64,
     /// F1 of sentence starts, parsing whole paragraphs.
     pub sents: f64,
-    /// Exact-span F1 of named entities (0 without NER data).
-    pub ner: f64,
 }
 
 impl DevScores {
     /// The score early stopping maximises: the mean of the components' scores.
     pub fn overall(&self) -> f64 {
-        (self.upos + self.xpos + self.feats + self.lemma + self.uas + self.las + self.ner) / 7.0
+        (self.upos + self.xpos + self.feats + self.lemma + self.uas + self.las) / 6.0
     }
 }
 
@@ -174,6 +155,8 @@ pub trait TrainObserver {
     fn epoch_finished(&mut self, epoch: usize, scores: &DevScores, best: bool);
     /// A new best model, as a model file (to save it before training ends).
     fn checkpoint(&mut self, model: &[u8]);
+    /// An epoch of the named-entity recogniser ended with these dev scores.
+    fn ner_epoch_finished(&mut self, epoch: usize, scores: &NerScores, best: bool);
 }
 
 /// The result of [`train`].
@@ -194,7 +177,6 @@ struct Nets {
     tagger: Tagger,
     morphologizer: Morphologizer,
     parser: Parser,
-    ner: EntityRecognizer,
 }
 
 impl Nets {
@@ -204,7 +186,6 @@ impl Nets {
             tagger: self.tagger.zeros_like(),
             morphologizer: self.morphologizer.zeros_like(),
             parser: self.parser.zeros_like(),
-            ner: self.ner.zeros_like(),
         }
     }
 }
@@ -216,7 +197,6 @@ impl Params for Nets {
         p.extend(self.tagger.pos.params());
         p.extend(self.morphologizer.feats.params());
         p.extend(self.parser.model.params());
-        p.extend(self.ner.params());
         p
     }
 
@@ -226,7 +206,6 @@ impl Params for Nets {
         p.extend(self.tagger.pos.params_mut());
         p.extend(self.morphologizer.feats.params_mut());
         p.extend(self.parser.model.params_mut());
-        p.extend(self.ner.params_mut());
         p
     }
 }
@@ -248,9 +227,6 @@ struct Example {
     heads: Vec<Option<usize>>,
     deprels: Vec<Option<StringKey>>,
     sent_starts: Vec<bool>,
-    /// Gold BILUO classes, and entity spans per sentence (`None`: not annotated).
-    ner: Vec<Option<u32>>,
-    entities: Vec<Option<Vec<EntitySpan>>>,
 }
 
 /// Sorted distinct values (deterministic label order).
@@ -263,7 +239,7 @@ fn feats_label(feats: Option<&str>) -> &str {
     feats.unwrap_or("")
 }
 
-fn prepare(paragraphs: &[Paragraph], nets: &Nets, ner: &NerTags) -> Vec<Example> {
+fn prepare(paragraphs: &[Paragraph], nets: &Nets) -> Vec<Example> {
     let vocab = Vocab::new();
     let zone = vocab.zone();
     paragraphs
@@ -296,8 +272,6 @@ fn prepare(paragraphs: &[Paragraph], nets: &Nets, ner: &NerTags) -> Vec<Example>
                 heads: paragraph.heads(),
                 deprels: words.iter().map(|w| w.deprel.as_deref().map(StringKey::of)).collect(),
                 sent_starts: paragraph.sent_starts(),
-                ner: ner.classes(paragraph, &nets.ner.head),
-                entities: ner.spans(paragraph),
             }
         })
         .collect()
@@ -317,12 +291,7 @@ fn build_nets(config: &TrainConfig, train: &Corpus, rng: &mut Rng) -> Nets {
     let p = &config.parser;
     let model = ParserModel::new(width, p.hidden, p.pieces, labels.len(), rng);
     let parser = Parser::new(labels, model);
-    let ner_width = if config.ner.hidden > 0 { config.ner.hidden } else { width };
-    let hidden =
-        (config.ner.hidden > 0).then(|| Maxout::new(width, ner_width, config.ner.pieces, rng));
-    let ner = EntityRecognizer::new(SoftmaxHead::new(ner::labels(), ner_width, rng), hidden)
-        .expect("BILUO labels are well-formed. This is a bug.");
-    Nets { tok2vec, tagger, morphologizer, parser, ner }
+    Nets { tok2vec, tagger, morphologizer, parser }
 }
 
 /// Trains the pipeline described by `config`.
@@ -342,10 +311,8 @@ pub fn train(
     let mut rng = Rng::new(config.seed);
     let lemmatizer = lemma_rules::induce(&train_corpus);
     let mut nets = build_nets(config, &train_corpus, &mut rng);
-    let read_ner = |path: &Option<PathBuf>| path.as_deref().map(NerTags::read).transpose();
-    let (ner_train, ner_dev) = (read_ner(&config.ner_train)?, read_ner(&config.ner_dev)?);
-    let train_set = prepare(&train_corpus.paragraphs, &nets, &ner_train.unwrap_or_default());
-    let dev_set = prepare(&dev_corpus.paragraphs, &nets, &ner_dev.unwrap_or_default());
+    let train_set = prepare(&train_corpus.paragraphs, &nets);
+    let dev_set = prepare(&dev_corpus.paragraphs, &nets);
 
     let mut grads = nets.zeros_like();
     let mut adam = Adam::new(config.optimizer);
@@ -360,7 +327,7 @@ pub fn train(
     for epoch in 1..=config.max_epochs {
         epochs = epoch;
         rng.shuffle(&mut order);
-        let batches = batch(&order, &train_set, config.batch_words);
+        let batches = batch(&order, |i| train_set[i].len, config.batch_words);
         observer.epoch_started(epoch, batches.len());
         for members in &batches {
             step += 1;
@@ -379,7 +346,7 @@ pub fn train(
         let improved = best.as_ref().is_none_or(|(b, _)| scores.overall() > b.overall());
         observer.epoch_finished(epoch, &scores, improved);
         if improved {
-            observer.checkpoint(&save(&averaged, &lemmatizer, config.ner_train.is_some()));
+            observer.checkpoint(&save(&averaged, &lemmatizer, None));
             best = Some((scores, averaged));
             since_best = 0;
         } else {
@@ -389,19 +356,21 @@ pub fn train(
             }
         }
     }
-    let (mut scores, mut nets) = best.expect("max_epochs is at least one epoch. This is a bug.");
-    if config.ner_train.is_some() {
-        tune_outside_penalty(&mut nets, &dev_set);
-        scores = evaluate(&nets, &lemmatizer, &dev_set);
-        observer.epoch_finished(epochs, &scores, true);
-    }
-    let model = save(&nets, &lemmatizer, config.ner_train.is_some());
+    let (scores, nets) = best.expect("max_epochs is at least one epoch. This is a bug.");
+    let ner = config.ner.as_ref().map(|ner| super::ner::train(ner, config.seed, observer));
+    let ner = ner.transpose()?.map(|trained| trained.model);
+    let model = save(&nets, &lemmatizer, ner.as_ref());
     observer.checkpoint(&model);
     Ok(Trained { model, scores, epochs })
 }
 
-/// Groups shuffled paragraphs into batches of about `batch_words` words.
-fn batch(order: &[usize], examples: &[Example], batch_words: usize) -> Vec<Vec<usize>> {
+/// Groups shuffled examples (of `len(i)` words each) into batches of about `batch_words`
+/// words.
+pub(super) fn batch(
+    order: &[usize],
+    len: impl Fn(usize) -> usize,
+    batch_words: usize,
+) -> Vec<Vec<usize>> {
     let mut batches = vec![Vec::new()];
     let mut words = 0;
     for &i in order {
@@ -410,7 +379,7 @@ fn batch(order: &[usize], examples: &[Example], batch_words: usize) -> Vec<Vec<u
             words = 0;
         }
         batches.last_mut().expect("never empty").push(i);
-        words += examples[i].len;
+        words += len(i);
     }
     batches.retain(|b| !b.is_empty());
     batches
@@ -456,8 +425,6 @@ fn train_batch(
         let HeadStats { loss: l, .. } = head.loss_grad(&tensor, &gold, scale, &mut d_tensor, grad);
         loss += l;
     }
-    let ner_gold = gold(|e| &e.ner);
-    loss += nets.ner.loss_grad(&tensor, &ner_gold, scale, &mut d_tensor, &mut grads.ner).loss;
     let width = nets.tok2vec.width();
     let mut offset = 0;
     for example in &batch {
@@ -483,7 +450,6 @@ fn evaluate(nets: &Nets, lemmatizer: &Lemmatizer, dev: &[Example]) -> DevScores 
     let mut attach = [0_usize; 2];
     let mut sents = [0_usize; 3];
     let mut scratch = ParseScratch::default();
-    let mut entities = SpanCounts::default();
     let mut total = 0;
     let (mut tensor, mut scores, mut best) = (Vec::new(), Vec::new(), Vec::new());
     let (mut lower, mut lemma) = (String::new(), String::new());
@@ -509,7 +475,6 @@ fn evaluate(nets: &Nets, lemmatizer: &Lemmatizer, dev: &[Example]) -> DevScores 
             lemmatizer.lemmatize(form, *tag, &mut lower, &mut lemma);
             counts[3] += usize::from(gold.as_deref() == Some(lemma.as_str()));
         }
-        score_entities(&nets.ner, &tensor, example, &mut entities);
         let parse = nets.parser.parse(&tensor, true, &mut scratch);
         for (w, &head) in parse.heads.iter().enumerate() {
             if example.heads[w] == Some(head as usize) {
@@ -532,68 +497,19 @@ fn evaluate(nets: &Nets, lemmatizer: &Lemmatizer, dev: &[Example]) -> DevScores 
         uas: pct(attach[0]),
         las: pct(attach[1]),
         sents: 200.0 * sents[0] as f64 / (sents[1] + sents[2]).max(1) as f64,
-        ner: entities.f1(),
     }
 }
 
-/// Adds the exact-span matches of `ner` on one example (vectors `tensor`), decoding each
-/// gold-annotated sentence separately.
-fn score_entities(
-    ner: &EntityRecognizer,
-    tensor: &[f32],
-    example: &Example,
-    counts: &mut SpanCounts,
-) {
-    let (mut scores, mut back, mut path) = (Vec::new(), Vec::new(), Vec::new());
-    ner.scores(tensor, &mut scores);
-    let k = ner.head.labels().len();
-    let ends = (1..example.len).filter(|&i| example.sent_starts[i]).chain([example.len]);
-    let mut start = 0;
-    for (end, gold) in ends.zip(&example.entities) {
-        if let Some(gold) = gold {
-            ner.viterbi(&mut scores[start * k..end * k], &mut back, &mut path);
-            counts.add(&ner::path_spans(&ner.head, &path, start), gold);
-        }
-        start = end;
-    }
-}
-
-/// Sets the entity recognizer's `O` penalty to the value that maximises dev F1.
-fn tune_outside_penalty(nets: &mut Nets, dev: &[Example]) {
-    let mut tensors = Vec::with_capacity(dev.len());
-    for example in dev {
-        let mut tensor = Vec::new();
-        nets.tok2vec.forward(&example.keys, &[example.len], &mut tensor, None, None);
-        tensors.push(tensor);
-    }
-    let f1 = |ner: &EntityRecognizer| {
-        let mut counts = SpanCounts::default();
-        for (example, tensor) in dev.iter().zip(&tensors) {
-            score_entities(ner, tensor, example, &mut counts);
-        }
-        counts.f1()
-    };
-    let mut best = (f1(&nets.ner), nets.ner.outside_penalty);
-    for penalty in [0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0] {
-        nets.ner.outside_penalty = penalty;
-        let score = f1(&nets.ner);
-        if score > best.0 {
-            best = (score, penalty);
-        }
-    }
-    nets.ner.outside_penalty = best.1;
-}
-
-/// The model file for trained components (the entity recognizer only if `with_ner`).
-fn save(nets: &Nets, lemmatizer: &Lemmatizer, with_ner: bool) -> Vec<u8> {
+/// The model file for trained components (with the entity recogniser when given).
+fn save(nets: &Nets, lemmatizer: &Lemmatizer, ner: Option<&EntityRecognizer>) -> Vec<u8> {
     let mut writer = PipelineWriter::default();
     writer.add("tok2vec", &nets.tok2vec);
     writer.add("tagger", &nets.tagger);
     writer.add("morphologizer", &nets.morphologizer);
     writer.add("lemmatizer", lemmatizer);
     writer.add("parser", &nets.parser);
-    if with_ner {
-        writer.add("ner", &nets.ner);
+    if let Some(ner) = ner {
+        writer.add("ner", ner);
     }
     writer.add("doc_cleaner", &DocCleaner::default());
     writer.into_bytes()
@@ -634,6 +550,7 @@ mod tests {
         fn checkpoint(&mut self, _: &[u8]) {
             self.0 += 1;
         }
+        fn ner_epoch_finished(&mut self, _: usize, _: &NerScores, _: bool) {}
     }
 
     #[test]
@@ -648,8 +565,6 @@ mod tests {
             seed: 7,
             train: conllu.clone(),
             dev: conllu,
-            ner_train: Some(iob2.clone()),
-            ner_dev: Some(iob2),
             max_epochs: 2,
             patience: 1,
             batch_words: 4,
@@ -666,7 +581,27 @@ mod tests {
                 pieces: 2,
             },
             parser: ParserConfig { hidden: 4, pieces: 2, min_label_count: 1, explore: 0.5 },
-            ner: NerConfig { hidden: 4, pieces: 2 },
+            ner: Some(super::super::ner::NerConfig {
+                train: iob2.clone(),
+                dev: iob2,
+                max_epochs: 2,
+                patience: 1,
+                batch_words: 4,
+                dropout: 0.1,
+                min_word_count: 1,
+                word_dropout: 0.1,
+                average_decay: 0.9,
+                warmup_steps: 1,
+                optimizer: AdamConfig::default(),
+                tok2vec: Tok2VecConfig {
+                    embed: vec![embed(Attr::Norm), embed(Attr::Shape)],
+                    width: 8,
+                    depth: 1,
+                    window: 1,
+                    dilations: Vec::new(),
+                    pieces: 2,
+                },
+            }),
         };
         let mut observer = Silent(0);
         let first = train(&config, &mut observer).unwrap();

@@ -18,8 +18,7 @@
 //! parser       labels (u64 count, str each), hidden u32, pieces u8, lower Dense,
 //!              padding floats (slots × hidden·pieces), label rows floats
 //!              (label slots × (labels + 1) × hidden·pieces), upper Dense
-//! ner          BILUO Head, then optionally (older files end before): outside penalty
-//!              floats (1 value), hidden flag u8, Maxout if the flag is 1
+//! ner          see [`crate::pipeline::ner`] (its own tok2vec, output Dense, CRF scores)
 //! doc_cleaner  targets (u64 count; kind u8: 0 tensor, 1 all user data, 2 one array + name str)
 //! ```
 
@@ -29,7 +28,7 @@ use crate::pipeline::classifier::SoftmaxHead;
 use crate::pipeline::doc_cleaner::{CleanTarget, DocCleaner, DocCleanerConfig};
 use crate::pipeline::lemmatizer::{Exception, Lemmatizer, Rule, RuleNode};
 use crate::pipeline::morphologizer::Morphologizer;
-use crate::pipeline::ner::{Biluo, EntityRecognizer};
+use crate::pipeline::ner::EntityRecognizer;
 use crate::pipeline::nn::{Dense, HashEmbed, LayerNorm, Maxout};
 use crate::pipeline::parser::model::{LABEL_SLOTS, ParserModel, TOKEN_SLOTS};
 use crate::pipeline::parser::projectivize::split_label;
@@ -327,35 +326,6 @@ impl Persist for Parser {
     }
 }
 
-impl Persist for EntityRecognizer {
-    fn save(&self, w: &mut ModelWriter) {
-        self.head.save(w);
-        w.floats(&[self.outside_penalty]);
-        w.u8(u8::from(self.hidden.is_some()));
-        if let Some(hidden) = &self.hidden {
-            hidden.save(w);
-        }
-    }
-
-    fn load(r: &mut ModelReader<'_>, vocab: &mut Vocab) -> Result<Self, ModelLoadError> {
-        let head = SoftmaxHead::load(r, vocab)?;
-        for label in head.labels().iter().filter_map(|l| Biluo::parse(l).and_then(|(_, t)| t)) {
-            vocab.intern(label);
-        }
-        let (penalty, hidden) = if r.is_empty() {
-            (0.0, None)
-        } else {
-            let penalty = r.floats(1, "outside penalty")?[0];
-            let hidden = if r.u8()? == 1 { Some(Maxout::load(r, vocab)?) } else { None };
-            (penalty, hidden)
-        };
-        let mut ner = EntityRecognizer::new(head, hidden)
-            .ok_or_else(|| r.malformed("a label is not a BILUO tag, or the widths differ"))?;
-        ner.outside_penalty = penalty;
-        Ok(ner)
-    }
-}
-
 impl Persist for DocCleaner {
     fn save(&self, w: &mut ModelWriter) {
         w.len(self.config().clear.len());
@@ -415,11 +385,7 @@ pub(crate) fn load_component(
             Box::new(model)
         }
         "lemmatizer" => Box::new(Lemmatizer::load(r, vocab)?),
-        "ner" => {
-            let model = EntityRecognizer::load(r, vocab)?;
-            check(r, model.input_width())?;
-            Box::new(model)
-        }
+        "ner" => Box::new(EntityRecognizer::load(r, vocab)?),
         "parser" => {
             let model = Parser::load(r, vocab)?;
             check(r, model.model.lower.n_in)?;
@@ -465,9 +431,9 @@ mod tests {
             Tagger::new(head(&["NN", "VB"], &mut rng), head(&["NOUN", "VERB"], &mut rng)).unwrap();
         let labels = vec!["nsubj".to_string(), "obl||nsubj".to_string()];
         let parser = Parser::new(labels, ParserModel::new(4, 3, 2, 2, &mut rng));
-        let hidden = Maxout::new(4, 4, 2, &mut rng);
-        let mut ner = EntityRecognizer::new(head(&["O", "U-PER"], &mut rng), Some(hidden)).unwrap();
-        ner.outside_penalty = 1.5;
+        let known = [7].into_iter().collect();
+        let own = Tok2Vec::new(&config, &mut rng);
+        let ner = EntityRecognizer::new(vec!["PER".to_string()], known, own, &mut rng);
         (tok2vec, tagger, parser, ner)
     }
 

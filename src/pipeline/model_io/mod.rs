@@ -166,6 +166,39 @@ impl PipelineWriter {
         self.names.push(name.to_owned());
     }
 
+    /// The model file `bytes` with component `name` set to `part`: in place of the file's
+    /// own `name` if it has one, else just before `doc_cleaner` (or last). Every other
+    /// section is copied unchanged.
+    ///
+    /// # Errors
+    ///
+    /// Returns a [`ModelLoadError`] if `bytes` is not a valid model file.
+    pub(crate) fn with_component<P: Persist>(
+        bytes: &[u8],
+        name: &str,
+        part: &P,
+    ) -> Result<Vec<u8>, ModelLoadError> {
+        let sections = Sections::parse(bytes)?;
+        let mut list = sections.get(PIPELINE_SECTION)?;
+        let mut names = list.strs()?;
+        list.finish()?;
+        if !names.iter().any(|n| n == name) {
+            let at = names.iter().position(|n| n == "doc_cleaner").unwrap_or(names.len());
+            names.insert(at, name.to_owned());
+        }
+        let mut writer = PipelineWriter::default();
+        for component in &names {
+            if component == name {
+                writer.add(name, part);
+            } else {
+                let body = sections.get(component)?.rest;
+                writer.file.section(component, ModelWriter { buf: body.to_vec() });
+                writer.names.push(component.clone());
+            }
+        }
+        Ok(writer.into_bytes())
+    }
+
     /// The finished file.
     pub(crate) fn into_bytes(mut self) -> Vec<u8> {
         let mut list = ModelWriter::default();

@@ -18,7 +18,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 pub use conllu::{ConlluScores, Treebank, score_conllu};
-pub use ner::{NerScores, score_ner};
+pub use ner::{NerScores, NerTally, score_ner};
 
 use crate::doc::conllu::ConlluError;
 use crate::train::iob2::Iob2Error;

@@ -6,7 +6,9 @@ use std::io::BufRead;
 use serde::Serialize;
 
 use super::{EvalError, Score, Side};
-use crate::train::iob2::{EntityType, Iob2Error, Iob2Reader, Iob2Sentence, entity_spans};
+use crate::train::iob2::{
+    EntitySpan, EntityType, Iob2Error, Iob2Reader, Iob2Sentence, entity_spans,
+};
 
 /// Micro-averaged and per-type exact-span scores.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -39,6 +41,43 @@ struct Counts {
     gold: usize,
 }
 
+/// Exact-span counts accumulated sentence by sentence (for IOB2 files or a model's
+/// predictions during training).
+#[derive(Clone, Debug, Default)]
+pub struct NerTally {
+    counts: [Counts; EntityType::ALL.len()],
+}
+
+impl NerTally {
+    /// Adds one sentence's gold and system entities: a system entity is correct when the
+    /// gold has one with the same tokens and type.
+    pub fn add(&mut self, gold: &[EntitySpan], system: &[EntitySpan]) {
+        let index = |t: EntityType| EntityType::ALL.iter().position(|&a| a == t).unwrap_or(0);
+        let gold: HashSet<_> = gold.iter().collect();
+        let system: HashSet<_> = system.iter().collect();
+        for span in &gold {
+            self.counts[index(span.label)].gold += 1;
+        }
+        for span in &system {
+            let c = &mut self.counts[index(span.label)];
+            c.system += 1;
+            c.correct += usize::from(gold.contains(span));
+        }
+    }
+
+    /// The micro-averaged and per-type scores so far.
+    pub fn scores(&self) -> NerScores {
+        let score = |c: Counts| Score::new(c.correct, c.system, c.gold);
+        let total = self.counts.iter().fold(Counts::default(), |a, c| Counts {
+            correct: a.correct + c.correct,
+            system: a.system + c.system,
+            gold: a.gold + c.gold,
+        });
+        let [per, org, loc] = self.counts.map(score);
+        NerScores { overall: score(total), per, org, loc }
+    }
+}
+
 /// Scores the entities of `system` against `gold`: an entity is correct when the system has
 /// one with the same tokens and type. Both files must hold the same sentences and tokens.
 ///
@@ -55,13 +94,13 @@ pub fn score_ner(gold: impl BufRead, system: impl BufRead) -> Result<NerScores, 
     };
     let mut gold = Iob2Reader::new(gold).map(read(Side::Gold));
     let mut system = Iob2Reader::new(system).map(read(Side::System));
-    let mut counts = [Counts::default(); EntityType::ALL.len()];
+    let mut tally = NerTally::default();
     let mut sentences = 0;
     loop {
         match (gold.next().transpose()?, system.next().transpose()?) {
             (Some(g), Some(s)) => {
                 sentences += 1;
-                add(&mut counts, &g, &s, sentences)?;
+                add(&mut tally, &g, &s, sentences)?;
             }
             (None, None) => break,
             (g, s) => {
@@ -72,14 +111,7 @@ pub fn score_ner(gold: impl BufRead, system: impl BufRead) -> Result<NerScores, 
             }
         }
     }
-    let score = |c: Counts| Score::new(c.correct, c.system, c.gold);
-    let total = counts.iter().fold(Counts::default(), |a, c| Counts {
-        correct: a.correct + c.correct,
-        system: a.system + c.system,
-        gold: a.gold + c.gold,
-    });
-    let [per, org, loc] = counts.map(score);
-    Ok(NerScores { overall: score(total), per, org, loc })
+    Ok(tally.scores())
 }
 
 /// How many sentences are left in `sentences`.
@@ -91,7 +123,7 @@ fn count_rest<T>(
 
 /// Adds the entities of sentence number `n` (1-based).
 fn add(
-    counts: &mut [Counts; 3],
+    tally: &mut NerTally,
     gold: &Iob2Sentence,
     system: &Iob2Sentence,
     n: usize,
@@ -106,17 +138,7 @@ fn add(
             system: token(&system.tokens),
         });
     }
-    let index = |t: EntityType| EntityType::ALL.iter().position(|&a| a == t).unwrap_or(0);
-    let gold_spans: HashSet<_> = entity_spans(&gold.tags).into_iter().collect();
-    let system_spans: HashSet<_> = entity_spans(&system.tags).into_iter().collect();
-    for span in &gold_spans {
-        counts[index(span.label)].gold += 1;
-    }
-    for span in &system_spans {
-        let c = &mut counts[index(span.label)];
-        c.system += 1;
-        c.correct += usize::from(gold_spans.contains(span));
-    }
+    tally.add(&entity_spans(&gold.tags), &entity_spans(&system.tags));
     Ok(())
 }
 

@@ -1,0 +1,141 @@
+//! The `ner` section of a model file (see [`model_io`](crate::pipeline::model_io)):
+//!
+//! ```text
+//! ner   labels (u64 count, str each), known words (u64 count, u64 key each, ascending),
+//!       tok2vec (as the tok2vec section), output Dense (tags × width), CRF start floats
+//!       (tags), transitions floats (tags × tags), end floats (tags)
+//!       where tags = 1 + 4 × labels
+//! ```
+
+use super::scheme::TagScheme;
+use super::{Crf, EntityRecognizer};
+use crate::pipeline::model_io::components::Persist;
+use crate::pipeline::model_io::{ModelLoadError, ModelReader, ModelWriter};
+use crate::pipeline::nn::Dense;
+use crate::pipeline::tok2vec::Tok2Vec;
+use crate::vocab::Vocab;
+
+impl Persist for EntityRecognizer {
+    fn save(&self, w: &mut ModelWriter) {
+        w.strs(self.scheme.labels());
+        let mut known: Vec<u64> = self.known.iter().copied().collect();
+        known.sort_unstable();
+        w.len(known.len());
+        known.into_iter().for_each(|key| w.u64(key));
+        self.tok2vec.save(w);
+        self.output.save(w);
+        w.floats(&self.crf.start);
+        w.floats(&self.crf.trans);
+        w.floats(&self.crf.end);
+    }
+
+    fn load(r: &mut ModelReader<'_>, vocab: &mut Vocab) -> Result<Self, ModelLoadError> {
+        let labels = r.strs()?;
+        if labels.is_empty() || labels.len() >= 64 {
+            return Err(r.malformed(format!("{} entity labels (expected 1 to 63)", labels.len())));
+        }
+        let n = r.count()?;
+        let known = (0..n).map(|_| r.u64()).collect::<Result<_, _>>()?;
+        let tok2vec = Tok2Vec::load(r, vocab)?;
+        let output = Dense::load(r, vocab)?;
+        let scheme = TagScheme::new(labels);
+        let t = scheme.n_tags();
+        if output.n_in != tok2vec.width() || output.n_out != t {
+            return Err(r.malformed(format!(
+                "the output layer is {}×{}, expected {t}×{}",
+                output.n_out,
+                output.n_in,
+                tok2vec.width()
+            )));
+        }
+        let mut crf = Crf::new(&scheme);
+        crf.start = r.floats(t, "CRF start scores")?;
+        crf.trans = r.floats(t * t, "CRF transition scores")?;
+        crf.end = r.floats(t, "CRF end scores")?;
+        for label in scheme.labels() {
+            vocab.intern(label);
+        }
+        Ok(EntityRecognizer { tok2vec, known, scheme, output, crf })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::Pipeline;
+    use crate::pipeline::model_io::{ModelFile, PipelineWriter, Sections};
+    use crate::pipeline::ner::tests::tiny_config;
+    use crate::pipeline::nn::{Params, Rng};
+    use crate::vocab::StringKey;
+
+    fn model() -> EntityRecognizer {
+        let mut rng = Rng::new(21);
+        let labels = vec!["ORG".into(), "PER".into()];
+        let known = [StringKey::of("ada").as_u64(), 7].into_iter().collect();
+        let tok2vec = Tok2Vec::new(&tiny_config(), &mut rng);
+        let mut ner = EntityRecognizer::new(labels, known, tok2vec, &mut rng);
+        for p in ner.crf.params_mut() {
+            p.iter_mut().for_each(|v| *v = rng.normal(1.0));
+        }
+        ner
+    }
+
+    /// Loads a section body written by `write`, requiring it to be read to the end.
+    fn load(
+        write: impl FnOnce(&mut ModelWriter),
+        vocab: &mut Vocab,
+    ) -> Result<EntityRecognizer, ModelLoadError> {
+        let mut body = ModelWriter::default();
+        write(&mut body);
+        let mut file = ModelFile::default();
+        file.section("ner", body);
+        let bytes = file.into_bytes();
+        let sections = Sections::parse(&bytes)?;
+        let mut r = sections.get("ner")?;
+        let ner = EntityRecognizer::load(&mut r, vocab)?;
+        r.finish()?;
+        Ok(ner)
+    }
+
+    #[test]
+    fn save_then_load_round_trips_at_half_precision_and_interns_labels() {
+        let ner = model();
+        let mut vocab = Vocab::new();
+        let loaded = load(|w| ner.save(w), &mut vocab).unwrap();
+        let mut halved = ner.clone();
+        for p in halved.params_mut() {
+            p.iter_mut().for_each(|v| *v = half::f16::from_f32(*v).to_f32());
+        }
+        assert_eq!(loaded, halved);
+        assert_eq!(vocab.string(StringKey::of("PER")), Some("PER"));
+
+        let mut writer = PipelineWriter::default();
+        writer.add("ner", &ner);
+        let pipeline = Pipeline::load(&writer.into_bytes()).unwrap();
+        assert_eq!(pipeline.component_names().collect::<Vec<_>>(), ["ner"]);
+    }
+
+    #[test]
+    fn inconsistent_sections_are_rejected() {
+        let ner = model();
+        let mut relabelled = ner.clone();
+        relabelled.scheme = TagScheme::new(vec!["PER".into()]);
+        type Write<'a> = Box<dyn FnOnce(&mut ModelWriter) + 'a>;
+        let cases: [(&str, Write<'_>); 3] = [
+            ("labels do not match the output layer", Box::new(|w| relabelled.save(w))),
+            (
+                "cut after the encoder",
+                Box::new(|w| {
+                    w.strs(ner.labels());
+                    w.len(0);
+                    ner.tok2vec.save(w);
+                }),
+            ),
+            ("no labels", Box::new(|w| w.strs(&[]))),
+        ];
+        for (name, write) in cases {
+            let err = load(write, &mut Vocab::new()).expect_err(name);
+            assert!(matches!(err, ModelLoadError::Malformed { .. }), "{name}: {err}");
+        }
+    }
+}

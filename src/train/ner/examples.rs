@@ -1,0 +1,127 @@
+//! Training examples of the recogniser: sentences as feature keys and gold tags.
+//!
+//! # Overview
+//!
+//! [`prepare`] turns IOB2 sentences into [`Example`]s with the recogniser's feature keys
+//! (unknown words already read as unknown) and gold entities; [`batch_keys`] then hides
+//! the identity of a share of the known words in each training batch (word dropout).
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::Path;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::doc::conllu::Keep;
+use crate::pipeline::ner::scheme::{Entity, TagId};
+use crate::pipeline::ner::{EntityRecognizer, UNKNOWN_WORD};
+use crate::pipeline::nn::Rng;
+use crate::pipeline::tok2vec::Tok2Vec;
+use crate::train::iob2::{
+    EntitySpan, EntityType, Iob2Error, Iob2Reader, Iob2Sentence, entity_spans,
+};
+use crate::train::trainer::TrainError;
+use crate::vocab::Vocab;
+
+/// A sentence prepared for training: feature keys (token-major), gold entities and tags.
+#[derive(Debug)]
+pub(super) struct Example {
+    pub(super) keys: Vec<u64>,
+    pub(super) tags: Vec<TagId>,
+    /// Every gold entity (for scoring, as `nlpd evaluate` counts them).
+    pub(super) spans: Vec<EntitySpan>,
+}
+
+impl Example {
+    /// Number of tokens.
+    pub(super) fn len(&self) -> usize {
+        self.tags.len()
+    }
+}
+
+/// Reads an IOB2 file.
+pub(super) fn read(path: &Path) -> Result<Vec<Iob2Sentence>, TrainError> {
+    let err = |source| TrainError::ReadIob2 { path: path.to_owned(), source };
+    let file = File::open(path).map_err(|source| err(Iob2Error::Io { line: 0, source }))?;
+    Iob2Reader::new(BufReader::new(file)).collect::<Result<_, _>>().map_err(err)
+}
+
+/// The entity types that occur in `sentences`, in [`EntityType::ALL`] order.
+pub(super) fn labels(sentences: &[Iob2Sentence]) -> Vec<String> {
+    let seen: Vec<EntityType> =
+        sentences.iter().flat_map(|s| entity_spans(&s.tags)).map(|span| span.label).collect();
+    EntityType::ALL.iter().filter(|t| seen.contains(t)).map(|t| t.as_str().to_owned()).collect()
+}
+
+/// The identity keys (norm, lowercase) of words seen at least `min_count` times.
+pub(super) fn known_words(
+    sentences: &[Iob2Sentence],
+    tok2vec: &Tok2Vec,
+    min_count: usize,
+) -> FxHashSet<u64> {
+    let vocab = Vocab::new();
+    let zone = vocab.zone();
+    let mut counts: FxHashMap<u64, usize> = FxHashMap::default();
+    let mut keys = Vec::new();
+    let attrs = &tok2vec.attrs;
+    for sentence in sentences {
+        keys.clear();
+        tok2vec.push_keys(&sentence.to_doc(&zone, Keep::Words), &mut keys);
+        for token in keys.chunks_exact(attrs.len()) {
+            for (&key, &attr) in token.iter().zip(attrs) {
+                if EntityRecognizer::is_identity(attr) {
+                    *counts.entry(key).or_default() += 1;
+                }
+            }
+        }
+    }
+    counts.into_iter().filter(|&(_, n)| n >= min_count).map(|(key, _)| key).collect()
+}
+
+/// The examples of `sentences` for `model`.
+pub(super) fn prepare(sentences: &[Iob2Sentence], model: &EntityRecognizer) -> Vec<Example> {
+    let vocab = Vocab::new();
+    let zone = vocab.zone();
+    let label_of = |t: EntityType| model.labels().iter().position(|l| l == t.as_str());
+    sentences
+        .iter()
+        .map(|sentence| {
+            let doc = sentence.to_doc(&zone, Keep::Words);
+            let mut keys = Vec::new();
+            model.push_keys(&doc, &mut keys);
+            let spans = entity_spans(&sentence.tags);
+            let entities: Vec<Entity> = spans
+                .iter()
+                .filter_map(|s| {
+                    let label = label_of(s.label)? as u32;
+                    Some(Entity { start: s.start, end: s.end, label })
+                })
+                .collect();
+            let tags = model.scheme.tags_of(doc.len(), &entities);
+            Example { keys, tags, spans }
+        })
+        .collect()
+}
+
+/// The feature keys of a batch, with word identities hidden at rate `word_dropout`.
+pub(super) fn batch_keys(
+    model: &EntityRecognizer,
+    batch: &[&Example],
+    word_dropout: f32,
+    rng: &mut Rng,
+) -> Vec<u64> {
+    let attrs = &model.tok2vec.attrs;
+    let mut keys: Vec<u64> = batch.iter().flat_map(|e| e.keys.iter().copied()).collect();
+    if word_dropout > 0.0 {
+        for token in keys.chunks_exact_mut(attrs.len()) {
+            if rng.unit() < word_dropout {
+                for (key, &attr) in token.iter_mut().zip(attrs) {
+                    if EntityRecognizer::is_identity(attr) {
+                        *key = UNKNOWN_WORD;
+                    }
+                }
+            }
+        }
+    }
+    keys
+}

@@ -1,0 +1,374 @@
+//! Training the named-entity recogniser on Universal NER.
+//!
+//! # Overview
+//!
+//! [`NerConfig`] is the `[ner]` table of the training configuration: the UNER IOB2 train and
+//! dev files, the recogniser's encoder shape and its optimisation settings. [`train`]:
+//!
+//! 1. reads both files (OTH and stray tags are outside, see [`iob2`](super::iob2)) and takes
+//!    the entity labels and the known words from the training file only;
+//! 2. turns every sentence into the recogniser's features and gold BILUO tags
+//!    (module `examples`);
+//! 3. trains the recogniser's own tok2vec, output layer and CRF on the CRF's negative
+//!    log-likelihood with Adam (word dropout, dropout in the encoder, linear warm-up, an
+//!    exponential moving average of the weights);
+//! 4. scores the averaged weights on dev (exact-span micro F1, as `nlpd evaluate` does)
+//!    after every epoch, keeps the best and stops after `patience` epochs without
+//!    improvement;
+//! 5. calibrates the balance of precision and recall on dev (module `score`): a penalty on the
+//!    `O` tag, folded into the output bias.
+//!
+//! The recogniser needs no other component, so `nlpd train --components ner` can train it
+//! alone and write it into an existing model ([`with_recognizer`]). Everything random comes
+//! from the configured seed and training is single-threaded: the same config and data give
+//! the same model.
+
+mod examples;
+mod score;
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use self::examples::{Example, batch_keys, known_words, labels, prepare, read};
+use super::evaluate::NerScores;
+use super::iob2::Iob2Sentence;
+use super::trainer::{TrainError, TrainObserver, batch};
+use crate::pipeline::model_io::{ModelLoadError, PipelineWriter};
+use crate::pipeline::ner::EntityRecognizer;
+use crate::pipeline::nn::{Adam, AdamConfig, Average, Rng};
+use crate::pipeline::tok2vec::{Dropout, Tok2Vec, Tok2VecCache, Tok2VecConfig};
+
+/// Mixed into the pipeline seed so the recogniser's random stream differs from the
+/// tagger's while staying determined by the one configured seed.
+const SEED_SALT: u64 = 0x4e45_525f_5345_4544;
+
+/// Settings of the named-entity recogniser and its training.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NerConfig {
+    /// Training corpus (Universal NER IOB2).
+    pub train: PathBuf,
+    /// Development corpus (IOB2), used only for scoring, early stopping and calibration.
+    pub dev: PathBuf,
+    /// Upper bound on epochs.
+    pub max_epochs: usize,
+    /// Stop after this many epochs without a better dev F1.
+    pub patience: usize,
+    /// Approximate words per batch.
+    pub batch_words: usize,
+    /// Dropout rate inside the encoder.
+    pub dropout: f32,
+    /// Words seen fewer times in the training file are unknown to the recogniser (see
+    /// [`EntityRecognizer`]).
+    pub min_word_count: usize,
+    /// Probability that a known training word reads as unknown, so the model learns what to
+    /// make of unknown words (names above all) from shape, affixes and context.
+    pub word_dropout: f32,
+    /// Decay of the weight average used for scoring and saving.
+    pub average_decay: f32,
+    /// Steps over which the learning rate warms up linearly from zero.
+    pub warmup_steps: usize,
+    /// Adam settings.
+    pub optimizer: AdamConfig,
+    /// The recogniser's own encoder.
+    pub tok2vec: Tok2VecConfig,
+}
+
+/// The result of [`train`].
+#[derive(Debug)]
+pub struct TrainedNer {
+    /// The recogniser of the best epoch (averaged weights, calibrated).
+    pub model: EntityRecognizer,
+    /// Its dev scores.
+    pub scores: NerScores,
+    /// Epochs run.
+    pub epochs: usize,
+    /// The penalty on `O` chosen on dev (see [`train`]).
+    pub outside_penalty: f32,
+}
+
+/// Trains the recogniser described by `config`, seeded from the pipeline's `seed`.
+///
+/// # Errors
+///
+/// Returns a [`TrainError`] if a corpus cannot be read or the training corpus has no
+/// entities.
+pub fn train(
+    config: &NerConfig,
+    seed: u64,
+    observer: &mut dyn TrainObserver,
+) -> Result<TrainedNer, TrainError> {
+    let train_sentences = read(&config.train)?;
+    let dev_sentences = read(&config.dev)?;
+    let labels = labels(&train_sentences);
+    if labels.is_empty() {
+        return Err(TrainError::EmptyCorpus { path: config.train.clone() });
+    }
+    Ok(fit(&train_sentences, &dev_sentences, labels, config, seed, observer))
+}
+
+/// The training loop of [`train`] over sentences already read.
+fn fit(
+    train_sentences: &[Iob2Sentence],
+    dev_sentences: &[Iob2Sentence],
+    labels: Vec<String>,
+    config: &NerConfig,
+    seed: u64,
+    observer: &mut dyn TrainObserver,
+) -> TrainedNer {
+    let mut rng = Rng::new(seed ^ SEED_SALT);
+    let tok2vec = Tok2Vec::new(&config.tok2vec, &mut rng);
+    let known = known_words(train_sentences, &tok2vec, config.min_word_count);
+    let mut model = EntityRecognizer::new(labels, known, tok2vec, &mut rng);
+    let train_set = prepare(train_sentences, &model);
+    let dev_set = prepare(dev_sentences, &model);
+
+    let mut grads = model.zeros_like();
+    let mut adam = Adam::new(config.optimizer);
+    let mut average = Average::new(&model, config.average_decay);
+    let mut order: Vec<usize> = (0..train_set.len()).collect();
+    let mut cache = Tok2VecCache::default();
+    let mut best: Option<(NerScores, EntityRecognizer)> = None;
+    let (mut since_best, mut step, mut epochs) = (0, 0, 0);
+    for epoch in 1..=config.max_epochs {
+        epochs = epoch;
+        rng.shuffle(&mut order);
+        let batches = batch(&order, |i| train_set[i].len(), config.batch_words);
+        observer.epoch_started(epoch, batches.len());
+        for members in &batches {
+            step += 1;
+            let examples: Vec<&Example> = members.iter().map(|&i| &train_set[i]).collect();
+            let keys = batch_keys(&model, &examples, config.word_dropout, &mut rng);
+            let dropout = Dropout { rate: config.dropout, rng: &mut rng };
+            let loss = train_batch(&model, &mut grads, (&examples, &keys), &mut cache, dropout);
+            let warmup = ((step as f32) / config.warmup_steps.max(1) as f32).min(1.0);
+            adam.update(&mut model, &mut grads, warmup);
+            average.update(&model);
+            observer.batch_finished(loss);
+        }
+        let mut averaged = model.clone();
+        average.copy_into(&mut averaged);
+        let scores = score::evaluate(&averaged, &dev_set);
+        let improved = best.as_ref().is_none_or(|(b, _)| scores.overall.f1 > b.overall.f1);
+        observer.ner_epoch_finished(epoch, &scores, improved);
+        if improved {
+            best = Some((scores, averaged));
+            since_best = 0;
+        } else {
+            since_best += 1;
+            if since_best >= config.patience {
+                break;
+            }
+        }
+    }
+    let (scores, model) = best.expect("max_epochs is at least one epoch. This is a bug.");
+    let (model, scores, outside_penalty) = score::calibrate(model, scores, &dev_set);
+    TrainedNer { model, scores, epochs, outside_penalty }
+}
+
+/// One forward and backward pass over a batch (its examples and their feature keys);
+/// returns the mean loss per word.
+fn train_batch(
+    model: &EntityRecognizer,
+    grads: &mut EntityRecognizer,
+    (examples, keys): (&[&Example], &[u64]),
+    cache: &mut Tok2VecCache,
+    dropout: Dropout<'_>,
+) -> f64 {
+    let lengths: Vec<usize> = examples.iter().map(|e| e.len()).collect();
+    let n: usize = lengths.iter().sum();
+    let t = model.scheme.n_tags();
+    let mut vectors = Vec::new();
+    model.tok2vec.forward(keys, &lengths, &mut vectors, Some(cache), Some(dropout));
+    let mut emissions = vec![0.0; n * t];
+    model.output.forward(&vectors, &mut emissions);
+    let mut d_emissions = vec![0.0; n * t];
+    let scale = 1.0 / n.max(1) as f32;
+    let mut loss = 0.0;
+    let mut offset = 0;
+    for example in examples {
+        let rows = offset * t..(offset + example.len()) * t;
+        offset += example.len();
+        loss += model.crf.loss_grad(
+            &emissions[rows.clone()],
+            &example.tags,
+            scale,
+            &mut d_emissions[rows],
+            &mut grads.crf,
+        );
+    }
+    let mut d_vectors = vec![0.0; vectors.len()];
+    model.output.backward(&vectors, &d_emissions, Some(&mut d_vectors), &mut grads.output);
+    model.tok2vec.backward(keys, &lengths, cache, d_vectors, &mut grads.tok2vec);
+    loss / n.max(1) as f64
+}
+
+/// The model file `base` with `ner` as its entity recogniser (replacing any it has, else
+/// placed before `doc_cleaner`).
+///
+/// # Errors
+///
+/// Returns a [`ModelLoadError`] if `base` is not a valid model file.
+pub fn with_recognizer(base: &[u8], ner: &EntityRecognizer) -> Result<Vec<u8>, ModelLoadError> {
+    PipelineWriter::with_component(base, "ner", ner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doc::EntIob;
+    use crate::doc::conllu::Keep;
+    use crate::pipeline::Component;
+    use crate::pipeline::tok2vec::{Attr, EmbedConfig};
+    use crate::train::iob2::{EntityTag, entity_spans};
+    use crate::train::trainer::DevScores;
+    use crate::vocab::Vocab;
+
+    /// Sentences written for this test, as `word/TAG` (bare words are outside).
+    const SENTENCES: &[&str] = &[
+        "Ada/B-PER Lovelace/I-PER met Charles/B-PER Babbage/I-PER in London/B-LOC .",
+        "Grace/B-PER Hopper/I-PER worked for the Navy/B-ORG in Virginia/B-LOC .",
+        "Acme/B-ORG Widgets/I-ORG hired Linus/B-PER in Portland/B-LOC last week .",
+        "The United/B-ORG Nations/I-ORG met in Geneva/B-LOC on Monday .",
+        "Mira/B-PER flew from New/B-LOC York/I-LOC to Oslo/B-LOC with Tom/B-PER .",
+        "the weather in Paris/B-LOC was cold and grey .",
+        "Nobody from Globex/B-ORG answered the phone .",
+        "we ate lunch by the river and went home .",
+    ];
+
+    fn sentence(text: &str) -> Iob2Sentence {
+        let (mut tokens, mut tags) = (Vec::new(), Vec::new());
+        for item in text.split(' ') {
+            let (word, tag) = item.split_once('/').unwrap_or((item, "O"));
+            tokens.push(word.to_owned());
+            tags.push(EntityTag::parse(tag).expect("a valid tag"));
+        }
+        Iob2Sentence { text: Some(tokens.join(" ")), tokens, tags, ..Default::default() }
+    }
+
+    fn config() -> NerConfig {
+        let embed = |attr, rows| EmbedConfig { attr, rows, width: 16 };
+        NerConfig {
+            train: PathBuf::new(),
+            dev: PathBuf::new(),
+            max_epochs: 60,
+            patience: 60,
+            batch_words: 20,
+            dropout: 0.0,
+            min_word_count: 1,
+            word_dropout: 0.0,
+            average_decay: 0.9,
+            warmup_steps: 1,
+            optimizer: AdamConfig { learn_rate: 0.01, ..AdamConfig::default() },
+            tok2vec: Tok2VecConfig {
+                embed: vec![
+                    embed(Attr::Norm, 500),
+                    embed(Attr::Shape, 50),
+                    embed(Attr::Suffix(3), 200),
+                ],
+                width: 32,
+                depth: 2,
+                window: 1,
+                dilations: Vec::new(),
+                pieces: 2,
+            },
+        }
+    }
+
+    /// Counts the epochs and remembers the last dev F1.
+    #[derive(Default)]
+    struct Record {
+        epochs: usize,
+        f1: f64,
+    }
+
+    impl TrainObserver for Record {
+        fn epoch_started(&mut self, _: usize, _: usize) {}
+        fn batch_finished(&mut self, loss: f64) {
+            assert!(loss.is_finite() && loss >= 0.0, "loss {loss}");
+        }
+        fn epoch_finished(&mut self, _: usize, _: &DevScores, _: bool) {
+            unreachable!("only the recogniser trains here")
+        }
+        fn checkpoint(&mut self, _: &[u8]) {
+            unreachable!("fit returns the model; it saves nothing")
+        }
+        fn ner_epoch_finished(&mut self, _: usize, scores: &NerScores, _: bool) {
+            self.epochs += 1;
+            self.f1 = scores.overall.f1;
+        }
+    }
+
+    #[test]
+    fn learns_a_handful_of_sentences_and_annotates_docs_with_them() {
+        let sentences: Vec<Iob2Sentence> = SENTENCES.iter().map(|s| sentence(s)).collect();
+        let labels = labels(&sentences);
+        assert_eq!(labels, ["PER", "ORG", "LOC"]);
+        let mut record = Record::default();
+        let trained = fit(&sentences, &sentences, labels.clone(), &config(), 7, &mut record);
+        assert_eq!(trained.scores.overall.f1, 1.0, "{:?}", trained.scores);
+        assert_eq!(record.epochs, trained.epochs);
+
+        // The component tags a Doc of each sentence with its entities.
+        let mut vocab = Vocab::new();
+        for label in &labels {
+            vocab.intern(label);
+        }
+        let zone = vocab.zone();
+        for sentence in &sentences {
+            let mut doc = sentence.to_doc(&zone, Keep::Words);
+            trained.model.process(&mut doc).unwrap();
+            let got: Vec<(usize, usize, &str)> = doc
+                .ents()
+                .iter()
+                .map(|e| (e.start(), e.end(), doc.token(e.start()).resolve(e.label())))
+                .collect();
+            let want: Vec<(usize, usize, &str)> = entity_spans(&sentence.tags)
+                .iter()
+                .map(|e| (e.start, e.end, e.label.as_str()))
+                .collect();
+            assert_eq!(got, want, "{:?}", sentence.tokens);
+            assert!(doc.tokens().iter().all(|t| t.ent_iob != EntIob::Missing));
+        }
+    }
+
+    #[test]
+    fn training_is_deterministic_for_a_seed() {
+        let sentences: Vec<Iob2Sentence> = SENTENCES.iter().map(|s| sentence(s)).collect();
+        let config = NerConfig { max_epochs: 2, ..config() };
+        let run = |seed| {
+            let labels = labels(&sentences);
+            fit(&sentences, &sentences, labels, &config, seed, &mut Record::default()).model
+        };
+        assert_eq!(run(3), run(3));
+        assert_ne!(run(3), run(4));
+    }
+
+    #[test]
+    fn the_recognizer_goes_into_a_model_before_doc_cleaner_and_replaces_an_old_one() {
+        let sentences: Vec<Iob2Sentence> = SENTENCES.iter().map(|s| sentence(s)).collect();
+        let mut rng = Rng::new(9);
+        let labels = labels(&sentences);
+        let tok2vec = Tok2Vec::new(&config().tok2vec, &mut rng);
+        let known = known_words(&sentences, &tok2vec, 1);
+        let ner = EntityRecognizer::new(labels, known, tok2vec.clone(), &mut rng);
+        let mut writer = PipelineWriter::default();
+        writer.add("tok2vec", &tok2vec);
+        writer.add("doc_cleaner", &crate::pipeline::doc_cleaner::DocCleaner::default());
+        let base = writer.into_bytes();
+        let names = |bytes: &[u8]| -> Vec<String> {
+            let pipeline = crate::pipeline::Pipeline::load(bytes).unwrap();
+            pipeline.component_names().map(str::to_owned).collect()
+        };
+        let once = with_recognizer(&base, &ner).unwrap();
+        assert_eq!(names(&once), ["tok2vec", "ner", "doc_cleaner"]);
+        let mut other = ner.clone();
+        other.output.b[0] += 1.0;
+        let twice = with_recognizer(&once, &other).unwrap();
+        assert_eq!(names(&twice), ["tok2vec", "ner", "doc_cleaner"]);
+        assert_ne!(twice, once);
+        assert_eq!(with_recognizer(&twice, &ner).unwrap(), once);
+        assert!(with_recognizer(b"not a model", &ner).is_err());
+    }
+}
