@@ -23,6 +23,7 @@
 
 pub mod conllu;
 mod json;
+mod read_error;
 mod span;
 mod tensor;
 mod token;
@@ -30,6 +31,7 @@ mod token;
 use std::collections::BTreeMap;
 
 pub use json::{DocJson, SpanJson, TokenJson, TokensJson};
+pub use read_error::ReadError;
 pub use span::{Span, TextSpan};
 pub use tensor::{Tensor, live_tensor_bytes};
 pub use token::{EntIob, Pos, Token, TokenData};

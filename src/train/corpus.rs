@@ -11,7 +11,8 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
 
-use crate::doc::conllu::{ConlluDocument, ConlluError, ConlluReader, ConlluSentence, ConlluWord};
+use crate::doc::ReadError;
+use crate::doc::conllu::{ConlluDocument, ConlluReader, ConlluSentence, ConlluWord};
 use crate::doc::{Doc, Pos};
 use crate::vocab::Zone;
 
@@ -85,9 +86,9 @@ impl Corpus {
     ///
     /// Returns [`TrainError::Read`] if the file cannot be opened or is not valid CoNLL-U.
     pub fn read(path: &Path) -> Result<Self, TrainError> {
-        let read_err = |source: ConlluError| TrainError::Read { path: path.to_owned(), source };
+        let read_err = |source: ReadError| TrainError::Read { path: path.to_owned(), source };
         let file =
-            File::open(path).map_err(|source| read_err(ConlluError::Io { line: 0, source }))?;
+            File::open(path).map_err(|source| read_err(ReadError::Io { line: 0, source }))?;
         let mut corpus = Corpus::default();
         for sentence in ConlluReader::new(BufReader::new(file)) {
             corpus.push(sentence.map_err(read_err)?);

@@ -28,7 +28,7 @@ use super::corpus::{Corpus, Paragraph};
 use super::evaluate::NerScores;
 use super::lemma_rules;
 use super::parser::{self as parser_training, ParserTrainer};
-use crate::doc::conllu::ConlluError;
+use crate::doc::ReadError;
 use crate::pipeline::classifier::{HeadStats, SoftmaxHead};
 use crate::pipeline::doc_cleaner::DocCleaner;
 use crate::pipeline::lemmatizer::Lemmatizer;
@@ -53,7 +53,7 @@ pub enum TrainError {
         /// The corpus path.
         path: PathBuf,
         /// What went wrong.
-        source: ConlluError,
+        source: ReadError,
     },
     /// Occurs when an IOB2 corpus cannot be read or is malformed.
     #[error("cannot read corpus {path}: {source}")]
@@ -61,7 +61,7 @@ pub enum TrainError {
         /// The corpus path.
         path: PathBuf,
         /// What went wrong.
-        source: crate::train::iob2::Iob2Error,
+        source: ReadError,
     },
     /// Occurs when the training corpus has no annotated words.
     #[error("the training corpus {path} has no annotated words")]

@@ -36,35 +36,11 @@
 mod read;
 mod write;
 
-use thiserror::Error;
-
 pub use read::{ConlluReader, Documents};
 pub use write::ConlluWriter;
 
 use super::{Doc, Pos};
 use crate::vocab::Zone;
-
-/// Errors raised while reading CoNLL-U.
-#[derive(Debug, Error)]
-pub enum ConlluError {
-    /// Occurs when a line is not valid CoNLL-U (wrong column count, bad ID or HEAD, unknown
-    /// UPOS, a multiword token whose words are missing…).
-    #[error("line {line}: {reason}")]
-    BadLine {
-        /// 1-based line number.
-        line: usize,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// Occurs when the input cannot be read (I/O error or invalid UTF-8).
-    #[error("line {line}: cannot read input: {source}")]
-    Io {
-        /// 1-based number of the line being read.
-        line: usize,
-        /// The underlying error.
-        source: std::io::Error,
-    },
-}
 
 /// The sentence-level comments a CoNLL-U file carries besides `# text`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -3,8 +3,9 @@
 use std::io::BufRead;
 use std::iter::Peekable;
 
-use super::{ConlluDocument, ConlluError, ConlluSentence, ConlluWord, MultiwordToken};
+use super::{ConlluDocument, ConlluSentence, ConlluWord, MultiwordToken};
 use crate::doc::Pos;
+use crate::doc::ReadError;
 
 /// Reads CoNLL-U sentence by sentence from any buffered reader, holding one sentence in
 /// memory at a time. Iterating yields each sentence or the first error (after which the
@@ -54,12 +55,12 @@ impl<R: BufRead> ConlluReader<R> {
         Documents { sentences: self.peekable(), in_marked_document: false }
     }
 
-    fn bad(&self, line: usize, reason: impl Into<String>) -> ConlluError {
-        ConlluError::BadLine { line, reason: reason.into() }
+    fn bad(&self, line: usize, reason: impl Into<String>) -> ReadError {
+        ReadError::BadLine { line, reason: reason.into() }
     }
 
     /// Reads the next sentence, or `None` at the end of the input.
-    fn read_sentence(&mut self) -> Result<Option<ConlluSentence>, ConlluError> {
+    fn read_sentence(&mut self) -> Result<Option<ConlluSentence>, ReadError> {
         let mut sentence = ConlluSentence::default();
         let mut has_rows = false;
         self.word_lines.clear();
@@ -70,7 +71,7 @@ impl<R: BufRead> ConlluReader<R> {
             match self.input.read_line(&mut buf) {
                 Ok(0) => break Ok(()),
                 Ok(_) => self.line += 1,
-                Err(source) => break Err(ConlluError::Io { line: self.line + 1, source }),
+                Err(source) => break Err(ReadError::Io { line: self.line + 1, source }),
             }
             let mut line = buf.trim_end_matches(['\n', '\r']);
             if self.line == 1 {
@@ -100,7 +101,7 @@ impl<R: BufRead> ConlluReader<R> {
         Ok(Some(sentence))
     }
 
-    fn read_row(&mut self, line: &str, sentence: &mut ConlluSentence) -> Result<(), ConlluError> {
+    fn read_row(&mut self, line: &str, sentence: &mut ConlluSentence) -> Result<(), ReadError> {
         let n = self.line;
         let mut cols = [""; 10];
         let mut count = 0;
@@ -185,7 +186,7 @@ impl<R: BufRead> ConlluReader<R> {
     }
 
     /// Parses a decimal number in column text `field` (of value `value`).
-    fn number(&self, value: &str, field: &str) -> Result<usize, ConlluError> {
+    fn number(&self, value: &str, field: &str) -> Result<usize, ReadError> {
         if !is_number(value) {
             return Err(self.bad(self.line, format!("`{field}` is not a number")));
         }
@@ -193,7 +194,7 @@ impl<R: BufRead> ConlluReader<R> {
     }
 
     /// Checks what only the whole sentence shows: heads in range, ranges complete.
-    fn check_sentence(&self, sentence: &ConlluSentence) -> Result<(), ConlluError> {
+    fn check_sentence(&self, sentence: &ConlluSentence) -> Result<(), ReadError> {
         let n = sentence.words.len();
         for (word, &line) in sentence.words.iter().zip(&self.word_lines) {
             if let Some(head) = word.head.filter(|&head| head > n) {
@@ -211,7 +212,7 @@ impl<R: BufRead> ConlluReader<R> {
 }
 
 impl<R: BufRead> Iterator for ConlluReader<R> {
-    type Item = Result<ConlluSentence, ConlluError>;
+    type Item = Result<ConlluSentence, ReadError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.failed {
@@ -231,7 +232,7 @@ pub struct Documents<R: BufRead> {
 }
 
 impl<R: BufRead> Iterator for Documents<R> {
-    type Item = Result<ConlluDocument, ConlluError>;
+    type Item = Result<ConlluDocument, ReadError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         let first = match self.sentences.next()? {
@@ -337,7 +338,7 @@ mod tests {
             let input = format!("{input}\n{ok}\n");
             let mut reader = ConlluReader::new(input.as_bytes());
             match reader.next() {
-                Some(Err(ConlluError::BadLine { line: got, reason: why })) => {
+                Some(Err(ReadError::BadLine { line: got, reason: why })) => {
                     assert_eq!(got, line, "{input:?}");
                     assert!(why.contains(reason), "{why:?} should contain {reason:?}");
                 }
@@ -352,7 +353,7 @@ mod tests {
         let mut input = row("1", "a", "0", "_").into_bytes();
         input.extend(b"2\t\xff\n");
         let err = ConlluReader::new(&input[..]).next().unwrap().unwrap_err();
-        assert!(matches!(err, ConlluError::Io { line: 2, .. }), "{err:?}");
+        assert!(matches!(err, ReadError::Io { line: 2, .. }), "{err:?}");
     }
 
     #[test]

@@ -20,8 +20,7 @@ use thiserror::Error;
 pub use conllu::{ConlluScores, Treebank, score_conllu};
 pub use ner::{NerScores, NerTally, score_ner};
 
-use crate::doc::conllu::ConlluError;
-use crate::train::iob2::Iob2Error;
+use crate::doc::ReadError;
 
 /// One metric: counts and the precision, recall and F1 they give.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -88,7 +87,7 @@ pub enum EvalError {
         /// The file at fault.
         side: Side,
         /// What went wrong.
-        source: ConlluError,
+        source: ReadError,
     },
     /// Occurs when an IOB2 file cannot be read or is malformed.
     #[error("cannot read the {side} file")]
@@ -96,7 +95,7 @@ pub enum EvalError {
         /// The file at fault.
         side: Side,
         /// What went wrong.
-        source: Iob2Error,
+        source: ReadError,
     },
     /// Occurs when the two CoNLL-U files do not spell the same text (whitespace aside).
     #[error(

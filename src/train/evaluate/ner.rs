@@ -6,9 +6,8 @@ use std::io::BufRead;
 use serde::Serialize;
 
 use super::{EvalError, Score, Side};
-use crate::train::iob2::{
-    EntitySpan, EntityType, Iob2Error, Iob2Reader, Iob2Sentence, entity_spans,
-};
+use crate::doc::ReadError;
+use crate::train::iob2::{EntitySpan, EntityType, Iob2Reader, Iob2Sentence, entity_spans};
 
 /// Micro-averaged and per-type exact-span scores.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -88,7 +87,7 @@ impl NerTally {
 /// [`EvalError::TokenMismatch`] if a sentence's tokens differ.
 pub fn score_ner(gold: impl BufRead, system: impl BufRead) -> Result<NerScores, EvalError> {
     let read = |side| {
-        move |sentence: Result<Iob2Sentence, Iob2Error>| {
+        move |sentence: Result<Iob2Sentence, ReadError>| {
             sentence.map_err(|source| EvalError::Iob2 { side, source })
         }
     };

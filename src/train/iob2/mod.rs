@@ -15,12 +15,11 @@ mod doc;
 
 use std::io::BufRead;
 
-use thiserror::Error;
-
 pub use doc::Iob2Writer;
 
 #[cfg(doc)]
 use crate::doc::Doc;
+use crate::doc::ReadError;
 use crate::doc::conllu::SentenceMeta;
 
 /// The entity types Universal NER scores.
@@ -124,27 +123,6 @@ pub struct Iob2Sentence {
     pub tags: Vec<EntityTag>,
 }
 
-/// Errors raised while reading IOB2.
-#[derive(Debug, Error)]
-pub enum Iob2Error {
-    /// Occurs when a token line has fewer than three columns or an unreadable tag.
-    #[error("line {line}: {reason}")]
-    BadLine {
-        /// 1-based line number.
-        line: usize,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// Occurs when the input cannot be read (I/O error or invalid UTF-8).
-    #[error("line {line}: cannot read input: {source}")]
-    Io {
-        /// 1-based number of the line being read.
-        line: usize,
-        /// The underlying error.
-        source: std::io::Error,
-    },
-}
-
 /// Reads IOB2 sentence by sentence; iterating yields each sentence or the first error (after
 /// which the iterator ends).
 #[derive(Debug)]
@@ -161,14 +139,14 @@ impl<R: BufRead> Iob2Reader<R> {
         Self { input, line: 0, buf: String::new(), failed: false }
     }
 
-    fn read_sentence(&mut self) -> Result<Option<Iob2Sentence>, Iob2Error> {
+    fn read_sentence(&mut self) -> Result<Option<Iob2Sentence>, ReadError> {
         let mut sentence = Iob2Sentence::default();
         loop {
             self.buf.clear();
             match self.input.read_line(&mut self.buf) {
                 Ok(0) => break,
                 Ok(_) => self.line += 1,
-                Err(source) => return Err(Iob2Error::Io { line: self.line + 1, source }),
+                Err(source) => return Err(ReadError::Io { line: self.line + 1, source }),
             }
             let line = self.buf.trim_end_matches(['\n', '\r']).trim_start_matches('\u{feff}');
             if line.is_empty() {
@@ -183,9 +161,9 @@ impl<R: BufRead> Iob2Reader<R> {
                 let (Some(_id), Some(token), Some(tag)) = (cols.next(), cols.next(), cols.next())
                 else {
                     let reason = "expected ID, TOKEN and TAG columns separated by tabs".into();
-                    return Err(Iob2Error::BadLine { line: self.line, reason });
+                    return Err(ReadError::BadLine { line: self.line, reason });
                 };
-                let tag = EntityTag::parse(tag).ok_or_else(|| Iob2Error::BadLine {
+                let tag = EntityTag::parse(tag).ok_or_else(|| ReadError::BadLine {
                     line: self.line,
                     reason: format!("bad tag `{tag}` (expected O, B-TYPE or I-TYPE)"),
                 })?;
@@ -198,7 +176,7 @@ impl<R: BufRead> Iob2Reader<R> {
 }
 
 impl<R: BufRead> Iterator for Iob2Reader<R> {
-    type Item = Result<Iob2Sentence, Iob2Error>;
+    type Item = Result<Iob2Sentence, ReadError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.failed {
@@ -268,7 +246,7 @@ mod tests {
         ] {
             let mut reader = Iob2Reader::new(input.as_bytes());
             match reader.next() {
-                Some(Err(Iob2Error::BadLine { line: got, reason: why })) => {
+                Some(Err(ReadError::BadLine { line: got, reason: why })) => {
                     assert_eq!(got, line);
                     assert!(why.contains(reason), "{why}");
                 }

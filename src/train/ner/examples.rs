@@ -12,14 +12,13 @@ use std::path::Path;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use crate::doc::ReadError;
 use crate::doc::conllu::Keep;
 use crate::pipeline::ner::scheme::{Entity, TagId};
 use crate::pipeline::ner::{EntityRecognizer, UNKNOWN_WORD};
 use crate::pipeline::nn::Rng;
 use crate::pipeline::tok2vec::Tok2Vec;
-use crate::train::iob2::{
-    EntitySpan, EntityType, Iob2Error, Iob2Reader, Iob2Sentence, entity_spans,
-};
+use crate::train::iob2::{EntitySpan, EntityType, Iob2Reader, Iob2Sentence, entity_spans};
 use crate::train::trainer::TrainError;
 use crate::vocab::Vocab;
 
@@ -42,7 +41,7 @@ impl Example {
 /// Reads an IOB2 file.
 pub(super) fn read(path: &Path) -> Result<Vec<Iob2Sentence>, TrainError> {
     let err = |source| TrainError::ReadIob2 { path: path.to_owned(), source };
-    let file = File::open(path).map_err(|source| err(Iob2Error::Io { line: 0, source }))?;
+    let file = File::open(path).map_err(|source| err(ReadError::Io { line: 0, source }))?;
     Iob2Reader::new(BufReader::new(file)).collect::<Result<_, _>>().map_err(err)
 }
 
