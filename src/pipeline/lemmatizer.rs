@@ -174,6 +174,10 @@ impl Component for Lemmatizer {
         "lemmatizer"
     }
 
+    fn needs(&self) -> &'static [&'static str] {
+        &["tagger"]
+    }
+
     fn process(&self, doc: &mut Doc<'_>) -> Result<(), ComponentError> {
         let zone = doc.zone();
         let (mut lower, mut lemma) = (String::new(), String::new());

@@ -29,6 +29,11 @@ pub trait Component: Send + Sync {
     /// The component's name, as used in configs and the `components` request field.
     fn name(&self) -> &'static str;
 
+    /// The components whose annotations this one reads (run before it whenever it runs).
+    fn needs(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     /// Annotates `doc` in place.
     ///
     /// # Errors
@@ -128,7 +133,7 @@ impl Pipeline {
     }
 
     /// Runs the components on an existing document: all of them, or only those named in
-    /// `only` (in pipeline order).
+    /// `only` and the components they need (transitively), in pipeline order.
     ///
     /// # Errors
     ///
@@ -138,21 +143,60 @@ impl Pipeline {
         doc: &mut Doc<'_>,
         only: Option<&[String]>,
     ) -> Result<(), PipelineError> {
-        if let Some(names) = only {
-            if let Some(name) =
-                names.iter().find(|n| !self.component_names().any(|c| c == n.as_str()))
-            {
-                return Err(PipelineError::UnknownComponent {
-                    name: name.clone(),
-                    available: self.component_names().collect::<Vec<_>>().join(", "),
-                });
-            }
-        }
-        for component in &self.components {
-            if only.is_none_or(|names| names.iter().any(|n| n == component.name())) {
+        let selected = match only {
+            Some(names) => Some(self.with_needs(names)?),
+            None => None,
+        };
+        for (i, component) in self.components.iter().enumerate() {
+            if selected.as_ref().is_none_or(|s| s[i]) {
                 component.process(doc)?;
             }
         }
         Ok(())
+    }
+
+    /// Which components run for the request `names`: a flag per component, set for the
+    /// named ones and everything they need that the pipeline has (a component whose input
+    /// is missing reports it when it runs).
+    fn with_needs(&self, names: &[String]) -> Result<Vec<bool>, PipelineError> {
+        let position = |name: &str| self.components.iter().position(|c| c.name() == name);
+        let mut pending = Vec::with_capacity(names.len());
+        for name in names {
+            pending.push(position(name).ok_or_else(|| PipelineError::UnknownComponent {
+                name: name.clone(),
+                available: self.component_names().collect::<Vec<_>>().join(", "),
+            })?);
+        }
+        let mut selected = vec![false; self.components.len()];
+        while let Some(i) = pending.pop() {
+            if !std::mem::replace(&mut selected[i], true) {
+                pending.extend(self.components[i].needs().iter().filter_map(|n| position(n)));
+            }
+        }
+        Ok(selected)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_requested_component_brings_what_it_needs_and_nothing_else() {
+        let nlp = Pipeline::default_english();
+        let zone = nlp.vocab().zone();
+        let only = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        let mut doc = nlp.tokenizer().tokenize(&zone, "The dogs barked at the mailman.");
+        nlp.annotate(&mut doc, Some(&only(&["lemmatizer"]))).unwrap();
+        let dogs = &doc.tokens()[1];
+        assert!(dogs.tag.is_some(), "the tagger ran for the lemmatizer");
+        assert_eq!(doc.token(1).resolve(dogs.lemma), "dog");
+        assert!(dogs.head.is_none(), "the parser did not run");
+        assert!(doc.tensor().is_some(), "tok2vec ran for the tagger; doc_cleaner did not");
+
+        let mut doc = nlp.tokenizer().tokenize(&zone, "text");
+        let err = nlp.annotate(&mut doc, Some(&only(&["tagger", "nope"]))).unwrap_err();
+        assert!(matches!(err, PipelineError::UnknownComponent { name, .. } if name == "nope"));
+        assert!(doc.tokens()[0].tag.is_none(), "nothing runs for an invalid request");
     }
 }

@@ -36,6 +36,10 @@ impl Component for Morphologizer {
         "morphologizer"
     }
 
+    fn needs(&self) -> &'static [&'static str] {
+        &["tok2vec"]
+    }
+
     fn process(&self, doc: &mut Doc<'_>) -> Result<(), ComponentError> {
         let tensor = tensor_of(doc, self.name())?;
         let (mut scores, mut best) = (Vec::new(), Vec::new());

@@ -43,6 +43,10 @@ impl Component for Tagger {
         "tagger"
     }
 
+    fn needs(&self) -> &'static [&'static str] {
+        &["tok2vec"]
+    }
+
     fn process(&self, doc: &mut Doc<'_>) -> Result<(), ComponentError> {
         let tensor = tensor_of(doc, self.name())?;
         let (mut scores, mut tags, mut pos) = (Vec::new(), Vec::new(), Vec::new());

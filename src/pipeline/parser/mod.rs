@@ -135,6 +135,10 @@ impl Component for Parser {
         "parser"
     }
 
+    fn needs(&self) -> &'static [&'static str] {
+        &["tok2vec"]
+    }
+
     fn process(&self, doc: &mut Doc<'_>) -> Result<(), ComponentError> {
         let tensor = tensor_of(doc, self.name())?;
         let width = tensor.cols();
