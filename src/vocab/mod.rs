@@ -115,6 +115,16 @@ impl Vocab {
         id
     }
 
+    /// Makes room for at least `additional` more permanent lexemes (and about twice as
+    /// many strings: a word's lowercase form, shape and affixes are often new too), so
+    /// loading a model's word list grows each table once.
+    pub fn reserve(&mut self, additional: usize) {
+        let permanent = Arc::make_mut(&mut self.permanent);
+        permanent.lexemes.reserve(additional);
+        permanent.index.reserve(additional);
+        permanent.strings.reserve(2 * additional);
+    }
+
     /// Adds `text` as a permanent string (labels, lemmas) and returns its key.
     pub fn intern(&mut self, text: &str) -> StringKey {
         let key = StringKey::of(text);

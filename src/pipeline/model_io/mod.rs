@@ -19,19 +19,26 @@
 //! and float arrays stored as IEEE half precision (u64 count + 2 bytes each), which halves
 //! the file with no measurable loss of accuracy. The section `pipeline` lists the
 //! components in order; each component has a section of its own name (see
-//! `components` for their layouts).
+//! `components` for their layouts). The optional section `vocab` holds the word forms
+//! loaded as permanent lexemes (see `vocab` for its layout); it was added without a
+//! version change, because readers look sections up by name: older builds skip it, and
+//! files without it load with an empty permanent vocabulary. Sections may come in any
+//! order; rewriting a file ([`Pipeline`] components or the vocabulary) copies every
+//! section it does not replace.
 //!
 //! `ModelWriter` builds a body; `ModelReader` reads one, failing with a
 //! [`ModelLoadError`] that names the section and what was wrong on any truncation or
 //! inconsistency, so a damaged file never panics or yields a half-loaded model.
 
 pub(crate) mod components;
+mod vocab;
 
 use std::path::Path;
 
 use thiserror::Error;
 
 use self::components::{Persist, load_component};
+use self::vocab::VOCAB_SECTION;
 use super::Pipeline;
 use crate::tokenizer::Tokenizer;
 use crate::vocab::Vocab;
@@ -99,8 +106,8 @@ pub enum ModelLoadError {
 }
 
 impl Pipeline {
-    /// Loads a pipeline from the bytes of a model file, interning its labels into a fresh
-    /// vocabulary.
+    /// Loads a pipeline from the bytes of a model file: its word forms become the permanent
+    /// lexemes of a fresh vocabulary (see [`load_vocab`]), and its labels permanent strings.
     ///
     /// # Errors
     ///
@@ -108,10 +115,8 @@ impl Pipeline {
     /// version, or inconsistent.
     pub fn load(bytes: &[u8]) -> Result<Self, ModelLoadError> {
         let sections = Sections::parse(bytes)?;
-        let mut list = sections.get(PIPELINE_SECTION)?;
-        let names = list.strs()?;
-        list.finish()?;
-        let mut vocab = Vocab::new();
+        let names = sections.pipeline()?;
+        let mut vocab = sections.vocab()?;
         let mut width = None;
         let mut components = Vec::with_capacity(names.len());
         for name in &names {
@@ -142,6 +147,28 @@ impl Pipeline {
             .map_err(|source| ModelLoadError::Io { path: path.to_owned(), source })?;
         Self::load(&bytes)
     }
+}
+
+/// The vocabulary of a model file alone: its `vocab` section's word forms as permanent
+/// lexemes (none if the file has no such section), without the components.
+///
+/// ```
+/// use nlpd::pipeline::model_io::{DEFAULT_MODEL, load_vocab};
+/// use nlpd::vocab::LexFlags;
+///
+/// let vocab = load_vocab(DEFAULT_MODEL)?;
+/// let zone = vocab.zone();
+/// assert!(!zone.lexeme("the").is(LexFlags::IS_OOV));
+/// assert!(zone.lexeme("glorptastic").is(LexFlags::IS_OOV));
+/// # Ok::<(), nlpd::pipeline::model_io::ModelLoadError>(())
+/// ```
+///
+/// # Errors
+///
+/// Returns a [`ModelLoadError`] if the file is truncated, corrupted, of another format
+/// version, or its `vocab` section is malformed.
+pub fn load_vocab(bytes: &[u8]) -> Result<Vocab, ModelLoadError> {
+    Sections::parse(bytes)?.vocab()
 }
 
 /// The bytes of the default English model.
@@ -179,9 +206,7 @@ impl PipelineWriter {
         part: &P,
     ) -> Result<Vec<u8>, ModelLoadError> {
         let sections = Sections::parse(bytes)?;
-        let mut list = sections.get(PIPELINE_SECTION)?;
-        let mut names = list.strs()?;
-        list.finish()?;
+        let mut names = sections.pipeline()?;
         if !names.iter().any(|n| n == name) {
             let at = names.iter().position(|n| n == "doc_cleaner").unwrap_or(names.len());
             names.insert(at, name.to_owned());
@@ -191,12 +216,53 @@ impl PipelineWriter {
             if component == name {
                 writer.add(name, part);
             } else {
-                let body = sections.get(component)?.rest;
-                writer.file.section(component, ModelWriter { buf: body.to_vec() });
-                writer.names.push(component.clone());
+                writer.copy_component(&sections, component)?;
             }
         }
+        writer.copy_rest(&sections);
         Ok(writer.into_bytes())
+    }
+
+    /// The model file `bytes` with its `vocab` section holding `words` (any order;
+    /// duplicates are dropped). Every other section is copied unchanged.
+    ///
+    /// # Errors
+    ///
+    /// Returns a [`ModelLoadError`] if `bytes` is not a valid model file.
+    pub(crate) fn with_vocab<'w>(
+        bytes: &[u8],
+        words: impl IntoIterator<Item = &'w str>,
+    ) -> Result<Vec<u8>, ModelLoadError> {
+        let sections = Sections::parse(bytes)?;
+        let mut writer = PipelineWriter::default();
+        for component in &sections.pipeline()? {
+            writer.copy_component(&sections, component)?;
+        }
+        writer.file.section(VOCAB_SECTION, vocab::encode(words));
+        writer.copy_rest(&sections);
+        Ok(writer.into_bytes())
+    }
+
+    /// Appends component `name` as `sections` hold it.
+    fn copy_component(
+        &mut self,
+        sections: &Sections<'_>,
+        name: &str,
+    ) -> Result<(), ModelLoadError> {
+        let body = sections.get(name)?.rest;
+        self.file.section(name, ModelWriter { buf: body.to_vec() });
+        self.names.push(name.to_owned());
+        Ok(())
+    }
+
+    /// Appends every section of `sections` not written yet, but the component list (which
+    /// [`PipelineWriter::into_bytes`] writes).
+    fn copy_rest(&mut self, sections: &Sections<'_>) {
+        for &(name, body) in &sections.sections {
+            if name != PIPELINE_SECTION && !self.file.has(name) {
+                self.file.section(name, ModelWriter { buf: body.to_vec() });
+            }
+        }
     }
 
     /// The finished file.
@@ -212,17 +278,24 @@ impl PipelineWriter {
 #[derive(Debug, Default)]
 pub struct ModelFile {
     payload: Vec<u8>,
+    names: Vec<String>,
 }
 
 impl ModelFile {
     /// Appends a section.
     pub(crate) fn section(&mut self, name: &str, body: ModelWriter) {
+        self.names.push(name.to_owned());
         let name_len = u16::try_from(name.len()).expect("section names are short. This is a bug.");
         self.payload.extend_from_slice(&name_len.to_le_bytes());
         self.payload.extend_from_slice(name.as_bytes());
         let ModelWriter { buf } = body;
         self.payload.extend_from_slice(&(buf.len() as u64).to_le_bytes());
         self.payload.extend(buf);
+    }
+
+    /// Whether a section `name` has been appended.
+    fn has(&self, name: &str) -> bool {
+        self.names.iter().any(|n| n == name)
     }
 
     /// The complete file: header and payload.
@@ -288,13 +361,33 @@ impl<'a> Sections<'a> {
         Ok(Self { sections })
     }
 
+    /// A reader over section `name`, if the file has it.
+    fn find(&self, name: &str) -> Option<ModelReader<'a>> {
+        self.sections.iter().find(|(n, _)| *n == name).map(|&(n, body)| ModelReader::new(n, body))
+    }
+
     /// A reader over section `name`.
     pub(crate) fn get(&self, name: &str) -> Result<ModelReader<'a>, ModelLoadError> {
-        self.sections
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|&(n, body)| ModelReader::new(n, body))
-            .ok_or_else(|| ModelLoadError::MissingSection { name: name.to_owned() })
+        self.find(name).ok_or_else(|| ModelLoadError::MissingSection { name: name.to_owned() })
+    }
+
+    /// The component names, in pipeline order.
+    fn pipeline(&self) -> Result<Vec<String>, ModelLoadError> {
+        let mut list = self.get(PIPELINE_SECTION)?;
+        let names = list.strs()?;
+        list.finish()?;
+        Ok(names)
+    }
+
+    /// A vocabulary holding the `vocab` section's words as permanent lexemes (empty if the
+    /// file has no such section).
+    fn vocab(&self) -> Result<Vocab, ModelLoadError> {
+        let mut vocab = Vocab::new();
+        if let Some(mut r) = self.find(VOCAB_SECTION) {
+            vocab::decode_into(&mut r, &mut vocab)?;
+            r.finish()?;
+        }
+        Ok(vocab)
     }
 }
 
@@ -324,6 +417,20 @@ impl ModelWriter {
     /// A length or count (stored as u64).
     pub(crate) fn len(&mut self, v: usize) {
         self.buf.extend_from_slice(&(v as u64).to_le_bytes());
+    }
+
+    /// An unsigned integer in LEB128: seven bits a byte, low bits first.
+    pub(crate) fn varint(&mut self, mut v: u64) {
+        while v >= 0x80 {
+            self.buf.push((v & 0x7f) as u8 | 0x80);
+            v >>= 7;
+        }
+        self.buf.push(v as u8);
+    }
+
+    /// Bytes as they are, with no length (the caller wrote it).
+    pub(crate) fn raw(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
     }
 
     pub(crate) fn str(&mut self, s: &str) {
@@ -404,6 +511,22 @@ impl<'a> ModelReader<'a> {
 
     pub(crate) fn u64(&mut self) -> Result<u64, ModelLoadError> {
         Ok(u64::from_le_bytes(self.array()?))
+    }
+
+    /// An unsigned integer written by [`ModelWriter::varint`].
+    pub(crate) fn varint(&mut self) -> Result<u64, ModelLoadError> {
+        let mut value = 0_u64;
+        for shift in (0..64).step_by(7) {
+            let Some((&byte, rest)) = self.rest.split_first() else {
+                return Err(self.malformed("a varint runs past the end"));
+            };
+            self.rest = rest;
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        Err(self.malformed("a varint is longer than ten bytes"))
     }
 
     /// A length or count, checked against the bytes left (each item takes at least
