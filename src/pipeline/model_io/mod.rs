@@ -636,6 +636,31 @@ mod tests {
     }
 
     #[test]
+    fn rewriting_a_component_or_the_vocabulary_keeps_every_other_section() {
+        use crate::pipeline::doc_cleaner::DocCleaner;
+        let mut writer = PipelineWriter::default();
+        writer.add("doc_cleaner", &DocCleaner::default());
+        let plain = writer.into_bytes();
+        let with_words = PipelineWriter::with_vocab(&plain, ["b", "a"]).unwrap();
+        let cases = [
+            ("vocabulary added", with_words.clone(), 2),
+            ("vocabulary replaced", PipelineWriter::with_vocab(&with_words, ["c"]).unwrap(), 1),
+            (
+                "component replaced",
+                PipelineWriter::with_component(&with_words, "doc_cleaner", &DocCleaner::default())
+                    .unwrap(),
+                2,
+            ),
+        ];
+        for (name, bytes, words) in cases {
+            let pipeline = Pipeline::load(&bytes).unwrap();
+            assert_eq!(pipeline.component_names().collect::<Vec<_>>(), ["doc_cleaner"], "{name}");
+            assert_eq!(pipeline.vocab().generation(), words, "{name}");
+        }
+        assert_eq!(Pipeline::load(&plain).unwrap().vocab().generation(), 0);
+    }
+
+    #[test]
     fn readers_reject_lengths_past_the_end() {
         let mut body = ModelWriter::default();
         body.len(1 << 40);
@@ -654,6 +679,7 @@ mod tests {
 #[cfg(test)]
 mod default_model_tests {
     use crate::pipeline::Pipeline;
+    use crate::vocab::LexFlags;
 
     #[test]
     fn embedded_model_loads_and_annotates_every_token() {
@@ -678,6 +704,35 @@ mod default_model_tests {
         }
         assert_eq!(doc.token(0).data().sent_start, Some(true));
         assert_eq!(doc.sents().len(), 2, "{:?}", doc.sents());
+    }
+
+    #[test]
+    fn embedded_vocabulary_is_permanent_and_processing_leaves_it_unchanged() {
+        let pipeline = Pipeline::default_english();
+        let vocab = pipeline.vocab();
+        assert!(vocab.generation() > 19_000, "EWT train forms: {}", vocab.generation());
+        let (stats, digest) = (vocab.stats(), vocab.digest());
+        {
+            let zone = vocab.zone();
+            let text = "The company said it would zorbify the glorptastic plan.";
+            let doc = pipeline.process(&zone, text).unwrap();
+            let cases = [
+                ("The", false),
+                ("company", false),
+                ("zorbify", true),
+                ("glorptastic", true),
+                ("plan", false),
+                (".", false),
+            ];
+            for (word, oov) in cases {
+                let token = doc.iter().find(|t| t.text() == word).expect(word);
+                assert_eq!(token.lex().is(LexFlags::IS_OOV), oov, "{word}");
+            }
+            assert_eq!(zone.transient_lexemes(), 2, "only the unseen words are transient");
+            assert_eq!(vocab.stats().transient_lexemes, 2);
+        }
+        assert_eq!(vocab.stats(), stats, "the zone rolled back");
+        assert_eq!(vocab.digest(), digest, "processing never grows the permanent part");
     }
 
     #[test]

@@ -97,6 +97,8 @@ pub(crate) fn decode_into(
 
 #[cfg(test)]
 mod tests {
+    use std::ops::RangeInclusive;
+
     use super::super::{ModelFile, Sections};
     use super::*;
 
@@ -131,6 +133,49 @@ mod tests {
             let vocab = decode(&file_with(body)).unwrap();
             assert_eq!(vocab.lexeme_texts().collect::<Vec<_>>(), expected, "{input:?}");
             assert_eq!(vocab.generation(), expected.len());
+        }
+    }
+
+    /// The default model with its `vocab` section replaced by `body` (dropped if `None`),
+    /// re-checksummed so that only the section itself is wrong.
+    fn default_model_with(body: Option<ModelWriter>) -> Vec<u8> {
+        let sections = Sections::parse(super::super::DEFAULT_MODEL).unwrap();
+        let mut file = ModelFile::default();
+        for &(name, bytes) in sections.sections.iter().filter(|(n, _)| *n != VOCAB_SECTION) {
+            file.section(name, ModelWriter { buf: bytes.to_vec() });
+        }
+        if let Some(body) = body {
+            file.section(VOCAB_SECTION, body);
+        }
+        file.into_bytes()
+    }
+
+    #[test]
+    fn models_load_with_or_without_a_vocabulary_and_reject_a_damaged_one() {
+        let shipped = Sections::parse(super::super::DEFAULT_MODEL).unwrap();
+        let shipped = shipped.get(VOCAB_SECTION).unwrap().rest.to_vec();
+        let cut = ModelWriter { buf: shipped[..shipped.len() / 2].to_vec() };
+        // The shipped file holds the distinct word forms of EWT train (19,674) plus the
+        // tokenizer's special cases.
+        let cases: Vec<(&str, Vec<u8>, Result<RangeInclusive<usize>, &str>)> = vec![
+            ("shipped", super::super::DEFAULT_MODEL.to_vec(), Ok(19_674..=21_000)),
+            ("no section (older files)", default_model_with(None), Ok(0..=0)),
+            ("cut in half", default_model_with(Some(cut)), Err("model section `vocab`")),
+            ("empty body", default_model_with(Some(ModelWriter::default())), Err("needs 1")),
+        ];
+        for (name, bytes, expected) in cases {
+            let loaded = crate::pipeline::Pipeline::load(&bytes);
+            match (loaded, expected) {
+                (Ok(pipeline), Ok(words)) => {
+                    let generation = pipeline.vocab().generation();
+                    assert!(words.contains(&generation), "{name}: {generation}");
+                    assert_eq!(pipeline.component_names().count(), 7, "{name}");
+                }
+                (Err(err), Err(message)) => {
+                    assert!(err.to_string().contains(message), "{name}: {err}");
+                }
+                (loaded, _) => panic!("{name}: {:?}", loaded.map(|p| p.vocab().generation())),
+            }
         }
     }
 
