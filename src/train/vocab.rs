@@ -9,11 +9,11 @@
 //! known words then cost a lookup instead of a new transient lexeme per request, and
 //! `is_oov` means "not seen in training".
 //!
-//! Every form is kept, even those seen once. About half the distinct forms of UD English
-//! EWT train are seen once, and they are what lifts the share of EWT test words found in
-//! the vocabulary from 88% (forms seen twice or more) to 93%; they cost about 100 KB of
-//! file and 2 MB of memory (measured figures are in the closing notes of the work that
-//! added the section). The list is a sorted set, so the section is deterministic.
+//! Every form is kept, even those seen once. Half of the 19,674 distinct forms of UD
+//! English EWT train are seen once, and they lift the share of EWT test words found in the
+//! vocabulary from 88% (forms seen twice or more) to 93%. The whole list costs about
+//! 100 KiB of model file and 4 MiB of resident memory. The list is a sorted set, so the
+//! section is deterministic.
 
 use std::collections::BTreeSet;
 

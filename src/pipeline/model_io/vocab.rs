@@ -157,7 +157,9 @@ mod tests {
         let cut = ModelWriter { buf: shipped[..shipped.len() / 2].to_vec() };
         // The shipped file holds the distinct word forms of EWT train (19,674) plus the
         // tokenizer's special cases.
-        let cases: Vec<(&str, Vec<u8>, Result<RangeInclusive<usize>, &str>)> = vec![
+        // The generations a load may give, or a part of its error message.
+        type Expected = Result<RangeInclusive<usize>, &'static str>;
+        let cases: Vec<(&str, Vec<u8>, Expected)> = vec![
             ("shipped", super::super::DEFAULT_MODEL.to_vec(), Ok(19_674..=21_000)),
             ("no section (older files)", default_model_with(None), Ok(0..=0)),
             ("cut in half", default_model_with(Some(cut)), Err("model section `vocab`")),
