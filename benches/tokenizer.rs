@@ -5,6 +5,8 @@
 //! Two settings:
 //! - `permanent_vocab`: every word of the text is already a permanent lexeme, as when a
 //!   model is loaded; each document gets its own zone, as each request does.
+//! - `shipped_vocab`: the vocabulary the default model loads (the word forms of EWT train
+//!   as its gold tokenization has them), as a server has it.
 //! - `empty_vocab`: nothing is permanent, so every word becomes a transient lexeme in the
 //!   document's zone (the worst case).
 //!
@@ -16,6 +18,7 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{Criterion, Throughput};
+use nlpd::pipeline::model_io::{DEFAULT_MODEL, load_vocab};
 use nlpd::tokenizer::Tokenizer;
 use nlpd::vocab::{LexFlags, Vocab};
 
@@ -81,6 +84,10 @@ fn bench(c: &mut Criterion) {
     group.sample_size(20);
     group.bench_function("permanent_vocab", |b| {
         b.iter(|| black_box(tokenize_all(&tokenizer, &permanent, &texts)));
+    });
+    let shipped = load_vocab(DEFAULT_MODEL).expect("the default model loads");
+    group.bench_function("shipped_vocab", |b| {
+        b.iter(|| black_box(tokenize_all(&tokenizer, &shipped, &texts)));
     });
     let empty = Vocab::new();
     group.bench_function("empty_vocab", |b| {

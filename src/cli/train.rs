@@ -3,10 +3,11 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::pipeline::model_io::DEFAULT_MODEL;
+use crate::pipeline::model_io::{DEFAULT_MODEL, load_vocab};
+use crate::train::corpus::Corpus;
 use crate::train::evaluate::NerScores;
-use crate::train::ner;
 use crate::train::trainer::{DevScores, TrainConfig, TrainObserver, train};
+use crate::train::{ner, vocab};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -22,12 +23,12 @@ pub(super) struct TrainArgs {
     /// Hide the progress bar (per-epoch scores are still printed).
     #[arg(long)]
     quiet: bool,
-    /// Which components to train: `all` the config describes, or only `ner`, written into a
-    /// copy of the `--base` model.
+    /// Which components to train: `all` the config describes, or only `ner` or `vocab`,
+    /// written into a copy of the `--base` model.
     #[arg(long, value_enum, default_value_t = Components::All)]
     components: Components,
-    /// With `--components ner`: the model whose other components the output keeps; the
-    /// embedded default model if not given.
+    /// With `--components ner` or `vocab`: the model whose other sections the output keeps;
+    /// the embedded default model if not given.
     #[arg(long, value_name = "PATH")]
     base: Option<PathBuf>,
 }
@@ -39,6 +40,9 @@ enum Components {
     All,
     /// Only the named-entity recogniser.
     Ner,
+    /// Only the vocabulary: the word forms of the config's training corpus (and the
+    /// tokenizer's special cases), loaded as permanent lexemes. No weight changes.
+    Vocab,
 }
 
 /// Shows a progress bar per epoch, prints dev scores to stderr and writes each new best
@@ -135,11 +139,13 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut progress =
         Progress { output, saved: Ok(()), bar: None, quiet, started, loss: 0.0, batches: 0 };
-    if base.is_some() && components == Components::All {
-        anyhow::bail!("--base only applies with --components ner");
-    }
-    if components == Components::Ner {
-        return train_ner(&config_path, &config, base.as_deref(), &mut progress);
+    match components {
+        Components::All if base.is_some() => {
+            anyhow::bail!("--base only applies with --components ner or vocab")
+        }
+        Components::All => {}
+        Components::Ner => return train_ner(&config_path, &config, base.as_deref(), &mut progress),
+        Components::Vocab => return rebuild_vocab(&config, base.as_deref(), &progress.output),
     }
     let trained = train(&config, &mut progress)?;
     std::mem::replace(&mut progress.saved, Ok(()))?;
@@ -155,6 +161,33 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The bytes of the `--base` model, or of the embedded default model.
+fn base_model(base: Option<&Path>) -> anyhow::Result<Vec<u8>> {
+    match base {
+        Some(path) => {
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+        }
+        None => Ok(DEFAULT_MODEL.to_vec()),
+    }
+}
+
+/// `nlpd train --components vocab`: the base model with its vocabulary rebuilt from the
+/// config's training corpus.
+fn rebuild_vocab(config: &TrainConfig, base: Option<&Path>, output: &Path) -> anyhow::Result<()> {
+    let corpus = Corpus::read(&config.train)?;
+    let model = vocab::with_training_vocab(&base_model(base)?, &corpus)
+        .with_context(|| base.map_or("the default model".into(), |p| p.display().to_string()))?;
+    std::fs::write(output, &model).with_context(|| format!("cannot write {}", output.display()))?;
+    let words = load_vocab(&model)?.generation();
+    eprintln!(
+        "wrote {} ({:.2} MiB) with {words} permanent words from {}",
+        output.display(),
+        model.len() as f64 / (1 << 20) as f64,
+        config.train.display()
+    );
+    Ok(())
+}
+
 /// `nlpd train --components ner`: the entity recogniser alone.
 fn train_ner(
     config_path: &Path,
@@ -166,12 +199,7 @@ fn train_ner(
         .ner
         .as_ref()
         .with_context(|| format!("{} has no [ner] table", config_path.display()))?;
-    let base_bytes = match base {
-        Some(path) => {
-            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?
-        }
-        None => DEFAULT_MODEL.to_vec(),
-    };
+    let base_bytes = base_model(base)?;
     let trained = ner::train(ner_config, config.seed, progress)?;
     let model = ner::with_recognizer(&base_bytes, &trained.model)
         .with_context(|| base.map_or("the default model".into(), |p| p.display().to_string()))?;

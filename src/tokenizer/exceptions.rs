@@ -253,6 +253,16 @@ impl Exceptions {
         self.table.insert(text, special);
     }
 
+    /// Every word the special cases are cut into (a text kept whole is one word), in no
+    /// particular order and possibly repeated.
+    pub(super) fn words(&self) -> impl Iterator<Item = &str> {
+        self.table.iter().flat_map(|(text, special)| {
+            let ends = special.cuts().iter().map(|&cut| usize::from(cut)).chain([text.len()]);
+            let starts = std::iter::once(0).chain(special.cuts().iter().map(|&c| usize::from(c)));
+            starts.zip(ends).map(|(start, end)| &text[start..end])
+        })
+    }
+
     /// The byte length of the longest special case.
     pub(super) fn max_len(&self) -> usize {
         self.max_len
@@ -336,6 +346,28 @@ mod tests {
         ];
         for &(text, cuts) in cases {
             assert_eq!(exceptions.get(text).as_ref().map(Special::cuts), cuts, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn words_are_the_pieces_of_every_special_case() {
+        let exceptions = Exceptions::english();
+        let words: std::collections::HashSet<&str> = exceptions.words().collect();
+        let cases = [
+            ("du", true),
+            ("n", true),
+            ("no", true),
+            ("gon", true),
+            ("na", true),
+            ("it", true),
+            ("Dr.", true),
+            (":-)", true),
+            ("n't", true),
+            ("dunno", false),
+            ("gonna", false),
+        ];
+        for (word, expected) in cases {
+            assert_eq!(words.contains(word), expected, "{word}");
         }
     }
 

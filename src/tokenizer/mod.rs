@@ -79,6 +79,13 @@ impl Tokenizer {
         Self { exceptions: Exceptions::english(), patterns: TokenPatterns::english() }
     }
 
+    /// Every word the special-case table can yield ("do" and "nt" from "dont", "Dr.",
+    /// ":-)"), in no particular order and possibly repeated: words a model's vocabulary
+    /// should know.
+    pub fn special_case_words(&self) -> impl Iterator<Item = &str> {
+        self.exceptions.words()
+    }
+
     /// Tokenizes `text` into a document living in `zone`.
     pub fn tokenize<'z>(&self, zone: &'z Zone<'z>, text: &str) -> Doc<'z> {
         let mut tokens = Vec::with_capacity(text.len() / 6 + 1);

@@ -8,6 +8,7 @@
 //! - [`corpus`]: training paragraphs read from CoNLL-U.
 //! - [`trainer`]: `nlpd train`: the configuration and the training loop.
 //! - [`ner`]: training the named-entity recogniser on Universal NER.
+//! - [`vocab`]: the word forms a trained model ships as its permanent vocabulary.
 //!
 //! Gold CoNLL-U comes from [`crate::doc::conllu`], which the CLI and the service share.
 
@@ -18,3 +19,4 @@ mod lemma_rules;
 pub mod ner;
 mod parser;
 pub mod trainer;
+pub mod vocab;

@@ -360,6 +360,7 @@ pub fn train(
     let ner = config.ner.as_ref().map(|ner| super::ner::train(ner, config.seed, observer));
     let ner = ner.transpose()?.map(|trained| trained.model);
     let model = save(&nets, &lemmatizer, ner.as_ref());
+    let model = super::vocab::with_training_vocab(&model, &train_corpus).expect("This is a bug.");
     observer.checkpoint(&model);
     Ok(Trained { model, scores, epochs })
 }

@@ -76,6 +76,12 @@ impl StringStore {
         self.index.contains_key(&key)
     }
 
+    /// Makes room for at least `additional` more strings.
+    pub fn reserve(&mut self, additional: usize) {
+        self.texts.reserve(additional);
+        self.index.reserve(additional);
+    }
+
     /// Number of strings held.
     pub fn len(&self) -> usize {
         self.texts.len()

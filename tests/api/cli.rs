@@ -335,3 +335,57 @@ fn ewt_test_keeps_its_tokenization_through_nlpd() {
     assert_eq!(report["conllu"]["Words"]["gold"], 25094);
     assert!(Path::new(words.path()).exists());
 }
+
+/// Sentences written for the vocabulary test: "Zorblax" and "quuxes" are in no real corpus.
+const VOCAB_CONLLU: &str = "\
+# text = Zorblax quuxes daily.
+1\tZorblax\tZorblax\tPROPN\tNNP\t_\t2\tnsubj\t_\t_
+2\tquuxes\tquux\tVERB\tVBZ\t_\t0\troot\t_\t_
+3\tdaily\tdaily\tADV\tRB\t_\t2\tadvmod\t_\tSpaceAfter=No
+4\t.\t.\tPUNCT\t.\t_\t2\tpunct\t_\t_
+
+";
+
+#[test]
+fn train_components_vocab_rebuilds_only_the_vocabulary() {
+    use nlpd::pipeline::Pipeline;
+    use nlpd::vocab::LexFlags;
+
+    let corpus = TempFile::new("tiny.conllu", VOCAB_CONLLU.as_bytes());
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let config = std::fs::read_to_string(root.join("config/train-en.toml")).expect("config");
+    let train_line = config.lines().find(|l| l.starts_with("train = ")).expect("a train path");
+    let config = config.replace(train_line, &format!("train = {:?}", corpus.path()));
+    let config = TempFile::new("train.toml", config.as_bytes());
+    let output = TempFile::new("model.nlpd", b"");
+    let base = root.join("models/en_ewt.nlpd");
+    let base = base.to_str().expect("UTF-8 path");
+    let args = ["train", "--config", config.path(), "--components", "vocab"];
+    nlpd_ok(&[&args[..], &["--base", base, "--output", output.path()]].concat(), b"");
+
+    let rebuilt = Pipeline::load(&std::fs::read(&output.path).expect("output")).expect("loads");
+    let shipped = Pipeline::default_english();
+    assert!(rebuilt.component_names().eq(shipped.component_names()));
+    let (zone, shipped_zone) = (rebuilt.vocab().zone(), shipped.vocab().zone());
+    // (word, in the rebuilt vocabulary, in the shipped one)
+    let cases = [
+        ("Zorblax", true, false),
+        ("quuxes", true, false),
+        ("daily", true, true),
+        ("gon", true, true),
+        ("company", false, true),
+    ];
+    for (word, rebuilt_knows, shipped_knows) in cases {
+        assert_eq!(!zone.lexeme(word).is(LexFlags::IS_OOV), rebuilt_knows, "{word}");
+        assert_eq!(!shipped_zone.lexeme(word).is(LexFlags::IS_OOV), shipped_knows, "{word}");
+    }
+    // The weights are the base's: both pipelines annotate a text alike.
+    let text = "Zorblax quuxes daily in the company of Ada Lovelace.";
+    let doc = rebuilt.process(&zone, text).expect("annotated");
+    let shipped_doc = shipped.process(&shipped_zone, text).expect("annotated");
+    let json = |doc: &nlpd::doc::Doc<'_>| serde_json::to_value(doc.to_json()).expect("json");
+    assert_eq!(json(&doc), json(&shipped_doc));
+
+    let refused = nlpd(&["train", "--config", config.path(), "--base", base, "--output", "x"], b"");
+    assert!(!refused.success && refused.stderr.contains("--components ner or vocab"));
+}

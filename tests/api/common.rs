@@ -10,6 +10,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use nlpd::config::Settings;
 use nlpd::doc::Doc;
+use nlpd::pipeline::model_io::{DEFAULT_MODEL, load_vocab};
 use nlpd::pipeline::{Component, ComponentError, Pipeline};
 use nlpd::service::{AppState, router, serve};
 use nlpd::tokenizer::Tokenizer;
@@ -26,7 +27,8 @@ pub(crate) const PANIC_MARKER: &str = "PANIC-IN-COMPONENT";
 /// A text containing this makes [`Hooks`] block inside the zone until its gate opens.
 pub(crate) const WAIT_MARKER: &str = "WAIT-AT-GATE";
 
-/// Words the test vocabulary knows permanently.
+/// Words the test vocabulary knows permanently besides the shipped model's ("mat" is not
+/// in the model's).
 pub(crate) const PERMANENT_WORDS: &[&str] = &["the", "a", "cat", "sat", "on", "mat", "."];
 
 /// How long helpers wait for an eventual condition before failing the test. Generous:
@@ -103,13 +105,18 @@ impl Drop for GateHandle {
     }
 }
 
-/// A pipeline with [`PERMANENT_WORDS`] in its permanent vocabulary and [`Hooks`], plus the
-/// hooks' gate.
-pub(crate) fn hooked_pipeline() -> (Pipeline, GateHandle) {
-    let mut vocab = Vocab::new();
+/// The vocabulary the shipped model loads, plus [`PERMANENT_WORDS`], as a server has it.
+pub(crate) fn served_vocab() -> Vocab {
+    let mut vocab = load_vocab(DEFAULT_MODEL).expect("the shipped model loads");
     for word in PERMANENT_WORDS {
         vocab.add(word);
     }
+    vocab
+}
+
+/// A pipeline with [`served_vocab`] and [`Hooks`], plus the hooks' gate.
+pub(crate) fn hooked_pipeline() -> (Pipeline, GateHandle) {
+    let vocab = served_vocab();
     let gate = Arc::new(Gate::default());
     let hooks = Hooks { gate: Arc::clone(&gate) };
     (Pipeline::new(vocab, Tokenizer::english(), vec![Box::new(hooks)]), GateHandle(gate))

@@ -11,4 +11,5 @@ mod metrics;
 mod openapi;
 mod parse;
 mod shutdown;
+mod vocab;
 mod zones;

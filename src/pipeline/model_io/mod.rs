@@ -19,19 +19,28 @@
 //! and float arrays stored as IEEE half precision (u64 count + 2 bytes each), which halves
 //! the file with no measurable loss of accuracy. The section `pipeline` lists the
 //! components in order; each component has a section of its own name (see
-//! `components` for their layouts).
+//! `components` for their layouts). The optional section `vocab` holds the word forms
+//! loaded as permanent lexemes (see `vocab` for its layout); it was added without a
+//! version change, because readers look sections up by name: older builds skip it, and
+//! files without it load with an empty permanent vocabulary. Sections may come in any
+//! order; rewriting a file ([`Pipeline`] components or the vocabulary) copies every
+//! section it does not replace.
 //!
-//! `ModelWriter` builds a body; `ModelReader` reads one, failing with a
+//! `ModelWriter` builds a body and `ModelReader` reads one (both in `codec`), failing with a
 //! [`ModelLoadError`] that names the section and what was wrong on any truncation or
 //! inconsistency, so a damaged file never panics or yields a half-loaded model.
 
+mod codec;
 pub(crate) mod components;
+mod vocab;
 
 use std::path::Path;
 
 use thiserror::Error;
 
+pub(crate) use self::codec::{ModelReader, ModelWriter};
 use self::components::{Persist, load_component};
+use self::vocab::VOCAB_SECTION;
 use super::Pipeline;
 use crate::tokenizer::Tokenizer;
 use crate::vocab::Vocab;
@@ -99,8 +108,8 @@ pub enum ModelLoadError {
 }
 
 impl Pipeline {
-    /// Loads a pipeline from the bytes of a model file, interning its labels into a fresh
-    /// vocabulary.
+    /// Loads a pipeline from the bytes of a model file: its word forms become the permanent
+    /// lexemes of a fresh vocabulary (see [`load_vocab`]), and its labels permanent strings.
     ///
     /// # Errors
     ///
@@ -108,10 +117,8 @@ impl Pipeline {
     /// version, or inconsistent.
     pub fn load(bytes: &[u8]) -> Result<Self, ModelLoadError> {
         let sections = Sections::parse(bytes)?;
-        let mut list = sections.get(PIPELINE_SECTION)?;
-        let names = list.strs()?;
-        list.finish()?;
-        let mut vocab = Vocab::new();
+        let names = sections.pipeline()?;
+        let mut vocab = sections.vocab()?;
         let mut width = None;
         let mut components = Vec::with_capacity(names.len());
         for name in &names {
@@ -142,6 +149,28 @@ impl Pipeline {
             .map_err(|source| ModelLoadError::Io { path: path.to_owned(), source })?;
         Self::load(&bytes)
     }
+}
+
+/// The vocabulary of a model file alone: its `vocab` section's word forms as permanent
+/// lexemes (none if the file has no such section), without the components.
+///
+/// ```
+/// use nlpd::pipeline::model_io::{DEFAULT_MODEL, load_vocab};
+/// use nlpd::vocab::LexFlags;
+///
+/// let vocab = load_vocab(DEFAULT_MODEL)?;
+/// let zone = vocab.zone();
+/// assert!(!zone.lexeme("the").is(LexFlags::IS_OOV));
+/// assert!(zone.lexeme("glorptastic").is(LexFlags::IS_OOV));
+/// # Ok::<(), nlpd::pipeline::model_io::ModelLoadError>(())
+/// ```
+///
+/// # Errors
+///
+/// Returns a [`ModelLoadError`] if the file is truncated, corrupted, of another format
+/// version, or its `vocab` section is malformed.
+pub fn load_vocab(bytes: &[u8]) -> Result<Vocab, ModelLoadError> {
+    Sections::parse(bytes)?.vocab()
 }
 
 /// The bytes of the default English model.
@@ -179,9 +208,7 @@ impl PipelineWriter {
         part: &P,
     ) -> Result<Vec<u8>, ModelLoadError> {
         let sections = Sections::parse(bytes)?;
-        let mut list = sections.get(PIPELINE_SECTION)?;
-        let mut names = list.strs()?;
-        list.finish()?;
+        let mut names = sections.pipeline()?;
         if !names.iter().any(|n| n == name) {
             let at = names.iter().position(|n| n == "doc_cleaner").unwrap_or(names.len());
             names.insert(at, name.to_owned());
@@ -191,12 +218,53 @@ impl PipelineWriter {
             if component == name {
                 writer.add(name, part);
             } else {
-                let body = sections.get(component)?.rest;
-                writer.file.section(component, ModelWriter { buf: body.to_vec() });
-                writer.names.push(component.clone());
+                writer.copy_component(&sections, component)?;
             }
         }
+        writer.copy_rest(&sections);
         Ok(writer.into_bytes())
+    }
+
+    /// The model file `bytes` with its `vocab` section holding `words` (any order;
+    /// duplicates are dropped). Every other section is copied unchanged.
+    ///
+    /// # Errors
+    ///
+    /// Returns a [`ModelLoadError`] if `bytes` is not a valid model file.
+    pub(crate) fn with_vocab<'w>(
+        bytes: &[u8],
+        words: impl IntoIterator<Item = &'w str>,
+    ) -> Result<Vec<u8>, ModelLoadError> {
+        let sections = Sections::parse(bytes)?;
+        let mut writer = PipelineWriter::default();
+        for component in &sections.pipeline()? {
+            writer.copy_component(&sections, component)?;
+        }
+        writer.file.section(VOCAB_SECTION, vocab::encode(words));
+        writer.copy_rest(&sections);
+        Ok(writer.into_bytes())
+    }
+
+    /// Appends component `name` as `sections` hold it.
+    fn copy_component(
+        &mut self,
+        sections: &Sections<'_>,
+        name: &str,
+    ) -> Result<(), ModelLoadError> {
+        let body = sections.get(name)?.rest;
+        self.file.section(name, ModelWriter { buf: body.to_vec() });
+        self.names.push(name.to_owned());
+        Ok(())
+    }
+
+    /// Appends every section of `sections` not written yet, but the component list (which
+    /// [`PipelineWriter::into_bytes`] writes).
+    fn copy_rest(&mut self, sections: &Sections<'_>) {
+        for &(name, body) in &sections.sections {
+            if name != PIPELINE_SECTION && !self.file.has(name) {
+                self.file.section(name, ModelWriter { buf: body.to_vec() });
+            }
+        }
     }
 
     /// The finished file.
@@ -212,17 +280,24 @@ impl PipelineWriter {
 #[derive(Debug, Default)]
 pub struct ModelFile {
     payload: Vec<u8>,
+    names: Vec<String>,
 }
 
 impl ModelFile {
     /// Appends a section.
     pub(crate) fn section(&mut self, name: &str, body: ModelWriter) {
+        self.names.push(name.to_owned());
         let name_len = u16::try_from(name.len()).expect("section names are short. This is a bug.");
         self.payload.extend_from_slice(&name_len.to_le_bytes());
         self.payload.extend_from_slice(name.as_bytes());
         let ModelWriter { buf } = body;
         self.payload.extend_from_slice(&(buf.len() as u64).to_le_bytes());
         self.payload.extend(buf);
+    }
+
+    /// Whether a section `name` has been appended.
+    fn has(&self, name: &str) -> bool {
+        self.names.iter().any(|n| n == name)
     }
 
     /// The complete file: header and payload.
@@ -288,167 +363,33 @@ impl<'a> Sections<'a> {
         Ok(Self { sections })
     }
 
+    /// A reader over section `name`, if the file has it.
+    fn find(&self, name: &str) -> Option<ModelReader<'a>> {
+        self.sections.iter().find(|(n, _)| *n == name).map(|&(n, body)| ModelReader::new(n, body))
+    }
+
     /// A reader over section `name`.
     pub(crate) fn get(&self, name: &str) -> Result<ModelReader<'a>, ModelLoadError> {
-        self.sections
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|&(n, body)| ModelReader::new(n, body))
-            .ok_or_else(|| ModelLoadError::MissingSection { name: name.to_owned() })
-    }
-}
-
-/// Writes little-endian primitives into a section body.
-#[derive(Debug, Default)]
-pub(crate) struct ModelWriter {
-    buf: Vec<u8>,
-}
-
-impl ModelWriter {
-    pub(crate) fn u8(&mut self, v: u8) {
-        self.buf.push(v);
+        self.find(name).ok_or_else(|| ModelLoadError::MissingSection { name: name.to_owned() })
     }
 
-    pub(crate) fn u16(&mut self, v: u16) {
-        self.buf.extend_from_slice(&v.to_le_bytes());
+    /// The component names, in pipeline order.
+    fn pipeline(&self) -> Result<Vec<String>, ModelLoadError> {
+        let mut list = self.get(PIPELINE_SECTION)?;
+        let names = list.strs()?;
+        list.finish()?;
+        Ok(names)
     }
 
-    pub(crate) fn u32(&mut self, v: u32) {
-        self.buf.extend_from_slice(&v.to_le_bytes());
-    }
-
-    pub(crate) fn u64(&mut self, v: u64) {
-        self.buf.extend_from_slice(&v.to_le_bytes());
-    }
-
-    /// A length or count (stored as u64).
-    pub(crate) fn len(&mut self, v: usize) {
-        self.buf.extend_from_slice(&(v as u64).to_le_bytes());
-    }
-
-    pub(crate) fn str(&mut self, s: &str) {
-        self.u32(u32::try_from(s.len()).expect("strings in models are short. This is a bug."));
-        self.buf.extend_from_slice(s.as_bytes());
-    }
-
-    pub(crate) fn strs(&mut self, items: &[String]) {
-        self.len(items.len());
-        items.iter().for_each(|s| self.str(s));
-    }
-
-    /// A float array, stored as half precision.
-    pub(crate) fn floats(&mut self, values: &[f32]) {
-        self.len(values.len());
-        self.buf.reserve(values.len() * 2);
-        for &v in values {
-            self.buf.extend_from_slice(&half::f16::from_f32(v).to_le_bytes());
+    /// A vocabulary holding the `vocab` section's words as permanent lexemes (empty if the
+    /// file has no such section).
+    fn vocab(&self) -> Result<Vocab, ModelLoadError> {
+        let mut vocab = Vocab::new();
+        if let Some(mut r) = self.find(VOCAB_SECTION) {
+            vocab::decode_into(&mut r, &mut vocab)?;
+            r.finish()?;
         }
-    }
-}
-
-/// Reads little-endian primitives from a section body, with errors naming the section.
-#[derive(Debug)]
-pub(crate) struct ModelReader<'a> {
-    section: &'a str,
-    rest: &'a [u8],
-}
-
-impl<'a> ModelReader<'a> {
-    fn new(section: &'a str, body: &'a [u8]) -> Self {
-        Self { section, rest: body }
-    }
-
-    /// A [`ModelLoadError::Malformed`] for this section.
-    pub(crate) fn malformed(&self, reason: impl Into<String>) -> ModelLoadError {
-        ModelLoadError::Malformed { section: self.section.to_owned(), reason: reason.into() }
-    }
-
-    /// Whether the whole body has been read.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.rest.is_empty()
-    }
-
-    /// Fails unless the whole body has been read (catches layout mismatches).
-    pub(crate) fn finish(self) -> Result<(), ModelLoadError> {
-        if self.rest.is_empty() {
-            Ok(())
-        } else {
-            Err(self.malformed(format!("{} unexpected trailing bytes", self.rest.len())))
-        }
-    }
-
-    fn bytes(&mut self, n: usize) -> Result<&'a [u8], ModelLoadError> {
-        if n > self.rest.len() {
-            return Err(self.malformed(format!("needs {n} more bytes, has {}", self.rest.len())));
-        }
-        let (head, rest) = self.rest.split_at(n);
-        self.rest = rest;
-        Ok(head)
-    }
-
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], ModelLoadError> {
-        Ok(self.bytes(N)?.try_into().expect("exact length"))
-    }
-
-    pub(crate) fn u8(&mut self) -> Result<u8, ModelLoadError> {
-        Ok(self.array::<1>()?[0])
-    }
-
-    pub(crate) fn u16(&mut self) -> Result<u16, ModelLoadError> {
-        Ok(u16::from_le_bytes(self.array()?))
-    }
-
-    pub(crate) fn u32(&mut self) -> Result<u32, ModelLoadError> {
-        Ok(u32::from_le_bytes(self.array()?))
-    }
-
-    pub(crate) fn u64(&mut self) -> Result<u64, ModelLoadError> {
-        Ok(u64::from_le_bytes(self.array()?))
-    }
-
-    /// A length or count, checked against the bytes left (each item takes at least
-    /// `min_item_bytes`), so a corrupted length cannot trigger a huge allocation.
-    fn checked_len(&mut self, min_item_bytes: usize) -> Result<usize, ModelLoadError> {
-        let n = u64::from_le_bytes(self.array()?);
-        match usize::try_from(n) {
-            Ok(n) if n.saturating_mul(min_item_bytes) <= self.rest.len() => Ok(n),
-            _ => Err(self.malformed(format!("length {n} exceeds the section"))),
-        }
-    }
-
-    /// A length or count written by [`ModelWriter::len`].
-    pub(crate) fn len_prefix(&mut self) -> Result<usize, ModelLoadError> {
-        self.checked_len(1)
-    }
-
-    /// A count of items that each take at least one byte.
-    pub(crate) fn count(&mut self) -> Result<usize, ModelLoadError> {
-        self.checked_len(1)
-    }
-
-    pub(crate) fn str(&mut self) -> Result<String, ModelLoadError> {
-        let n = self.u32()? as usize;
-        let bytes = self.bytes(n)?;
-        String::from_utf8(bytes.to_vec()).map_err(|_| self.malformed("string is not UTF-8"))
-    }
-
-    pub(crate) fn strs(&mut self) -> Result<Vec<String>, ModelLoadError> {
-        let n = self.checked_len(4)?;
-        (0..n).map(|_| self.str()).collect()
-    }
-
-    /// A float array of exactly `expected` values.
-    pub(crate) fn floats(
-        &mut self,
-        expected: usize,
-        what: &str,
-    ) -> Result<Vec<f32>, ModelLoadError> {
-        let n = self.checked_len(2)?;
-        if n != expected {
-            return Err(self.malformed(format!("{what}: {n} values, expected {expected}")));
-        }
-        let bytes = self.bytes(2 * n)?;
-        Ok(bytes.chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()).collect())
+        Ok(vocab)
     }
 }
 
@@ -513,6 +454,31 @@ mod tests {
     }
 
     #[test]
+    fn rewriting_a_component_or_the_vocabulary_keeps_every_other_section() {
+        use crate::pipeline::doc_cleaner::DocCleaner;
+        let mut writer = PipelineWriter::default();
+        writer.add("doc_cleaner", &DocCleaner::default());
+        let plain = writer.into_bytes();
+        let with_words = PipelineWriter::with_vocab(&plain, ["b", "a"]).unwrap();
+        let cases = [
+            ("vocabulary added", with_words.clone(), 2),
+            ("vocabulary replaced", PipelineWriter::with_vocab(&with_words, ["c"]).unwrap(), 1),
+            (
+                "component replaced",
+                PipelineWriter::with_component(&with_words, "doc_cleaner", &DocCleaner::default())
+                    .unwrap(),
+                2,
+            ),
+        ];
+        for (name, bytes, words) in cases {
+            let pipeline = Pipeline::load(&bytes).unwrap();
+            assert_eq!(pipeline.component_names().collect::<Vec<_>>(), ["doc_cleaner"], "{name}");
+            assert_eq!(pipeline.vocab().generation(), words, "{name}");
+        }
+        assert_eq!(Pipeline::load(&plain).unwrap().vocab().generation(), 0);
+    }
+
+    #[test]
     fn readers_reject_lengths_past_the_end() {
         let mut body = ModelWriter::default();
         body.len(1 << 40);
@@ -531,6 +497,7 @@ mod tests {
 #[cfg(test)]
 mod default_model_tests {
     use crate::pipeline::Pipeline;
+    use crate::vocab::LexFlags;
 
     #[test]
     fn embedded_model_loads_and_annotates_every_token() {
@@ -555,6 +522,35 @@ mod default_model_tests {
         }
         assert_eq!(doc.token(0).data().sent_start, Some(true));
         assert_eq!(doc.sents().len(), 2, "{:?}", doc.sents());
+    }
+
+    #[test]
+    fn embedded_vocabulary_is_permanent_and_processing_leaves_it_unchanged() {
+        let pipeline = Pipeline::default_english();
+        let vocab = pipeline.vocab();
+        assert!(vocab.generation() > 19_000, "EWT train forms: {}", vocab.generation());
+        let (stats, digest) = (vocab.stats(), vocab.digest());
+        {
+            let zone = vocab.zone();
+            let text = "The company said it would zorbify the glorptastic plan.";
+            let doc = pipeline.process(&zone, text).unwrap();
+            let cases = [
+                ("The", false),
+                ("company", false),
+                ("zorbify", true),
+                ("glorptastic", true),
+                ("plan", false),
+                (".", false),
+            ];
+            for (word, oov) in cases {
+                let token = doc.iter().find(|t| t.text() == word).expect(word);
+                assert_eq!(token.lex().is(LexFlags::IS_OOV), oov, "{word}");
+            }
+            assert_eq!(zone.transient_lexemes(), 2, "only the unseen words are transient");
+            assert_eq!(vocab.stats().transient_lexemes, 2);
+        }
+        assert_eq!(vocab.stats(), stats, "the zone rolled back");
+        assert_eq!(vocab.digest(), digest, "processing never grows the permanent part");
     }
 
     #[test]
