@@ -7,6 +7,7 @@
 //!   NER scores over IOB2 files, as `nlpd evaluate` prints them.
 //! - [`corpus`]: training paragraphs read from CoNLL-U.
 //! - [`trainer`]: `nlpd train`: the configuration and the training loop.
+//! - [`schedule`]: the settings and early stopping every training loop shares.
 //! - [`ner`]: training the named-entity recogniser on Universal NER.
 //! - [`vocab`]: the word forms a trained model ships as its permanent vocabulary.
 //!
@@ -18,5 +19,6 @@ pub mod iob2;
 mod lemma_rules;
 pub mod ner;
 mod parser;
+pub mod schedule;
 pub mod trainer;
 pub mod vocab;

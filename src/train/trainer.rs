@@ -28,6 +28,7 @@ use super::corpus::{Corpus, Paragraph};
 use super::evaluate::NerScores;
 use super::lemma_rules;
 use super::parser::{self as parser_training, ParserTrainer};
+use super::schedule::{EarlyStopping, Schedule};
 use crate::doc::ReadError;
 use crate::pipeline::classifier::{HeadStats, SoftmaxHead};
 use crate::pipeline::doc_cleaner::DocCleaner;
@@ -35,7 +36,7 @@ use crate::pipeline::lemmatizer::Lemmatizer;
 use crate::pipeline::model_io::PipelineWriter;
 use crate::pipeline::morphologizer::Morphologizer;
 use crate::pipeline::ner::EntityRecognizer;
-use crate::pipeline::nn::{Adam, AdamConfig, Average, Params, Rng};
+use crate::pipeline::nn::{Adam, Average, Params, Rng};
 use crate::pipeline::parser::ParseScratch;
 use crate::pipeline::parser::Parser;
 use crate::pipeline::parser::model::ParserModel;
@@ -81,20 +82,8 @@ pub struct TrainConfig {
     pub train: PathBuf,
     /// Development corpus (CoNLL-U), used only for scoring and early stopping.
     pub dev: PathBuf,
-    /// Upper bound on epochs.
-    pub max_epochs: usize,
-    /// Stop after this many epochs without a better dev score.
-    pub patience: usize,
-    /// Approximate words per batch.
-    pub batch_words: usize,
-    /// Dropout rate inside tok2vec.
-    pub dropout: f32,
-    /// Decay of the weight average used for scoring and saving.
-    pub average_decay: f32,
-    /// Steps over which the learning rate warms up linearly from zero.
-    pub warmup_steps: usize,
-    /// Adam settings.
-    pub optimizer: AdamConfig,
+    /// Epochs, early stopping, batches, dropout and the optimiser.
+    pub schedule: Schedule,
     /// The shared encoder's shape.
     pub tok2vec: Tok2VecConfig,
     /// The parser's shape and training.
@@ -315,19 +304,19 @@ pub fn train(
     let dev_set = prepare(&dev_corpus.paragraphs, &nets);
 
     let mut grads = nets.zeros_like();
-    let mut adam = Adam::new(config.optimizer);
-    let mut average = Average::new(&nets, config.average_decay);
+    let schedule = &config.schedule;
+    let mut adam = Adam::new(schedule.optimizer);
+    let mut average = Average::new(&nets, schedule.average_decay);
     let mut order: Vec<usize> = (0..train_set.len()).collect();
     let mut cache = Tok2VecCache::default();
     let mut parser_trainer = ParserTrainer::new(config.seed ^ 0x7a55e);
-    let mut best: Option<(DevScores, Nets)> = None;
-    let mut since_best = 0;
+    let mut stopping = EarlyStopping::new(schedule.patience);
     let mut step = 0;
     let mut epochs = 0;
-    for epoch in 1..=config.max_epochs {
+    for epoch in 1..=schedule.max_epochs {
         epochs = epoch;
         rng.shuffle(&mut order);
-        let batches = batch(&order, |i| train_set[i].len, config.batch_words);
+        let batches = batch(&order, |i| train_set[i].len, schedule.batch_words);
         observer.epoch_started(epoch, batches.len());
         for members in &batches {
             step += 1;
@@ -335,28 +324,23 @@ pub fn train(
             let mut scratch = Scratch { cache: &mut cache, parser: &mut parser_trainer, explore };
             let loss =
                 train_batch(&nets, &mut grads, members, &train_set, &mut scratch, config, &mut rng);
-            let warmup = ((step as f32) / config.warmup_steps.max(1) as f32).min(1.0);
-            adam.update(&mut nets, &mut grads, warmup);
+            adam.update(&mut nets, &mut grads, schedule.warmup(step));
             average.update(&nets);
             observer.batch_finished(loss);
         }
         let mut averaged = nets.clone();
         average.copy_into(&mut averaged);
         let scores = evaluate(&averaged, &lemmatizer, &dev_set);
-        let improved = best.as_ref().is_none_or(|(b, _)| scores.overall() > b.overall());
+        let improved = stopping.record(scores, averaged, |a, b| a.overall() > b.overall());
         observer.epoch_finished(epoch, &scores, improved);
-        if improved {
-            observer.checkpoint(&save(&averaged, &lemmatizer, None));
-            best = Some((scores, averaged));
-            since_best = 0;
-        } else {
-            since_best += 1;
-            if since_best >= config.patience {
-                break;
-            }
+        if let Some(best) = stopping.best_model().filter(|_| improved) {
+            observer.checkpoint(&save(best, &lemmatizer, None));
+        }
+        if stopping.should_stop() {
+            break;
         }
     }
-    let (scores, nets) = best.expect("max_epochs is at least one epoch. This is a bug.");
+    let (scores, nets) = stopping.into_best();
     let ner = config.ner.as_ref().map(|ner| super::ner::train(ner, config.seed, observer));
     let ner = ner.transpose()?.map(|trained| trained.model);
     let model = save(&nets, &lemmatizer, ner.as_ref());
@@ -412,7 +396,7 @@ fn train_batch(
         batch.iter().flat_map(|e| f(e).iter().copied()).collect()
     };
     let mut tensor = Vec::new();
-    let dropout = Dropout { rate: config.dropout, rng };
+    let dropout = Dropout { rate: config.schedule.dropout, rng };
     nets.tok2vec.forward(&keys, &lengths, &mut tensor, Some(cache), Some(dropout));
     let mut d_tensor = vec![0.0; tensor.len()];
     let scale = 1.0 / n as f32;
@@ -519,6 +503,7 @@ fn save(nets: &Nets, lemmatizer: &Lemmatizer, ner: Option<&EntityRecognizer>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pipeline::nn::AdamConfig;
     use crate::pipeline::Pipeline;
     use crate::pipeline::tok2vec::{Attr, EmbedConfig};
 
@@ -541,6 +526,18 @@ mod tests {
 
 ";
     const IOB2: &str = "# sent_id = s1\n1\tAda\tB-PER\n2\twrote\tO\n3\tcode\tO\n4\t.\tO\n\n";
+
+    fn schedule() -> Schedule {
+        Schedule {
+            max_epochs: 2,
+            patience: 1,
+            batch_words: 4,
+            dropout: 0.1,
+            average_decay: 0.9,
+            warmup_steps: 1,
+            optimizer: AdamConfig::default(),
+        }
+    }
 
     struct Silent(usize);
 
@@ -566,13 +563,7 @@ mod tests {
             seed: 7,
             train: conllu.clone(),
             dev: conllu,
-            max_epochs: 2,
-            patience: 1,
-            batch_words: 4,
-            dropout: 0.1,
-            average_decay: 0.9,
-            warmup_steps: 1,
-            optimizer: AdamConfig::default(),
+            schedule: schedule(),
             tok2vec: Tok2VecConfig {
                 embed: vec![embed(Attr::Norm), embed(Attr::Suffix(2))],
                 width: 8,
@@ -585,15 +576,9 @@ mod tests {
             ner: Some(super::super::ner::NerConfig {
                 train: iob2.clone(),
                 dev: iob2,
-                max_epochs: 2,
-                patience: 1,
-                batch_words: 4,
-                dropout: 0.1,
+                schedule: schedule(),
                 min_word_count: 1,
                 word_dropout: 0.1,
-                average_decay: 0.9,
-                warmup_steps: 1,
-                optimizer: AdamConfig::default(),
                 tok2vec: Tok2VecConfig {
                     embed: vec![embed(Attr::Norm), embed(Attr::Shape)],
                     width: 8,

@@ -33,10 +33,11 @@ use serde::Deserialize;
 use self::examples::{Example, batch_keys, known_words, labels, prepare, read};
 use super::evaluate::NerScores;
 use super::iob2::Iob2Sentence;
+use super::schedule::{EarlyStopping, Schedule};
 use super::trainer::{TrainError, TrainObserver, batch};
 use crate::pipeline::model_io::{ModelLoadError, PipelineWriter};
 use crate::pipeline::ner::EntityRecognizer;
-use crate::pipeline::nn::{Adam, AdamConfig, Average, Rng};
+use crate::pipeline::nn::{Adam, Average, Rng};
 use crate::pipeline::tok2vec::{Dropout, Tok2Vec, Tok2VecCache, Tok2VecConfig};
 
 /// Mixed into the pipeline seed so the recogniser's random stream differs from the
@@ -51,26 +52,14 @@ pub struct NerConfig {
     pub train: PathBuf,
     /// Development corpus (IOB2), used only for scoring, early stopping and calibration.
     pub dev: PathBuf,
-    /// Upper bound on epochs.
-    pub max_epochs: usize,
-    /// Stop after this many epochs without a better dev F1.
-    pub patience: usize,
-    /// Approximate words per batch.
-    pub batch_words: usize,
-    /// Dropout rate inside the encoder.
-    pub dropout: f32,
+    /// Epochs, early stopping (on dev F1), batches, dropout and the optimiser.
+    pub schedule: Schedule,
     /// Words seen fewer times in the training file are unknown to the recogniser (see
     /// [`EntityRecognizer`]).
     pub min_word_count: usize,
     /// Probability that a known training word reads as unknown, so the model learns what to
     /// make of unknown words (names above all) from shape, affixes and context.
     pub word_dropout: f32,
-    /// Decay of the weight average used for scoring and saving.
-    pub average_decay: f32,
-    /// Steps over which the learning rate warms up linearly from zero.
-    pub warmup_steps: usize,
-    /// Adam settings.
-    pub optimizer: AdamConfig,
     /// The recogniser's own encoder.
     pub tok2vec: Tok2VecConfig,
 }
@@ -125,44 +114,39 @@ fn fit(
     let dev_set = prepare(dev_sentences, &model);
 
     let mut grads = model.zeros_like();
-    let mut adam = Adam::new(config.optimizer);
-    let mut average = Average::new(&model, config.average_decay);
+    let schedule = &config.schedule;
+    let mut adam = Adam::new(schedule.optimizer);
+    let mut average = Average::new(&model, schedule.average_decay);
     let mut order: Vec<usize> = (0..train_set.len()).collect();
     let mut cache = Tok2VecCache::default();
-    let mut best: Option<(NerScores, EntityRecognizer)> = None;
-    let (mut since_best, mut step, mut epochs) = (0, 0, 0);
-    for epoch in 1..=config.max_epochs {
+    let mut stopping = EarlyStopping::new(schedule.patience);
+    let (mut step, mut epochs) = (0, 0);
+    for epoch in 1..=schedule.max_epochs {
         epochs = epoch;
         rng.shuffle(&mut order);
-        let batches = batch(&order, |i| train_set[i].len(), config.batch_words);
+        let batches = batch(&order, |i| train_set[i].len(), schedule.batch_words);
         observer.epoch_started(epoch, batches.len());
         for members in &batches {
             step += 1;
             let examples: Vec<&Example> = members.iter().map(|&i| &train_set[i]).collect();
             let keys = batch_keys(&model, &examples, config.word_dropout, &mut rng);
-            let dropout = Dropout { rate: config.dropout, rng: &mut rng };
+            let dropout = Dropout { rate: schedule.dropout, rng: &mut rng };
             let loss = train_batch(&model, &mut grads, (&examples, &keys), &mut cache, dropout);
-            let warmup = ((step as f32) / config.warmup_steps.max(1) as f32).min(1.0);
-            adam.update(&mut model, &mut grads, warmup);
+            adam.update(&mut model, &mut grads, schedule.warmup(step));
             average.update(&model);
             observer.batch_finished(loss);
         }
         let mut averaged = model.clone();
         average.copy_into(&mut averaged);
         let scores = score::evaluate(&averaged, &dev_set);
-        let improved = best.as_ref().is_none_or(|(b, _)| scores.overall.f1 > b.overall.f1);
+        let improved =
+            stopping.record(scores.clone(), averaged, |a, b| a.overall.f1 > b.overall.f1);
         observer.ner_epoch_finished(epoch, &scores, improved);
-        if improved {
-            best = Some((scores, averaged));
-            since_best = 0;
-        } else {
-            since_best += 1;
-            if since_best >= config.patience {
-                break;
-            }
+        if stopping.should_stop() {
+            break;
         }
     }
-    let (scores, model) = best.expect("max_epochs is at least one epoch. This is a bug.");
+    let (scores, model) = stopping.into_best();
     let (model, scores, outside_penalty) = score::calibrate(model, scores, &dev_set);
     TrainedNer { model, scores, epochs, outside_penalty }
 }
@@ -217,6 +201,7 @@ pub fn with_recognizer(base: &[u8], ner: &EntityRecognizer) -> Result<Vec<u8>, M
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pipeline::nn::AdamConfig;
     use crate::doc::EntIob;
     use crate::doc::conllu::Keep;
     use crate::pipeline::Component;
@@ -252,15 +237,17 @@ mod tests {
         NerConfig {
             train: PathBuf::new(),
             dev: PathBuf::new(),
-            max_epochs: 60,
-            patience: 60,
-            batch_words: 20,
-            dropout: 0.0,
+            schedule: Schedule {
+                max_epochs: 60,
+                patience: 60,
+                batch_words: 20,
+                dropout: 0.0,
+                average_decay: 0.9,
+                warmup_steps: 1,
+                optimizer: AdamConfig { learn_rate: 0.01, ..AdamConfig::default() },
+            },
             min_word_count: 1,
             word_dropout: 0.0,
-            average_decay: 0.9,
-            warmup_steps: 1,
-            optimizer: AdamConfig { learn_rate: 0.01, ..AdamConfig::default() },
             tok2vec: Tok2VecConfig {
                 embed: vec![
                     embed(Attr::Norm, 500),
@@ -336,7 +323,8 @@ mod tests {
     #[test]
     fn training_is_deterministic_for_a_seed() {
         let sentences: Vec<Iob2Sentence> = SENTENCES.iter().map(|s| sentence(s)).collect();
-        let config = NerConfig { max_epochs: 2, ..config() };
+        let mut config = config();
+        config.schedule.max_epochs = 2;
         let run = |seed| {
             let labels = labels(&sentences);
             fit(&sentences, &sentences, labels, &config, seed, &mut Record::default()).model
