@@ -20,8 +20,12 @@
 //! ```
 //!
 //! [`Token`] is a cheap borrowed view of one token; [`Span`] a range of tokens.
+//!
+//! Docs are read and written in two line-based formats: [`conllu`] (UD annotations) and
+//! [`iob2`] (Universal NER entities); both readers fail with [`ReadError`].
 
 pub mod conllu;
+pub mod iob2;
 mod json;
 mod read_error;
 mod span;

@@ -110,7 +110,7 @@ impl<W: Write> Iob2Writer<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::train::iob2::Iob2Reader;
+    use crate::doc::iob2::Iob2Reader;
     use crate::vocab::Vocab;
 
     /// Written for these tests.
