@@ -28,6 +28,7 @@ pub mod conllu;
 pub mod iob2;
 mod json;
 mod read_error;
+mod sentence_reader;
 mod span;
 mod tensor;
 mod token;
@@ -36,6 +37,7 @@ use std::collections::BTreeMap;
 
 pub use json::{DocJson, SpanJson, TokenJson, TokensJson};
 pub use read_error::ReadError;
+pub use sentence_reader::{ReadSentence, SentenceReader};
 pub use span::{Span, TextSpan};
 pub use tensor::{Tensor, live_tensor_bytes};
 pub use token::{EntIob, Pos, Token, TokenData};

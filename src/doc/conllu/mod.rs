@@ -36,7 +36,7 @@
 mod read;
 mod write;
 
-pub use read::{ConlluReader, Documents};
+pub use read::{ConlluParser, ConlluReader, Documents};
 pub use write::ConlluWriter;
 
 use super::{Doc, Pos};
