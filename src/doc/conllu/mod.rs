@@ -37,7 +37,7 @@ mod read;
 mod write;
 
 pub use read::{ConlluParser, ConlluReader, Documents};
-pub use write::ConlluWriter;
+pub use write::{ConlluFormat, ConlluWriter};
 
 use super::{Doc, Pos};
 use crate::vocab::Zone;

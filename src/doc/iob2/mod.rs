@@ -15,7 +15,7 @@ mod doc;
 
 use std::io::BufRead;
 
-pub use doc::Iob2Writer;
+pub use doc::{Iob2Format, Iob2Writer};
 
 #[cfg(doc)]
 use crate::doc::Doc;
