@@ -39,7 +39,7 @@ use std::collections::BTreeMap;
 pub use json::{DocJson, SpanJson, TokenJson, TokensJson};
 pub use read_error::ReadError;
 pub use sentence_reader::{ReadSentence, SentenceReader};
-pub use sentence_writer::{SentenceWriter, WriteSentence};
+pub use sentence_writer::{SentenceWords, SentenceWriter, WriteSentence};
 pub use span::{Span, TextSpan};
 pub use tensor::{Tensor, live_tensor_bytes};
 pub use token::{EntIob, Pos, Token, TokenData};

@@ -10,7 +10,6 @@
 //! are this writer with their format.
 
 use std::io::{self, Write};
-use std::ops::Range;
 
 use super::Doc;
 use super::conllu::SentenceMeta;
@@ -18,20 +17,60 @@ use crate::vocab::LexFlags;
 
 /// Writes the word lines of one sentence in a line-based format.
 pub trait WriteSentence {
-    /// Writes the words `words[sentence]`, which form one sentence, one line each. `words`
-    /// holds the token indices of every non-whitespace token of `doc`, in order, so a format
-    /// can look at the words around the sentence.
+    /// Writes the words of one sentence, one line each.
     ///
     /// # Errors
     ///
     /// Returns an error if writing fails.
-    fn write_sentence(
-        &self,
-        out: &mut impl Write,
-        doc: &Doc<'_>,
-        words: &[usize],
-        sentence: Range<usize>,
-    ) -> io::Result<()>;
+    fn write_words(&self, out: &mut impl Write, sentence: SentenceWords<'_, '_>) -> io::Result<()>;
+}
+
+/// One sentence of a [`Doc`] as a [`WriteSentence`] format gets it: its non-whitespace
+/// tokens (at least one) and the text around them.
+#[derive(Clone, Copy, Debug)]
+pub struct SentenceWords<'a, 'z> {
+    doc: &'a Doc<'z>,
+    /// Token indices of every non-whitespace token of `doc`, in order.
+    all: &'a [usize],
+    /// The sentence's part of `all`.
+    start: usize,
+    end: usize,
+}
+
+impl<'a, 'z> SentenceWords<'a, 'z> {
+    /// The document.
+    pub fn doc(&self) -> &'a Doc<'z> {
+        self.doc
+    }
+
+    /// Token indices of the sentence's words, in order.
+    pub fn indices(&self) -> &'a [usize] {
+        &self.all[self.start..self.end]
+    }
+
+    /// Whether text (whitespace) follows the `k`-th word of the sentence before the next
+    /// word of the document, or before its end.
+    ///
+    /// # Panics
+    ///
+    /// Panics if the sentence has no `k`-th word.
+    pub fn space_after(&self, k: usize) -> bool {
+        let g = self.start + k;
+        assert!(g < self.end, "word {k} is past the end of the sentence");
+        let end = self.doc.token(self.all[g]).span().byte_end;
+        let next = self
+            .all
+            .get(g + 1)
+            .map_or(self.doc.text().len(), |&i| self.doc.token(i).span().byte_start);
+        next > end
+    }
+
+    /// The text from the first word's start to the last word's end.
+    fn text(&self) -> &'a str {
+        let words = self.indices();
+        let (first, last) = (self.doc.token(words[0]), self.doc.token(words[words.len() - 1]));
+        &self.doc.text()[first.span().byte_start..last.span().byte_end]
+    }
 }
 
 /// Writes documents in the format `F`, numbering sentences that have no `sent_id` of their
@@ -71,16 +110,16 @@ impl<W: Write, F: WriteSentence + Default> SentenceWriter<W, F> {
             doc.iter().filter(|t| !t.lex().is(LexFlags::IS_SPACE)).map(|t| t.i()).collect();
         let mut metas = metas.into_iter();
         for sent in doc.sents() {
-            let first = words.partition_point(|&i| i < sent.start());
-            let last = words.partition_point(|&i| i < sent.end());
-            if first == last {
+            let start = words.partition_point(|&i| i < sent.start());
+            let end = words.partition_point(|&i| i < sent.end());
+            if start == end {
                 continue;
             }
+            let sentence = SentenceWords { doc, all: &words, start, end };
             self.sentences += 1;
-            let (start, end) = (doc.token(words[first]), doc.token(words[last - 1]));
-            let text = &doc.text()[start.span().byte_start..end.span().byte_end];
-            SentenceMeta::write_comments(metas.next(), self.sentences, text, &mut self.out)?;
-            self.format.write_sentence(&mut self.out, doc, &words, first..last)?;
+            let (meta, text) = (metas.next(), sentence.text());
+            SentenceMeta::write_comments(meta, self.sentences, text, &mut self.out)?;
+            self.format.write_words(&mut self.out, sentence)?;
             writeln!(self.out)?;
         }
         Ok(())
@@ -98,14 +137,13 @@ mod tests {
     struct Forms;
 
     impl WriteSentence for Forms {
-        fn write_sentence(
+        fn write_words(
             &self,
             out: &mut impl Write,
-            doc: &Doc<'_>,
-            words: &[usize],
-            sentence: Range<usize>,
+            words: SentenceWords<'_, '_>,
         ) -> io::Result<()> {
-            words[sentence].iter().try_for_each(|&i| writeln!(out, "{}", doc.token(i).text()))
+            let doc = words.doc();
+            words.indices().iter().try_for_each(|&i| writeln!(out, "{}", doc.token(i).text()))
         }
     }
 

@@ -1,9 +1,8 @@
 //! CoNLL-U writer.
 
 use std::io::{self, Write};
-use std::ops::Range;
 
-use crate::doc::{Doc, SentenceWriter, Token, WriteSentence};
+use crate::doc::{SentenceWords, SentenceWriter, Token, WriteSentence};
 
 /// Writes documents as CoNLL-U: comments, one line per word, range lines for fused words
 /// (see the [module docs](super)).
@@ -14,21 +13,8 @@ pub type ConlluWriter<W> = SentenceWriter<W, ConlluFormat>;
 pub struct ConlluFormat;
 
 impl WriteSentence for ConlluFormat {
-    fn write_sentence(
-        &self,
-        out: &mut impl Write,
-        doc: &Doc<'_>,
-        words: &[usize],
-        range: Range<usize>,
-    ) -> io::Result<()> {
-        let sentence = &words[range.clone()];
-        // Whether text (whitespace) follows the word at `words[g]` before the next word.
-        let space_after = |g: usize| {
-            let end = doc.token(words[g]).span().byte_end;
-            let next =
-                words.get(g + 1).map_or(doc.text().len(), |&i| doc.token(i).span().byte_start);
-            next > end
-        };
+    fn write_words(&self, out: &mut impl Write, words: SentenceWords<'_, '_>) -> io::Result<()> {
+        let (doc, sentence) = (words.doc(), words.indices());
         let mut k = 0;
         while k < sentence.len() {
             // A surface token: this word and the following words the tokenizer fused to it.
@@ -43,11 +29,11 @@ impl WriteSentence for ConlluFormat {
             if last > k {
                 let surface = &doc.text()[doc.token(sentence[k]).span().byte_start
                     ..doc.token(sentence[last]).span().byte_end];
-                let misc = misc(space_after(range.start + last));
+                let misc = misc(words.space_after(last));
                 writeln!(out, "{}-{}\t{surface}\t_\t_\t_\t_\t_\t_\t_\t{misc}", k + 1, last + 1)?;
             }
             for w in k..=last {
-                let space = last > k || space_after(range.start + w);
+                let space = last > k || words.space_after(w);
                 write_word(out, doc.token(sentence[w]), w + 1, sentence, misc(space))?;
             }
             k = last + 1;
@@ -94,8 +80,8 @@ fn write_word(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::doc::TokenData;
     use crate::doc::conllu::SentenceMeta;
+    use crate::doc::{Doc, TokenData};
     use crate::vocab::Vocab;
 
     fn write(doc: &Doc<'_>, metas: &[SentenceMeta]) -> String {

@@ -1,11 +1,10 @@
 //! IOB2 sentences as [`Doc`]s, and the entities of Docs as IOB2.
 
 use std::io::{self, Write};
-use std::ops::Range;
 
 use super::{EntityTag, Iob2Sentence};
 use crate::doc::conllu::Keep;
-use crate::doc::{Doc, EntIob, SentenceWriter, WriteSentence};
+use crate::doc::{Doc, EntIob, SentenceWords, SentenceWriter, WriteSentence};
 use crate::vocab::Zone;
 
 impl Iob2Sentence {
@@ -57,15 +56,9 @@ pub type Iob2Writer<W> = SentenceWriter<W, Iob2Format>;
 pub struct Iob2Format;
 
 impl WriteSentence for Iob2Format {
-    fn write_sentence(
-        &self,
-        out: &mut impl Write,
-        doc: &Doc<'_>,
-        words: &[usize],
-        sentence: Range<usize>,
-    ) -> io::Result<()> {
-        for (k, &i) in words[sentence].iter().enumerate() {
-            let token = doc.token(i);
+    fn write_words(&self, out: &mut impl Write, words: SentenceWords<'_, '_>) -> io::Result<()> {
+        for (k, &i) in words.indices().iter().enumerate() {
+            let token = words.doc().token(i);
             let data = token.data();
             let prefix = match data.ent_iob {
                 EntIob::Begin => "B-",
