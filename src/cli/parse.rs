@@ -18,8 +18,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::doc::Doc;
 use crate::doc::conllu::{ConlluReader, ConlluWriter, Keep, SentenceMeta};
+use crate::doc::iob2::{Iob2Reader, Iob2Writer};
 use crate::pipeline::Pipeline;
-use crate::train::iob2::{Iob2Reader, Iob2Writer};
 
 /// Arguments of `nlpd parse` and `nlpd tokenize`.
 #[derive(Debug, clap::Args)]

@@ -20,10 +20,16 @@
 //! ```
 //!
 //! [`Token`] is a cheap borrowed view of one token; [`Span`] a range of tokens.
+//!
+//! Docs are read and written in two line-based formats: [`conllu`] (UD annotations) and
+//! [`iob2`] (Universal NER entities); both readers fail with [`ReadError`].
 
 pub mod conllu;
+pub mod iob2;
 mod json;
 mod read_error;
+mod sentence_reader;
+mod sentence_writer;
 mod span;
 mod tensor;
 mod token;
@@ -32,6 +38,8 @@ use std::collections::BTreeMap;
 
 pub use json::{DocJson, SpanJson, TokenJson, TokensJson};
 pub use read_error::ReadError;
+pub use sentence_reader::{ReadSentence, SentenceReader};
+pub use sentence_writer::{SentenceWords, SentenceWriter, WriteSentence};
 pub use span::{Span, TextSpan};
 pub use tensor::{Tensor, live_tensor_bytes};
 pub use token::{EntIob, Pos, Token, TokenData};

@@ -10,10 +10,10 @@ use std::fs::File;
 use std::io::BufReader;
 
 use nlpd::doc::conllu::{ConlluReader, ConlluWriter, Keep, SentenceMeta};
+use nlpd::doc::iob2::{Iob2Reader, Iob2Writer};
 use nlpd::pipeline::Pipeline;
 use nlpd::train::corpus::Corpus;
 use nlpd::train::evaluate::{ConlluScores, score_conllu, score_ner};
-use nlpd::train::iob2::{Iob2Reader, Iob2Writer};
 
 use crate::data::shared_data;
 

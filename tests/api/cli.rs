@@ -263,41 +263,24 @@ fn file_input_off_a_terminal_prints_no_progress() {
     assert_eq!(run.stderr, "");
 }
 
+/// Runs `nlpd evaluate` on the gold and system CoNLL-U fixtures, with `extra` arguments.
+fn evaluate_fixtures(extra: &[&str]) -> String {
+    let (gold, system) = (fixture("gold.conllu"), fixture("system.conllu"));
+    nlpd_ok(&[&["evaluate", "--gold", &gold, "--system", &system], extra].concat(), b"")
+}
+
 #[test]
 fn evaluate_prints_the_conll_2018_table() {
     // The numbers agree with ../shared/tools/score_conllu.py and score_ner.py on these
     // fixtures (both give Tokens F1 91.43, LAS F1 65.00 and NER F1 50.00).
-    let output = nlpd_ok(
-        &[
-            "evaluate",
-            "--gold",
-            &fixture("gold.conllu"),
-            "--system",
-            &fixture("system.conllu"),
-            "--ner-gold",
-            &fixture("gold.iob2"),
-            "--ner-system",
-            &fixture("system.iob2"),
-        ],
-        b"",
-    );
+    let (ner_gold, ner_system) = (fixture("gold.iob2"), fixture("system.iob2"));
+    let output = evaluate_fixtures(&["--ner-gold", &ner_gold, "--ner-system", &ner_system]);
     insta::assert_snapshot!(output);
 }
 
 #[test]
 fn evaluate_prints_json_with_counts() {
-    let output = nlpd_ok(
-        &[
-            "evaluate",
-            "--gold",
-            &fixture("gold.conllu"),
-            "--system",
-            &fixture("system.conllu"),
-            "--json",
-        ],
-        b"",
-    );
-    let report: Value = serde_json::from_str(&output).unwrap();
+    let report: Value = serde_json::from_str(&evaluate_fixtures(&["--json"])).unwrap();
     assert!(report.get("ner").is_none());
     let counts = |metric: &str| {
         let m = &report["conllu"][metric];

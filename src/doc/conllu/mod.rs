@@ -36,8 +36,8 @@
 mod read;
 mod write;
 
-pub use read::{ConlluReader, Documents};
-pub use write::ConlluWriter;
+pub use read::{ConlluParser, ConlluReader, Documents};
+pub use write::{ConlluFormat, ConlluWriter};
 
 use super::{Doc, Pos};
 use crate::vocab::Zone;

@@ -4,8 +4,7 @@ use std::io::BufRead;
 use std::iter::Peekable;
 
 use super::{ConlluDocument, ConlluSentence, ConlluWord, MultiwordToken};
-use crate::doc::Pos;
-use crate::doc::ReadError;
+use crate::doc::{Pos, ReadError, ReadSentence, SentenceReader};
 
 /// Reads CoNLL-U sentence by sentence from any buffered reader, holding one sentence in
 /// memory at a time. Iterating yields each sentence or the first error (after which the
@@ -15,12 +14,14 @@ use crate::doc::ReadError;
 /// word IDs counting up from 1, range lines covering words that follow, numeric HEADs within
 /// the sentence, and UD UPOS tags. Empty nodes (`8.1`) are skipped; DEPS and every MISC item
 /// but `SpaceAfter=No` are dropped.
+pub type ConlluReader<R> = SentenceReader<ConlluParser<R>>;
+
+/// The CoNLL-U parser behind [`ConlluReader`]: reads one sentence at a time.
 #[derive(Debug)]
-pub struct ConlluReader<R> {
+pub struct ConlluParser<R> {
     input: R,
     line: usize,
     buf: String,
-    failed: bool,
     /// Line number of each word of the sentence being read, to report bad HEADs.
     word_lines: Vec<usize>,
     /// Line number of each range line of the sentence being read.
@@ -32,20 +33,19 @@ pub struct ConlluReader<R> {
 impl<R: BufRead> ConlluReader<R> {
     /// A reader over `input`.
     pub fn new(input: R) -> Self {
-        Self {
+        SentenceReader::from_parser(ConlluParser {
             input,
             line: 0,
             buf: String::new(),
-            failed: false,
             word_lines: Vec::new(),
             range_lines: Vec::new(),
             range_space: true,
-        }
+        })
     }
 
     /// The number of lines read so far.
     pub fn line(&self) -> usize {
-        self.line
+        self.parser().line
     }
 
     /// Groups the sentences into documents: a document starts at each `# newdoc`; sentences
@@ -54,12 +54,11 @@ impl<R: BufRead> ConlluReader<R> {
     pub fn documents(self) -> Documents<R> {
         Documents { sentences: self.peekable(), in_marked_document: false }
     }
+}
 
-    fn bad(&self, line: usize, reason: impl Into<String>) -> ReadError {
-        ReadError::BadLine { line, reason: reason.into() }
-    }
+impl<R: BufRead> ReadSentence for ConlluParser<R> {
+    type Sentence = ConlluSentence;
 
-    /// Reads the next sentence, or `None` at the end of the input.
     fn read_sentence(&mut self) -> Result<Option<ConlluSentence>, ReadError> {
         let mut sentence = ConlluSentence::default();
         let mut has_rows = false;
@@ -99,6 +98,12 @@ impl<R: BufRead> ConlluReader<R> {
         }
         self.check_sentence(&sentence)?;
         Ok(Some(sentence))
+    }
+}
+
+impl<R: BufRead> ConlluParser<R> {
+    fn bad(&self, line: usize, reason: impl Into<String>) -> ReadError {
+        ReadError::BadLine { line, reason: reason.into() }
     }
 
     fn read_row(&mut self, line: &str, sentence: &mut ConlluSentence) -> Result<(), ReadError> {
@@ -208,19 +213,6 @@ impl<R: BufRead> ConlluReader<R> {
             }
         }
         Ok(())
-    }
-}
-
-impl<R: BufRead> Iterator for ConlluReader<R> {
-    type Item = Result<ConlluSentence, ReadError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.failed {
-            return None;
-        }
-        let result = self.read_sentence();
-        self.failed = result.is_err();
-        result.transpose()
     }
 }
 

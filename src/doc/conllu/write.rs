@@ -2,79 +2,19 @@
 
 use std::io::{self, Write};
 
-use super::SentenceMeta;
-use crate::doc::{Doc, Token};
-use crate::vocab::LexFlags;
+use crate::doc::{SentenceWords, SentenceWriter, Token, WriteSentence};
 
-/// Writes documents as CoNLL-U, numbering sentences that have no `sent_id` of their own
-/// (1, 2, … across everything this writer writes, so ids stay unique in one file).
-#[derive(Debug)]
-pub struct ConlluWriter<W> {
-    out: W,
-    sentences: usize,
-}
+/// Writes documents as CoNLL-U: comments, one line per word, range lines for fused words
+/// (see the [module docs](super)).
+pub type ConlluWriter<W> = SentenceWriter<W, ConlluFormat>;
 
-impl<W: Write> ConlluWriter<W> {
-    /// A writer into `out` (wrap files and stdout in a `BufWriter`).
-    pub fn new(out: W) -> Self {
-        Self { out, sentences: 0 }
-    }
+/// The CoNLL-U format of [`ConlluWriter`]: writes the word and range lines of a sentence.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ConlluFormat;
 
-    /// The underlying writer.
-    pub fn into_inner(self) -> W {
-        self.out
-    }
-
-    /// Writes the sentences of `doc`. The `n`-th sentence written takes the `n`-th item of
-    /// `metas` (`# newdoc`, `# newpar`, `# sent_id`); sentences past the end of `metas` get
-    /// no `# newdoc`/`# newpar` and a running `sent_id`. Whitespace tokens are left out and
-    /// sentences made only of them are skipped.
-    ///
-    /// # Errors
-    ///
-    /// Returns an error if writing fails.
-    pub fn write_doc<'m>(
-        &mut self,
-        doc: &Doc<'_>,
-        metas: impl IntoIterator<Item = &'m SentenceMeta>,
-    ) -> io::Result<()> {
-        let words: Vec<usize> =
-            doc.iter().filter(|t| !t.lex().is(LexFlags::IS_SPACE)).map(|t| t.i()).collect();
-        let mut metas = metas.into_iter();
-        for sent in doc.sents() {
-            let first = words.partition_point(|&i| i < sent.start());
-            let last = words.partition_point(|&i| i < sent.end());
-            if first == last {
-                continue;
-            }
-            self.sentences += 1;
-            let meta = metas.next();
-            self.write_sentence(doc, &words, first..last, meta)?;
-        }
-        Ok(())
-    }
-
-    /// Writes the words `words[range]`, which form one sentence.
-    fn write_sentence(
-        &mut self,
-        doc: &Doc<'_>,
-        words: &[usize],
-        range: std::ops::Range<usize>,
-        meta: Option<&SentenceMeta>,
-    ) -> io::Result<()> {
-        let out = &mut self.out;
-        let sentence = &words[range.clone()];
-        let (first, last) = (doc.token(sentence[0]), doc.token(sentence[sentence.len() - 1]));
-        let text = &doc.text()[first.span().byte_start..last.span().byte_end];
-        SentenceMeta::write_comments(meta, self.sentences, text, out)?;
-
-        // Whether text (whitespace) follows the word at `words[g]` before the next word.
-        let space_after = |g: usize| {
-            let end = doc.token(words[g]).span().byte_end;
-            let next =
-                words.get(g + 1).map_or(doc.text().len(), |&i| doc.token(i).span().byte_start);
-            next > end
-        };
+impl WriteSentence for ConlluFormat {
+    fn write_words(&self, out: &mut impl Write, words: SentenceWords<'_, '_>) -> io::Result<()> {
+        let (doc, sentence) = (words.doc(), words.indices());
         let mut k = 0;
         while k < sentence.len() {
             // A surface token: this word and the following words the tokenizer fused to it.
@@ -89,16 +29,16 @@ impl<W: Write> ConlluWriter<W> {
             if last > k {
                 let surface = &doc.text()[doc.token(sentence[k]).span().byte_start
                     ..doc.token(sentence[last]).span().byte_end];
-                let misc = misc(space_after(range.start + last));
+                let misc = misc(words.space_after(last));
                 writeln!(out, "{}-{}\t{surface}\t_\t_\t_\t_\t_\t_\t_\t{misc}", k + 1, last + 1)?;
             }
             for w in k..=last {
-                let space = last > k || space_after(range.start + w);
+                let space = last > k || words.space_after(w);
                 write_word(out, doc.token(sentence[w]), w + 1, sentence, misc(space))?;
             }
             k = last + 1;
         }
-        writeln!(out)
+        Ok(())
     }
 }
 
@@ -140,7 +80,8 @@ fn write_word(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::doc::TokenData;
+    use crate::doc::conllu::SentenceMeta;
+    use crate::doc::{Doc, TokenData};
     use crate::vocab::Vocab;
 
     fn write(doc: &Doc<'_>, metas: &[SentenceMeta]) -> String {

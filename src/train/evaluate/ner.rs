@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::{EvalError, Score, Side};
 use crate::doc::ReadError;
-use crate::train::iob2::{EntitySpan, EntityType, Iob2Reader, Iob2Sentence, entity_spans};
+use crate::doc::iob2::{EntitySpan, EntityType, Iob2Reader, Iob2Sentence, entity_spans};
 
 /// Micro-averaged and per-type exact-span scores.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]

@@ -14,11 +14,11 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::doc::ReadError;
 use crate::doc::conllu::Keep;
+use crate::doc::iob2::{EntitySpan, EntityType, Iob2Reader, Iob2Sentence, entity_spans};
 use crate::pipeline::ner::scheme::{Entity, TagId};
 use crate::pipeline::ner::{EntityRecognizer, UNKNOWN_WORD};
 use crate::pipeline::nn::Rng;
 use crate::pipeline::tok2vec::Tok2Vec;
-use crate::train::iob2::{EntitySpan, EntityType, Iob2Reader, Iob2Sentence, entity_spans};
 use crate::train::trainer::TrainError;
 use crate::vocab::Vocab;
 

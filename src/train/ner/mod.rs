@@ -5,8 +5,8 @@
 //! [`NerConfig`] is the `[ner]` table of the training configuration: the UNER IOB2 train and
 //! dev files, the recogniser's encoder shape and its optimisation settings. [`train`]:
 //!
-//! 1. reads both files (OTH and stray tags are outside, see [`iob2`](super::iob2)) and takes
-//!    the entity labels and the known words from the training file only;
+//! 1. reads both files (OTH and stray tags are outside, see [`iob2`](crate::doc::iob2)) and
+//!    takes the entity labels and the known words from the training file only;
 //! 2. turns every sentence into the recogniser's features and gold BILUO tags
 //!    (module `examples`);
 //! 3. trains the recogniser's own tok2vec, output layer and CRF on the CRF's negative
@@ -32,9 +32,9 @@ use serde::Deserialize;
 
 use self::examples::{Example, batch_keys, known_words, labels, prepare, read};
 use super::evaluate::NerScores;
-use super::iob2::Iob2Sentence;
 use super::schedule::{EarlyStopping, Schedule};
 use super::trainer::{TrainError, TrainObserver, batch};
+use crate::doc::iob2::Iob2Sentence;
 use crate::pipeline::model_io::{ModelLoadError, PipelineWriter};
 use crate::pipeline::ner::EntityRecognizer;
 use crate::pipeline::nn::{Adam, Average, Rng};
@@ -204,9 +204,9 @@ mod tests {
     use crate::pipeline::nn::AdamConfig;
     use crate::doc::EntIob;
     use crate::doc::conllu::Keep;
+    use crate::doc::iob2::{EntityTag, entity_spans};
     use crate::pipeline::Component;
     use crate::pipeline::tok2vec::{Attr, EmbedConfig};
-    use crate::train::iob2::{EntityTag, entity_spans};
     use crate::train::trainer::DevScores;
     use crate::vocab::Vocab;
 

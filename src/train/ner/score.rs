@@ -1,10 +1,10 @@
 //! Dev scoring of the recogniser during training, and the precision/recall calibration.
 
 use super::examples::Example;
+use crate::doc::iob2::{EntitySpan, EntityType};
 use crate::pipeline::ner::scheme::Move;
 use crate::pipeline::ner::{EntityRecognizer, Viterbi};
 use crate::train::evaluate::{NerScores, NerTally};
-use crate::train::iob2::{EntitySpan, EntityType};
 
 /// The penalties on `O` that [`calibrate`] tries (0 keeps the trained model).
 const OUTSIDE_PENALTIES: [f32; 9] = [0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0];

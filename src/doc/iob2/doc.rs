@@ -3,9 +3,9 @@
 use std::io::{self, Write};
 
 use super::{EntityTag, Iob2Sentence};
-use crate::doc::conllu::{Keep, SentenceMeta};
-use crate::doc::{Doc, EntIob};
-use crate::vocab::{LexFlags, Zone};
+use crate::doc::conllu::Keep;
+use crate::doc::{Doc, EntIob, SentenceWords, SentenceWriter, WriteSentence};
+use crate::vocab::Zone;
 
 impl Iob2Sentence {
     /// A one-sentence [`Doc`] with exactly these tokens, spaced as `# text` shows (or with a
@@ -46,62 +46,30 @@ fn spacing(text: &str, words: &[&str]) -> Option<Vec<bool>> {
 }
 
 /// Writes the entities of documents as IOB2 (`ID<TAB>TOKEN<TAB>TAG`), one block per
-/// sentence, numbering sentences that have no `sent_id` of their own.
-#[derive(Debug)]
-pub struct Iob2Writer<W> {
-    out: W,
-    sentences: usize,
-}
+/// sentence opened by the same comments as [`ConlluWriter`](crate::doc::conllu::ConlluWriter)
+/// writes. Whitespace tokens are left out; tokens outside any entity (or without an entity
+/// type) are tagged `O`.
+pub type Iob2Writer<W> = SentenceWriter<W, Iob2Format>;
 
-impl<W: Write> Iob2Writer<W> {
-    /// A writer into `out` (wrap files and stdout in a `BufWriter`).
-    pub fn new(out: W) -> Self {
-        Self { out, sentences: 0 }
-    }
+/// The IOB2 format of [`Iob2Writer`]: writes the token lines of a sentence.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Iob2Format;
 
-    /// The underlying writer.
-    pub fn into_inner(self) -> W {
-        self.out
-    }
-
-    /// Writes the sentences of `doc`, the `n`-th taking the `n`-th item of `metas`, as
-    /// [`ConlluWriter::write_doc`](crate::doc::conllu::ConlluWriter::write_doc) does.
-    /// Whitespace tokens are left out; tokens outside any entity (or without an entity type)
-    /// are tagged `O`.
-    ///
-    /// # Errors
-    ///
-    /// Returns an error if writing fails.
-    pub fn write_doc<'m>(
-        &mut self,
-        doc: &Doc<'_>,
-        metas: impl IntoIterator<Item = &'m SentenceMeta>,
-    ) -> io::Result<()> {
-        let mut metas = metas.into_iter();
-        for sent in doc.sents() {
-            let words: Vec<_> = sent
-                .tokens()
-                .map(|i| doc.token(i))
-                .filter(|t| !t.lex().is(LexFlags::IS_SPACE))
-                .collect();
-            let (Some(first), Some(last)) = (words.first(), words.last()) else { continue };
-            self.sentences += 1;
-            let text = &doc.text()[first.span().byte_start..last.span().byte_end];
-            SentenceMeta::write_comments(metas.next(), self.sentences, text, &mut self.out)?;
-            for (k, token) in words.iter().enumerate() {
-                let data = token.data();
-                let prefix = match data.ent_iob {
-                    EntIob::Begin => "B-",
-                    EntIob::Inside => "I-",
-                    EntIob::Outside | EntIob::Missing => "",
-                };
-                let (id, text) = (k + 1, token.text());
-                match (prefix, token.resolve(data.ent_type)) {
-                    ("", _) | (_, "") => writeln!(self.out, "{id}\t{text}\tO")?,
-                    (prefix, label) => writeln!(self.out, "{id}\t{text}\t{prefix}{label}")?,
-                }
+impl WriteSentence for Iob2Format {
+    fn write_words(&self, out: &mut impl Write, words: SentenceWords<'_, '_>) -> io::Result<()> {
+        for (k, &i) in words.indices().iter().enumerate() {
+            let token = words.doc().token(i);
+            let data = token.data();
+            let prefix = match data.ent_iob {
+                EntIob::Begin => "B-",
+                EntIob::Inside => "I-",
+                EntIob::Outside | EntIob::Missing => "",
+            };
+            let (id, text) = (k + 1, token.text());
+            match (prefix, token.resolve(data.ent_type)) {
+                ("", _) | (_, "") => writeln!(out, "{id}\t{text}\tO")?,
+                (prefix, label) => writeln!(out, "{id}\t{text}\t{prefix}{label}")?,
             }
-            writeln!(self.out)?;
         }
         Ok(())
     }
@@ -110,7 +78,7 @@ impl<W: Write> Iob2Writer<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::train::iob2::Iob2Reader;
+    use crate::doc::iob2::Iob2Reader;
     use crate::vocab::Vocab;
 
     /// Written for these tests.

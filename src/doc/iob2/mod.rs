@@ -15,12 +15,12 @@ mod doc;
 
 use std::io::BufRead;
 
-pub use doc::Iob2Writer;
+pub use doc::{Iob2Format, Iob2Writer};
 
 #[cfg(doc)]
 use crate::doc::Doc;
-use crate::doc::ReadError;
 use crate::doc::conllu::SentenceMeta;
+use crate::doc::{ReadError, ReadSentence, SentenceReader};
 
 /// The entity types Universal NER scores.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -125,19 +125,25 @@ pub struct Iob2Sentence {
 
 /// Reads IOB2 sentence by sentence; iterating yields each sentence or the first error (after
 /// which the iterator ends).
+pub type Iob2Reader<R> = SentenceReader<Iob2Parser<R>>;
+
+/// The IOB2 parser behind [`Iob2Reader`]: reads one sentence at a time.
 #[derive(Debug)]
-pub struct Iob2Reader<R> {
+pub struct Iob2Parser<R> {
     input: R,
     line: usize,
     buf: String,
-    failed: bool,
 }
 
 impl<R: BufRead> Iob2Reader<R> {
     /// A reader over `input`.
     pub fn new(input: R) -> Self {
-        Self { input, line: 0, buf: String::new(), failed: false }
+        SentenceReader::from_parser(Iob2Parser { input, line: 0, buf: String::new() })
     }
+}
+
+impl<R: BufRead> ReadSentence for Iob2Parser<R> {
+    type Sentence = Iob2Sentence;
 
     fn read_sentence(&mut self) -> Result<Option<Iob2Sentence>, ReadError> {
         let mut sentence = Iob2Sentence::default();
@@ -172,19 +178,6 @@ impl<R: BufRead> Iob2Reader<R> {
             }
         }
         Ok((!sentence.tokens.is_empty()).then_some(sentence))
-    }
-}
-
-impl<R: BufRead> Iterator for Iob2Reader<R> {
-    type Item = Result<Iob2Sentence, ReadError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.failed {
-            return None;
-        }
-        let result = self.read_sentence();
-        self.failed = result.is_err();
-        result.transpose()
     }
 }
 
