@@ -18,7 +18,15 @@
 //! Affixes are read from the token text with ASCII case folded. The forward pass is shared
 //! by inference and training; training passes a `Tok2VecCache` to keep what the backward
 //! pass needs.
+//!
+//! A tok2vec may know its words: then word identity (the norm and lowercase features) is
+//! only used for words seen often enough in training, and every other word reads one shared
+//! [`UNKNOWN_WORD`] key, which training also shows for a share of known words (word
+//! dropout). A hash embedding would otherwise give an unseen word the row trained for some
+//! unrelated word that shares its hash bucket; the unknown key instead carries what the model
+//! learned about words it had not seen, so it relies on shape, affixes and context.
 
+use rustc_hash::FxHashSet;
 use serde::{Deserialize, Serialize};
 
 use super::nn::{HashEmbed, LayerNorm, Maxout, NormCache, Params, Rng};
@@ -41,7 +49,17 @@ pub enum Attr {
     Suffix(u8),
 }
 
+/// The key every unknown word's norm and lowercase features read (not the xxh3 hash of a
+/// likely string; a clash would only make that string read as unknown).
+pub(crate) const UNKNOWN_WORD: u64 = 0x756e_6b6e_6f77_6e21;
+
 impl Attr {
+    /// Whether the attribute carries word identity (read as [`UNKNOWN_WORD`] for words a
+    /// tok2vec does not know).
+    pub(crate) fn is_identity(self) -> bool {
+        matches!(self, Attr::Norm | Attr::Lower)
+    }
+
     /// The attribute's key for token `i` of `doc`.
     fn key(self, doc: &Doc<'_>, i: usize) -> u64 {
         let data = &doc.tokens()[i];
@@ -133,6 +151,10 @@ pub struct Tok2VecConfig {
     pub dilations: Vec<usize>,
     /// Maxout pieces.
     pub pieces: usize,
+    /// Words seen fewer times in training are unknown (read as one shared key); 0 keeps
+    /// every word's identity.
+    #[serde(default)]
+    pub min_word_count: usize,
 }
 
 /// One layer: Maxout → LayerNorm. Encoder blocks see a dilated window and add their output
@@ -152,6 +174,8 @@ pub struct Tok2Vec {
     pub(crate) mixer: Block,
     pub(crate) blocks: Vec<Block>,
     pub(crate) window: usize,
+    /// The norm and lowercase keys of the known words (`None`: every word is known).
+    pub(crate) known: Option<FxHashSet<u64>>,
 }
 
 /// Activations of one layer kept for the backward pass.
@@ -203,6 +227,7 @@ impl Tok2Vec {
                 })
                 .collect(),
             window: config.window,
+            known: None,
         }
     }
 
@@ -219,6 +244,7 @@ impl Tok2Vec {
             mixer: zero(&self.mixer),
             blocks: self.blocks.iter().map(zero).collect(),
             window: self.window,
+            known: None,
         }
     }
 
@@ -231,11 +257,35 @@ impl Tok2Vec {
         self.embeds.iter().map(|e| e.width).sum()
     }
 
-    /// Appends the feature keys of every token of `doc` (token-major, one per attribute).
+    /// Appends the feature keys of every token of `doc` (token-major, one per attribute),
+    /// unknown words' identities replaced by [`UNKNOWN_WORD`].
     pub(crate) fn push_keys(&self, doc: &Doc<'_>, keys: &mut Vec<u64>) {
         keys.reserve(doc.len() * self.attrs.len());
         for i in 0..doc.len() {
-            keys.extend(self.attrs.iter().map(|attr| attr.key(doc, i)));
+            keys.extend(self.attrs.iter().map(|&attr| {
+                let key = attr.key(doc, i);
+                match &self.known {
+                    Some(known) if attr.is_identity() && !known.contains(&key) => UNKNOWN_WORD,
+                    _ => key,
+                }
+            }));
+        }
+    }
+
+    /// Hides the identity of each token of `keys` (from [`Self::push_keys`]) with
+    /// probability `rate`, as if it were unknown (word dropout in training).
+    pub(crate) fn hide_words(&self, keys: &mut [u64], rate: f32, rng: &mut Rng) {
+        if rate <= 0.0 {
+            return;
+        }
+        for token in keys.chunks_exact_mut(self.attrs.len()) {
+            if rng.unit() < rate {
+                for (key, attr) in token.iter_mut().zip(&self.attrs) {
+                    if attr.is_identity() {
+                        *key = UNKNOWN_WORD;
+                    }
+                }
+            }
         }
     }
 
@@ -492,6 +542,7 @@ mod tests {
             window: 1,
             dilations: vec![1, 2],
             pieces: 2,
+            min_word_count: 0,
         }
     }
 

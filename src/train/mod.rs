@@ -15,6 +15,7 @@
 
 pub mod corpus;
 pub mod evaluate;
+mod known_words;
 mod lemma_rules;
 pub mod ner;
 mod parser;

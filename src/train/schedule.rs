@@ -27,6 +27,10 @@ pub struct Schedule {
     pub average_decay: f32,
     /// Steps over which the learning rate warms up linearly from zero.
     pub warmup_steps: usize,
+    /// Probability that a known word reads as unknown in a training batch, so the model
+    /// learns what to make of unknown words (see the tok2vec's `min_word_count`).
+    #[serde(default)]
+    pub word_dropout: f32,
     /// Adam settings.
     pub optimizer: AdamConfig,
 }
@@ -95,7 +99,7 @@ mod tests {
             // (scores per epoch, patience, best score, epochs run)
             (&[1, 2, 3, 4], 2, 4, 4),
             (&[5, 4, 3, 9], 2, 5, 3),
-            (&[1, 3, 2, 3, 1], 2, 3, 5),
+            (&[1, 3, 2, 3, 1], 2, 3, 4),
             (&[2, 1, 7], 1, 2, 2),
         ];
         for (scores, patience, want_best, want_epochs) in cases {
@@ -122,6 +126,7 @@ mod tests {
             dropout: 0.0,
             average_decay: 0.9,
             warmup_steps: 4,
+            word_dropout: 0.0,
             optimizer: AdamConfig::default(),
         };
         let factors: Vec<f32> = (1..=6).map(|s| schedule.warmup(s)).collect();

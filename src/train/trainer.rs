@@ -28,6 +28,7 @@ use super::corpus::{Corpus, Paragraph};
 use super::evaluate::NerScores;
 use super::lemma_rules;
 use super::parser::{self as parser_training, ParserTrainer};
+use super::known_words::known_words;
 use super::schedule::{EarlyStopping, Schedule};
 use crate::doc::ReadError;
 use crate::pipeline::classifier::{HeadStats, SoftmaxHead};
@@ -271,7 +272,14 @@ fn build_nets(config: &TrainConfig, train: &Corpus, rng: &mut Rng) -> Nets {
     let tags = label_set(words().filter_map(|w| w.xpos.as_deref()));
     let pos = label_set(words().filter_map(|w| w.upos.map(|p| p.as_str())));
     let feats = label_set(words().map(|w| feats_label(w.feats.as_deref())));
-    let tok2vec = Tok2Vec::new(&config.tok2vec, rng);
+    let mut tok2vec = Tok2Vec::new(&config.tok2vec, rng);
+    let min_count = config.tok2vec.min_word_count;
+    if min_count > 0 {
+        let vocab = Vocab::new();
+        let zone = vocab.zone();
+        let docs = train.paragraphs.iter().map(|p| p.to_doc(&zone));
+        tok2vec.known = Some(known_words(&tok2vec, docs, min_count));
+    }
     let width = tok2vec.width();
     let tagger = Tagger::new(SoftmaxHead::new(tags, width, rng), SoftmaxHead::new(pos, width, rng))
         .expect("UPOS labels come from parsed UD tags. This is a bug.");
@@ -389,7 +397,8 @@ fn train_batch(
 ) -> f64 {
     let cache = &mut *scratch.cache;
     let batch: Vec<&Example> = members.iter().map(|&i| &examples[i]).collect();
-    let keys: Vec<u64> = batch.iter().flat_map(|e| e.keys.iter().copied()).collect();
+    let mut keys: Vec<u64> = batch.iter().flat_map(|e| e.keys.iter().copied()).collect();
+    nets.tok2vec.hide_words(&mut keys, config.schedule.word_dropout, rng);
     let lengths: Vec<usize> = batch.iter().map(|e| e.len).collect();
     let n: usize = lengths.iter().sum();
     let gold = |f: fn(&Example) -> &Vec<Option<u32>>| -> Vec<Option<u32>> {
@@ -535,6 +544,7 @@ mod tests {
             dropout: 0.1,
             average_decay: 0.9,
             warmup_steps: 1,
+            word_dropout: 0.1,
             optimizer: AdamConfig::default(),
         }
     }
@@ -571,14 +581,13 @@ mod tests {
                 window: 1,
                 dilations: Vec::new(),
                 pieces: 2,
+                min_word_count: 1,
             },
             parser: ParserConfig { hidden: 4, pieces: 2, min_label_count: 1, explore: 0.5 },
             ner: Some(super::super::ner::NerConfig {
                 train: iob2.clone(),
                 dev: iob2,
                 schedule: schedule(),
-                min_word_count: 1,
-                word_dropout: 0.1,
                 tok2vec: Tok2VecConfig {
                     embed: vec![embed(Attr::Norm), embed(Attr::Shape)],
                     width: 8,
@@ -586,6 +595,7 @@ mod tests {
                     window: 1,
                     dilations: Vec::new(),
                     pieces: 2,
+                    min_word_count: 1,
                 },
             }),
         };

@@ -22,6 +22,8 @@
 //! doc_cleaner  targets (u64 count; kind u8: 0 tensor, 1 all user data, 2 one array + name str)
 //! ```
 
+use rustc_hash::FxHashSet;
+
 use super::{ModelLoadError, ModelReader, ModelWriter};
 use crate::pipeline::Component;
 use crate::pipeline::classifier::SoftmaxHead;
@@ -174,6 +176,10 @@ impl Persist for Tok2Vec {
         w.u16(self.blocks.len() as u16);
         self.blocks.iter().for_each(|b| b.save(w));
         self.blocks.iter().for_each(|b| w.u16(b.dilation as u16));
+        let mut known: Vec<u64> = self.known.iter().flatten().copied().collect();
+        known.sort_unstable();
+        w.len(known.len());
+        known.into_iter().for_each(|key| w.u64(key));
     }
 
     fn load(r: &mut ModelReader<'_>, vocab: &mut Vocab) -> Result<Self, ModelLoadError> {
@@ -197,19 +203,19 @@ impl Persist for Tok2Vec {
         let depth = usize::from(r.u16()?);
         let mut blocks =
             (0..depth).map(|_| Block::load(r, vocab)).collect::<Result<Vec<_>, _>>()?;
-        // Files written before dilations existed end here: their blocks are undilated.
-        if !r.is_empty() {
-            for block in &mut blocks {
-                block.dilation = usize::from(r.u16()?).max(1);
-            }
+        for block in &mut blocks {
+            block.dilation = usize::from(r.u16()?).max(1);
         }
+        let n_known = r.count()?;
+        let known: FxHashSet<u64> = (0..n_known).map(|_| r.u64()).collect::<Result<_, _>>()?;
+        let known = (!known.is_empty()).then_some(known);
         if blocks
             .iter()
             .any(|b| b.maxout.affine.n_in != width * (2 * window + 1) || b.norm.g.len() != width)
         {
             return Err(r.malformed("an encoder block does not match the width and window"));
         }
-        Ok(Tok2Vec { attrs, embeds, mixer, blocks, window })
+        Ok(Tok2Vec { attrs, embeds, mixer, blocks, window, known })
     }
 }
 
@@ -422,6 +428,7 @@ mod tests {
             window: 1,
             dilations: vec![2],
             pieces: 2,
+            min_word_count: 0,
         };
         let tok2vec = Tok2Vec::new(&config, &mut rng);
         let head = |labels: &[&str], rng: &mut Rng| {
@@ -431,9 +438,9 @@ mod tests {
             Tagger::new(head(&["NN", "VB"], &mut rng), head(&["NOUN", "VERB"], &mut rng)).unwrap();
         let labels = vec!["nsubj".to_string(), "obl||nsubj".to_string()];
         let parser = Parser::new(labels, ParserModel::new(4, 3, 2, 2, &mut rng));
-        let known = [7].into_iter().collect();
-        let own = Tok2Vec::new(&config, &mut rng);
-        let ner = EntityRecognizer::new(vec!["PER".to_string()], known, own, &mut rng);
+        let mut own = Tok2Vec::new(&config, &mut rng);
+        own.known = Some([7].into_iter().collect());
+        let ner = EntityRecognizer::new(vec!["PER".to_string()], own, &mut rng);
         (tok2vec, tagger, parser, ner)
     }
 

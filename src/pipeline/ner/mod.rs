@@ -10,12 +10,9 @@
 //!        ──► linear-chain CRF, Viterbi over valid BILUO sequences  ──► ent_iob, ent_type
 //! ```
 //!
-//! Word identity (the norm and lowercase features) is only used for words the recogniser
-//! saw often enough in training: every other word reads one shared "unknown word" key,
-//! which training also shows for a share of known words (word dropout). A hash embedding
-//! would otherwise give an unseen name the sum of rows trained for unrelated words; the
-//! unknown key instead carries what the model learned about names it had not seen, so it
-//! must rely on shape, affixes and context, as it should.
+//! Its encoder knows the words it saw often enough in training (see [`Tok2Vec`]): an unseen
+//! name reads the shared unknown-word key, so the recogniser relies on shape, affixes and
+//! context, as it should.
 //!
 //! The recogniser has an encoder of its own (the [`Tok2Vec`] code, its own weights), as
 //! spaCy's small English pipeline does: it trains on Universal NER independently of the
@@ -31,25 +28,18 @@ mod persist;
 pub(crate) mod scheme;
 
 pub(crate) use self::crf::{Crf, Viterbi};
-use rustc_hash::FxHashSet;
 
 use self::scheme::{Move, TagScheme};
 use super::nn::{Dense, Params, Rng};
-use super::tok2vec::{Attr, Tok2Vec};
+use super::tok2vec::Tok2Vec;
 use super::{Component, ComponentError};
 use crate::doc::Doc;
 use crate::vocab::LexFlags;
-
-/// The key every unknown word's norm and lowercase features read (not the xxh3 hash of a
-/// likely string; a clash would only make that string read as unknown).
-pub(crate) const UNKNOWN_WORD: u64 = 0x756e_6b6e_6f77_6e21;
 
 /// The named-entity recogniser. See the [module docs](self).
 #[derive(Clone, Debug, PartialEq)]
 pub struct EntityRecognizer {
     pub(crate) tok2vec: Tok2Vec,
-    /// Norm and lowercase keys of the words whose identity the model uses.
-    pub(crate) known: FxHashSet<u64>,
     pub(crate) scheme: TagScheme,
     /// Token vector → one score per tag.
     pub(crate) output: Dense,
@@ -57,27 +47,20 @@ pub struct EntityRecognizer {
 }
 
 impl EntityRecognizer {
-    /// A freshly initialised recogniser over entity `labels`, on top of `tok2vec`, that
-    /// knows the words whose norm or lowercase keys are in `known`.
-    pub(crate) fn new(
-        labels: Vec<String>,
-        known: FxHashSet<u64>,
-        tok2vec: Tok2Vec,
-        rng: &mut Rng,
-    ) -> Self {
+    /// A freshly initialised recogniser over entity `labels`, on top of `tok2vec`.
+    pub(crate) fn new(labels: Vec<String>, tok2vec: Tok2Vec, rng: &mut Rng) -> Self {
         let scheme = TagScheme::new(labels);
         let mut output = Dense::new(tok2vec.width(), scheme.n_tags(), rng);
         // Small initial scores: start near the uniform distribution.
         output.w.iter_mut().for_each(|w| *w *= 0.1);
         let crf = Crf::new(&scheme);
-        Self { tok2vec, known, scheme, output, crf }
+        Self { tok2vec, scheme, output, crf }
     }
 
     /// A zeroed copy (a gradient accumulator).
     pub(crate) fn zeros_like(&self) -> Self {
         Self {
             tok2vec: self.tok2vec.zeros_like(),
-            known: FxHashSet::default(),
             scheme: self.scheme.clone(),
             output: self.output.zeros_like(),
             crf: self.crf.zeros_like(),
@@ -87,25 +70,6 @@ impl EntityRecognizer {
     /// The entity labels, in class order.
     pub fn labels(&self) -> &[String] {
         self.scheme.labels()
-    }
-
-    /// Whether `attr` carries word identity (replaced by [`UNKNOWN_WORD`] for unknown words).
-    pub(crate) fn is_identity(attr: Attr) -> bool {
-        matches!(attr, Attr::Norm | Attr::Lower)
-    }
-
-    /// Appends the feature keys of every token of `doc`, unknown words' identities replaced.
-    pub(crate) fn push_keys(&self, doc: &Doc<'_>, keys: &mut Vec<u64>) {
-        let start = keys.len();
-        self.tok2vec.push_keys(doc, keys);
-        let attrs = &self.tok2vec.attrs;
-        for token in keys[start..].chunks_exact_mut(attrs.len()) {
-            for (key, &attr) in token.iter_mut().zip(attrs) {
-                if Self::is_identity(attr) && !self.known.contains(key) {
-                    *key = UNKNOWN_WORD;
-                }
-            }
-        }
     }
 
     /// Tag scores (tokens × tags) of a batch of documents, given their feature keys and
@@ -151,7 +115,7 @@ impl Component for EntityRecognizer {
             return Ok(());
         }
         let (mut keys, mut vectors, mut emissions) = (Vec::new(), Vec::new(), Vec::new());
-        self.push_keys(doc, &mut keys);
+        self.tok2vec.push_keys(doc, &mut keys);
         self.emissions(&keys, &[n], &mut vectors, &mut emissions);
         let t = self.scheme.n_tags();
         let outside = usize::from(self.scheme.tag(Move::Out).0);
@@ -178,7 +142,7 @@ impl Component for EntityRecognizer {
 pub(crate) mod tests {
     use super::*;
     use crate::doc::EntIob;
-    use crate::pipeline::tok2vec::{EmbedConfig, Tok2VecConfig};
+    use crate::pipeline::tok2vec::{Attr, EmbedConfig, Tok2VecConfig};
     use crate::vocab::{StringKey, Vocab};
 
     /// A small encoder for tests.
@@ -191,6 +155,7 @@ pub(crate) mod tests {
             window: 1,
             dilations: Vec::new(),
             pieces: 2,
+            min_word_count: 0,
         }
     }
 
@@ -199,7 +164,7 @@ pub(crate) mod tests {
         let mut rng = Rng::new(3);
         let labels = vec!["LOC".into(), "PER".into()];
         let tok2vec = Tok2Vec::new(&tiny_config(), &mut rng);
-        let mut ner = EntityRecognizer::new(labels, FxHashSet::default(), tok2vec, &mut rng);
+        let mut ner = EntityRecognizer::new(labels, tok2vec, &mut rng);
         // Make B-PER, I-PER and L-PER attractive everywhere: the raw argmax per token would be
         // an invalid sequence, so this checks the decoder, not the weights.
         ner.output.w.fill(0.0);

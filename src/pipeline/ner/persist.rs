@@ -1,8 +1,8 @@
 //! The `ner` section of a model file (see [`model_io`](crate::pipeline::model_io)):
 //!
 //! ```text
-//! ner   labels (u64 count, str each), known words (u64 count, u64 key each, ascending),
-//!       tok2vec (as the tok2vec section), output Dense (tags × width), CRF start floats
+//! ner   labels (u64 count, str each), tok2vec (as the tok2vec section, with the known
+//!       words), output Dense (tags × width), CRF start floats
 //!       (tags), transitions floats (tags × tags), end floats (tags)
 //!       where tags = 1 + 4 × labels
 //! ```
@@ -18,10 +18,6 @@ use crate::vocab::Vocab;
 impl Persist for EntityRecognizer {
     fn save(&self, w: &mut ModelWriter) {
         w.strs(self.scheme.labels());
-        let mut known: Vec<u64> = self.known.iter().copied().collect();
-        known.sort_unstable();
-        w.len(known.len());
-        known.into_iter().for_each(|key| w.u64(key));
         self.tok2vec.save(w);
         self.output.save(w);
         w.floats(&self.crf.start);
@@ -34,8 +30,6 @@ impl Persist for EntityRecognizer {
         if labels.is_empty() || labels.len() >= 64 {
             return Err(r.malformed(format!("{} entity labels (expected 1 to 63)", labels.len())));
         }
-        let n = r.count()?;
-        let known = (0..n).map(|_| r.u64()).collect::<Result<_, _>>()?;
         let tok2vec = Tok2Vec::load(r, vocab)?;
         let output = Dense::load(r, vocab)?;
         let scheme = TagScheme::new(labels);
@@ -55,7 +49,7 @@ impl Persist for EntityRecognizer {
         for label in scheme.labels() {
             vocab.intern(label);
         }
-        Ok(EntityRecognizer { tok2vec, known, scheme, output, crf })
+        Ok(EntityRecognizer { tok2vec, scheme, output, crf })
     }
 }
 
@@ -72,8 +66,9 @@ mod tests {
         let mut rng = Rng::new(21);
         let labels = vec!["ORG".into(), "PER".into()];
         let known = [StringKey::of("ada").as_u64(), 7].into_iter().collect();
-        let tok2vec = Tok2Vec::new(&tiny_config(), &mut rng);
-        let mut ner = EntityRecognizer::new(labels, known, tok2vec, &mut rng);
+        let mut tok2vec = Tok2Vec::new(&tiny_config(), &mut rng);
+        tok2vec.known = Some(known);
+        let mut ner = EntityRecognizer::new(labels, tok2vec, &mut rng);
         for p in ner.crf.params_mut() {
             p.iter_mut().for_each(|v| *v = rng.normal(1.0));
         }

@@ -10,15 +10,12 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
 
-use rustc_hash::{FxHashMap, FxHashSet};
-
 use crate::doc::ReadError;
 use crate::doc::conllu::Keep;
 use crate::doc::iob2::{EntitySpan, EntityType, Iob2Reader, Iob2Sentence, entity_spans};
 use crate::pipeline::ner::scheme::{Entity, TagId};
-use crate::pipeline::ner::{EntityRecognizer, UNKNOWN_WORD};
+use crate::pipeline::ner::EntityRecognizer;
 use crate::pipeline::nn::Rng;
-use crate::pipeline::tok2vec::Tok2Vec;
 use crate::train::trainer::TrainError;
 use crate::vocab::Vocab;
 
@@ -52,31 +49,6 @@ pub(super) fn labels(sentences: &[Iob2Sentence]) -> Vec<String> {
     EntityType::ALL.iter().filter(|t| seen.contains(t)).map(|t| t.as_str().to_owned()).collect()
 }
 
-/// The identity keys (norm, lowercase) of words seen at least `min_count` times.
-pub(super) fn known_words(
-    sentences: &[Iob2Sentence],
-    tok2vec: &Tok2Vec,
-    min_count: usize,
-) -> FxHashSet<u64> {
-    let vocab = Vocab::new();
-    let zone = vocab.zone();
-    let mut counts: FxHashMap<u64, usize> = FxHashMap::default();
-    let mut keys = Vec::new();
-    let attrs = &tok2vec.attrs;
-    for sentence in sentences {
-        keys.clear();
-        tok2vec.push_keys(&sentence.to_doc(&zone, Keep::Words), &mut keys);
-        for token in keys.chunks_exact(attrs.len()) {
-            for (&key, &attr) in token.iter().zip(attrs) {
-                if EntityRecognizer::is_identity(attr) {
-                    *counts.entry(key).or_default() += 1;
-                }
-            }
-        }
-    }
-    counts.into_iter().filter(|&(_, n)| n >= min_count).map(|(key, _)| key).collect()
-}
-
 /// The examples of `sentences` for `model`.
 pub(super) fn prepare(sentences: &[Iob2Sentence], model: &EntityRecognizer) -> Vec<Example> {
     let vocab = Vocab::new();
@@ -87,7 +59,7 @@ pub(super) fn prepare(sentences: &[Iob2Sentence], model: &EntityRecognizer) -> V
         .map(|sentence| {
             let doc = sentence.to_doc(&zone, Keep::Words);
             let mut keys = Vec::new();
-            model.push_keys(&doc, &mut keys);
+            model.tok2vec.push_keys(&doc, &mut keys);
             let spans = entity_spans(&sentence.tags);
             let entities: Vec<Entity> = spans
                 .iter()
@@ -109,18 +81,7 @@ pub(super) fn batch_keys(
     word_dropout: f32,
     rng: &mut Rng,
 ) -> Vec<u64> {
-    let attrs = &model.tok2vec.attrs;
     let mut keys: Vec<u64> = batch.iter().flat_map(|e| e.keys.iter().copied()).collect();
-    if word_dropout > 0.0 {
-        for token in keys.chunks_exact_mut(attrs.len()) {
-            if rng.unit() < word_dropout {
-                for (key, &attr) in token.iter_mut().zip(attrs) {
-                    if EntityRecognizer::is_identity(attr) {
-                        *key = UNKNOWN_WORD;
-                    }
-                }
-            }
-        }
-    }
+    model.tok2vec.hide_words(&mut keys, word_dropout, rng);
     keys
 }

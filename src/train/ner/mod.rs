@@ -30,15 +30,20 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use self::examples::{Example, batch_keys, known_words, labels, prepare, read};
+use rustc_hash::FxHashSet;
+
+use self::examples::{Example, batch_keys, labels, prepare, read};
 use super::evaluate::NerScores;
+use super::known_words::known_words;
 use super::schedule::{EarlyStopping, Schedule};
 use super::trainer::{TrainError, TrainObserver, batch};
+use crate::doc::conllu::Keep;
 use crate::doc::iob2::Iob2Sentence;
 use crate::pipeline::model_io::{ModelLoadError, PipelineWriter};
 use crate::pipeline::ner::EntityRecognizer;
 use crate::pipeline::nn::{Adam, Average, Rng};
 use crate::pipeline::tok2vec::{Dropout, Tok2Vec, Tok2VecCache, Tok2VecConfig};
+use crate::vocab::Vocab;
 
 /// Mixed into the pipeline seed so the recogniser's random stream differs from the
 /// tagger's while staying determined by the one configured seed.
@@ -54,12 +59,6 @@ pub struct NerConfig {
     pub dev: PathBuf,
     /// Epochs, early stopping (on dev F1), batches, dropout and the optimiser.
     pub schedule: Schedule,
-    /// Words seen fewer times in the training file are unknown to the recogniser (see
-    /// [`EntityRecognizer`]).
-    pub min_word_count: usize,
-    /// Probability that a known training word reads as unknown, so the model learns what to
-    /// make of unknown words (names above all) from shape, affixes and context.
-    pub word_dropout: f32,
     /// The recogniser's own encoder.
     pub tok2vec: Tok2VecConfig,
 }
@@ -107,9 +106,9 @@ fn fit(
     observer: &mut dyn TrainObserver,
 ) -> TrainedNer {
     let mut rng = Rng::new(seed ^ SEED_SALT);
-    let tok2vec = Tok2Vec::new(&config.tok2vec, &mut rng);
-    let known = known_words(train_sentences, &tok2vec, config.min_word_count);
-    let mut model = EntityRecognizer::new(labels, known, tok2vec, &mut rng);
+    let mut tok2vec = Tok2Vec::new(&config.tok2vec, &mut rng);
+    tok2vec.known = known(train_sentences, &tok2vec, config.tok2vec.min_word_count);
+    let mut model = EntityRecognizer::new(labels, tok2vec, &mut rng);
     let train_set = prepare(train_sentences, &model);
     let dev_set = prepare(dev_sentences, &model);
 
@@ -129,7 +128,7 @@ fn fit(
         for members in &batches {
             step += 1;
             let examples: Vec<&Example> = members.iter().map(|&i| &train_set[i]).collect();
-            let keys = batch_keys(&model, &examples, config.word_dropout, &mut rng);
+            let keys = batch_keys(&model, &examples, schedule.word_dropout, &mut rng);
             let dropout = Dropout { rate: schedule.dropout, rng: &mut rng };
             let loss = train_batch(&model, &mut grads, (&examples, &keys), &mut cache, dropout);
             adam.update(&mut model, &mut grads, schedule.warmup(step));
@@ -149,6 +148,14 @@ fn fit(
     let (scores, model) = stopping.into_best();
     let (model, scores, outside_penalty) = score::calibrate(model, scores, &dev_set);
     TrainedNer { model, scores, epochs, outside_penalty }
+}
+
+/// The words of `sentences` that `tok2vec` knows (`None` with `min_count` 0: all of them).
+fn known(sentences: &[Iob2Sentence], tok2vec: &Tok2Vec, min_count: usize) -> Option<FxHashSet<u64>> {
+    let vocab = Vocab::new();
+    let zone = vocab.zone();
+    let docs = sentences.iter().map(|s| s.to_doc(&zone, Keep::Words));
+    (min_count > 0).then(|| known_words(tok2vec, docs, min_count))
 }
 
 /// One forward and backward pass over a batch (its examples and their feature keys);
@@ -244,10 +251,9 @@ mod tests {
                 dropout: 0.0,
                 average_decay: 0.9,
                 warmup_steps: 1,
+                word_dropout: 0.0,
                 optimizer: AdamConfig { learn_rate: 0.01, ..AdamConfig::default() },
             },
-            min_word_count: 1,
-            word_dropout: 0.0,
             tok2vec: Tok2VecConfig {
                 embed: vec![
                     embed(Attr::Norm, 500),
@@ -259,6 +265,7 @@ mod tests {
                 window: 1,
                 dilations: Vec::new(),
                 pieces: 2,
+                min_word_count: 1,
             },
         }
     }
@@ -339,8 +346,9 @@ mod tests {
         let mut rng = Rng::new(9);
         let labels = labels(&sentences);
         let tok2vec = Tok2Vec::new(&config().tok2vec, &mut rng);
-        let known = known_words(&sentences, &tok2vec, 1);
-        let ner = EntityRecognizer::new(labels, known, tok2vec.clone(), &mut rng);
+        let mut own = tok2vec.clone();
+        own.known = known(&sentences, &tok2vec, 1);
+        let ner = EntityRecognizer::new(labels, own, &mut rng);
         let mut writer = PipelineWriter::default();
         writer.add("tok2vec", &tok2vec);
         writer.add("doc_cleaner", &crate::pipeline::doc_cleaner::DocCleaner::default());
