@@ -10,16 +10,25 @@
 //! after parsing. Training uses a dynamic oracle (`oracle`).
 //!
 //! Whitespace tokens are not parsed: each is attached to the nearest preceding word
-//! (`dep`), as spaCy does.
+//! (`dep`), as spaCy does. They still guide segmentation: a blank line (whitespace with two
+//! or more line breaks) ends a paragraph, parsed as a run of its own, and a single line
+//! break makes a sentence boundary likelier (`decoder`). The decoder also bounds sentence
+//! length, and the network's precomputed rows are held for a sliding window of words
+//! (`window`), so memory stays bounded however long a document is.
 
+pub(crate) mod decoder;
 pub(crate) mod model;
 pub(crate) mod oracle;
 pub(crate) mod projectivize;
 pub(crate) mod state;
+pub(crate) mod window;
 
+use self::decoder::Decoder;
+pub(crate) use self::decoder::best_valid;
 use self::model::{ParserModel, StateActivations};
 use self::projectivize::{deprojectivize, split_label};
-use self::state::{Action, State};
+use self::state::State;
+use self::window::Window;
 use super::{Component, ComponentError, tensor_of};
 use crate::doc::Doc;
 use crate::vocab::{LexFlags, StringKey};
@@ -55,24 +64,30 @@ impl Parser {
     }
 
     /// Greedily parses words with vectors `x` (n × width) into their final state, finding
-    /// sentence boundaries if `breaks`.
-    pub(crate) fn decode(&self, x: &[f32], breaks: bool, scratch: &mut ParseScratch) -> State {
-        let ParseScratch { precomputed, act } = scratch;
+    /// sentence boundaries if `breaks`, helped by the words that start a line.
+    fn decode(&self, x: &[f32], run: Run<'_>, scratch: &mut ParseScratch) -> State {
+        let ParseScratch { window, act } = scratch;
         let n = x.len() / self.model.lower.n_in;
-        self.model.precompute(x, precomputed);
-        let mut state = State::with_breaks(n, breaks);
-        let n_labels = self.labels.len();
+        window.clear();
+        let mut state = State::with_breaks(n, run.breaks);
+        let mut decoder = Decoder::new(self.labels.len(), run.breaks, run.line_starts);
         while !state.is_final() {
-            self.model.score(&state, precomputed, act);
-            let best = best_valid(&state, &act.scores, n_labels);
-            state.apply(Action::from_index(best, n_labels));
+            let need = (state.b(0).min(n as u32) as usize + 3).min(n);
+            window.cover(&self.model, x, decoder.first_read(), need);
+            self.model.score_window(&state, window.rows(), act);
+            state.apply(decoder.next(&state, &act.scores));
         }
         state
     }
 
     /// Parses words with vectors `x` (n × width) and undoes pseudo-projective lifts.
     pub(crate) fn parse(&self, x: &[f32], breaks: bool, scratch: &mut ParseScratch) -> Parse {
-        let state = self.decode(x, breaks, scratch);
+        self.parse_run(x, Run { breaks, line_starts: &[] }, scratch)
+    }
+
+    /// [`Parser::parse`] of a run whose words starting a line are known.
+    fn parse_run(&self, x: &[f32], run: Run<'_>, scratch: &mut ParseScratch) -> Parse {
+        let state = self.decode(x, run, scratch);
         let (heads, labels, sent_starts) = state.result();
         let mut heads = heads.to_vec();
         let labels: Vec<Option<u16>> = heads
@@ -97,8 +112,17 @@ impl Parser {
 /// Buffers reused across the runs of words a parser call handles.
 #[derive(Debug, Default)]
 pub(crate) struct ParseScratch {
-    precomputed: Vec<f32>,
+    window: Window,
     act: StateActivations,
+}
+
+/// What is known of a run of words before parsing it.
+#[derive(Clone, Copy, Debug)]
+struct Run<'a> {
+    /// Whether the run may hold several sentences.
+    breaks: bool,
+    /// Whether each word starts a line (empty: none does).
+    line_starts: &'a [bool],
 }
 
 /// The parser's analysis of a run of words (indices relative to the run).
@@ -110,24 +134,6 @@ pub(crate) struct Parse {
     pub(crate) labels: Vec<Option<u16>>,
     /// Whether each word starts a sentence.
     pub(crate) sent_starts: Vec<bool>,
-}
-
-/// The highest-scoring valid action's index.
-pub(crate) fn best_valid(state: &State, scores: &[f32], n_labels: usize) -> usize {
-    let valid = [Action::Shift, Action::Break, Action::Left(0), Action::Right(0)]
-        .map(|a| state.is_valid(a));
-    let mut best = (usize::MAX, f32::NEG_INFINITY);
-    for (i, &score) in scores.iter().enumerate() {
-        let kind = match i {
-            0 | 1 => i,
-            i if i < 2 + n_labels => 2,
-            _ => 3,
-        };
-        if valid[kind] && (best.0 == usize::MAX || score > best.1) {
-            best = (i, score);
-        }
-    }
-    best.0
 }
 
 impl Component for Parser {
@@ -150,18 +156,24 @@ impl Component for Parser {
         };
         debug_assert_eq!(x.len(), words.len() * width);
         let mut scratch = ParseScratch::default();
-        // Sentence starts set before parsing (gold segmentation) split the words into runs
-        // parsed separately; the parser decides boundaries only inside runs whose words do
-        // not all have a preset `sent_start`.
+        // Sentence starts set before parsing (gold segmentation) and blank lines split the
+        // words into runs parsed separately; the parser decides boundaries only inside runs
+        // whose words do not all have a preset `sent_start`.
+        let newlines = newlines_before(doc, &words);
         let mut runs = vec![0];
-        runs.extend((1..words.len()).filter(|&w| doc.tokens()[words[w]].sent_start == Some(true)));
+        runs.extend((1..words.len()).filter(|&w| match doc.tokens()[words[w]].sent_start {
+            Some(start) => start,
+            None => newlines[w] >= 2,
+        }));
         runs.push(words.len());
+        let line_starts: Vec<bool> = newlines.iter().map(|&n| n > 0).collect();
         let mut parses = Vec::with_capacity(runs.len());
         for bounds in runs.windows(2) {
-            let run = &words[bounds[0]..bounds[1]];
-            let breaks = run.iter().any(|&i| doc.tokens()[i].sent_start.is_none());
-            let x = &x[bounds[0] * width..bounds[1] * width];
-            parses.push(self.parse(x, breaks, &mut scratch));
+            let (first, end) = (bounds[0], bounds[1]);
+            let breaks = words[first..end].iter().any(|&i| doc.tokens()[i].sent_start.is_none());
+            let run = Run { breaks, line_starts: &line_starts[first..end] };
+            let x = &x[first * width..end * width];
+            parses.push(self.parse_run(x, run, &mut scratch));
         }
         let space = StringKey::of(SPACE_LABEL);
         let tokens = doc.tokens_mut();
@@ -186,4 +198,20 @@ impl Component for Parser {
         }
         Ok(())
     }
+}
+
+/// The number of line breaks in the whitespace tokens before each word (`words`: the
+/// indices of a document's non-whitespace tokens).
+fn newlines_before(doc: &Doc<'_>, words: &[usize]) -> Vec<u32> {
+    let mut end = None;
+    words
+        .iter()
+        .map(|&i| {
+            let span = doc.tokens()[i].span();
+            // Fused words may share bytes: no gap then.
+            let gap = end.and_then(|end| doc.text().get(end..span.byte_start)).unwrap_or("");
+            end = Some(span.byte_end);
+            gap.matches('\n').count() as u32
+        })
+        .collect()
 }

@@ -1,0 +1,115 @@
+//! Greedy decoding with bounded sentences: the parser's action choice at inference.
+//!
+//! # Overview
+//!
+//! [`Decoder`] picks the best-scoring valid action in each state, as the parser was trained
+//! to, with one addition. `Break` is only valid when the stack holds a single item, so
+//! after a greedy mistake that leaves words on the stack (e.g. a `Shift` where a sentence
+//! ended) the parser may not break again for a long time and swallow much of a long
+//! document into one "sentence" (issue 3). The decoder therefore *closes* the current
+//! sentence, reducing the stack with the best-scoring `Right` arcs until `Break` is valid
+//! and then breaking, when
+//!
+//! - the sentence has [`WANTED_BREAK_WORDS`] words or more and `Break` is the best-scoring
+//!   action of all, valid or not: the network asks for a boundary the stack forbids (not
+//!   sooner, where the parser's own choice scores better on EWT);
+//! - the next word starts a line and `Break` scores within [`LINE_BREAK_MARGIN`] of
+//!   `Shift`: a line break makes a boundary likelier than the network, which never saw one,
+//!   can tell; or
+//! - the sentence has reached [`MAX_SENTENCE_WORDS`] words, so that none is longer.
+//!
+//! Runs known to be one sentence (`breaks` false) are decoded plainly.
+
+use super::state::{Action, NONE, State};
+
+/// Words a parsed sentence never exceeds (the longest sentence in EWT train has 159).
+pub(crate) const MAX_SENTENCE_WORDS: usize = 256;
+/// Words a sentence needs before a `Break` the stack forbids closes it.
+pub(crate) const WANTED_BREAK_WORDS: u32 = 60;
+/// How far `Break` may score below `Shift` before a line start and still close the sentence.
+pub(crate) const LINE_BREAK_MARGIN: f32 = 2.0;
+
+/// The action chooser of one parse. See the [module docs](self).
+#[derive(Debug)]
+pub(crate) struct Decoder<'a> {
+    n_labels: usize,
+    /// Whether sentences are bounded (the run may hold several sentences).
+    breaks: bool,
+    /// Whether each word starts a line (empty: none does).
+    line_starts: &'a [bool],
+    /// The first word of the current sentence.
+    start: u32,
+    /// The first word later states may read: `start`, or the leftmost child it took from
+    /// the sentence before (`Left` may attach words to the buffer front before a `Break`).
+    first_read: u32,
+    /// Whether the current sentence is being closed.
+    closing: bool,
+}
+
+impl<'a> Decoder<'a> {
+    /// A decoder for actions over `n_labels` arc labels, finding sentence boundaries if
+    /// `breaks`, helped by the words that start a line (`line_starts`, possibly empty).
+    pub(crate) fn new(n_labels: usize, breaks: bool, line_starts: &'a [bool]) -> Self {
+        Self { n_labels, breaks, line_starts, start: 0, first_read: 0, closing: false }
+    }
+
+    /// The first word that this or a later state may read.
+    pub(crate) fn first_read(&self) -> usize {
+        self.first_read as usize
+    }
+
+    /// The action to apply in `state`, whose actions scored `scores`.
+    pub(crate) fn next(&mut self, state: &State, scores: &[f32]) -> Action {
+        let best = Action::from_index(best_valid(state, scores, self.n_labels), self.n_labels);
+        let b0 = state.b(0);
+        if !self.breaks || b0 == NONE || state.stack_len() == 0 {
+            return best;
+        }
+        if !self.closing {
+            let len = b0 - self.start;
+            let (shift, brk) = (scores[0], scores[1]);
+            let wanted = len >= WANTED_BREAK_WORDS && scores.iter().all(|&s| s <= brk);
+            let line = self.line_starts.get(b0 as usize).copied().unwrap_or(false)
+                && brk + LINE_BREAK_MARGIN > shift;
+            let full = len as usize + 1 >= MAX_SENTENCE_WORDS;
+            self.closing = wanted || line || full;
+        }
+        let action = if !self.closing {
+            best
+        } else if state.stack_len() == 1 {
+            Action::Break
+        } else {
+            Action::Right(best_label(&scores[2 + self.n_labels..]))
+        };
+        if action == Action::Break {
+            self.closing = false;
+            self.start = b0;
+            self.first_read = b0.min(state.left(b0, 0));
+        }
+        action
+    }
+}
+
+/// The index of the highest score (the first on ties).
+fn best_label(scores: &[f32]) -> u16 {
+    let best = (0..scores.len()).fold(0, |best, i| if scores[i] > scores[best] { i } else { best });
+    best as u16
+}
+
+/// The highest-scoring valid action's index.
+pub(crate) fn best_valid(state: &State, scores: &[f32], n_labels: usize) -> usize {
+    let valid = [Action::Shift, Action::Break, Action::Left(0), Action::Right(0)]
+        .map(|a| state.is_valid(a));
+    let mut best = (usize::MAX, f32::NEG_INFINITY);
+    for (i, &score) in scores.iter().enumerate() {
+        let kind = match i {
+            0 | 1 => i,
+            i if i < 2 + n_labels => 2,
+            _ => 3,
+        };
+        if valid[kind] && (best.0 == usize::MAX || score > best.1) {
+            best = (i, score);
+        }
+    }
+    best.0
+}
