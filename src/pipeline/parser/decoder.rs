@@ -16,7 +16,9 @@
 //! - the next word starts a line and `Break` scores within [`LINE_BREAK_MARGIN`] of
 //!   `Shift`: a line break makes a boundary likelier than the network, which never saw one,
 //!   can tell; or
-//! - the sentence has reached [`MAX_SENTENCE_WORDS`] words, so that none is longer.
+//! - the sentence has reached one word short of [`MAX_SENTENCE_WORDS`]: the next word may
+//!   already head some of its words (a `Left` arc empties the stack) and must then join
+//!   it, so no sentence is longer than the bound.
 //!
 //! Runs known to be one sentence (`breaks` false) are decoded plainly.
 
@@ -112,4 +114,89 @@ pub(crate) fn best_valid(state: &State, scores: &[f32], n_labels: usize) -> usiz
         }
     }
     best.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Scores over two labels: `[Shift, Break, Left(0), Left(1), Right(0), Right(1)]`.
+    type Scores = [f32; 6];
+    const WANTS_BREAK: Scores = [1.0, 5.0, 0.0, 0.0, 0.0, 0.5];
+    const WANTS_SHIFT: Scores = [5.0, 0.0, 0.0, 0.0, 1.0, 0.0];
+
+    /// A state that has shifted its first `words` words.
+    fn shifted(n: usize, words: usize, breaks: bool) -> State {
+        let mut state = State::with_breaks(n, breaks);
+        (0..words).for_each(|_| state.apply(Action::Shift));
+        state
+    }
+
+    #[test]
+    fn decoder_closes_sentences_only_when_asked_by_length_break_or_line() {
+        let n = 400;
+        let mut lines = vec![false; n];
+        lines[3] = true;
+        let near_line: Scores = [1.0, -0.5, 0.0, 0.0, 0.0, 0.0];
+        let far_line: Scores = [1.0, -1.5, 0.0, 0.0, 0.0, 0.0];
+        // (words shifted, run may break, line starts, scores, expected action)
+        let cases: [(usize, bool, &[bool], Scores, Action); 11] = [
+            (1, true, &[], WANTS_BREAK, Action::Break),
+            (30, true, &[], WANTS_BREAK, Action::Shift),
+            (70, true, &[], WANTS_BREAK, Action::Right(1)),
+            (70, false, &[], WANTS_BREAK, Action::Shift),
+            (254, true, &[], WANTS_SHIFT, Action::Shift),
+            (255, true, &[], WANTS_SHIFT, Action::Right(0)),
+            (255, false, &[], WANTS_SHIFT, Action::Shift),
+            (3, true, &lines, near_line, Action::Right(0)),
+            (3, true, &lines, far_line, Action::Shift),
+            (3, true, &[], near_line, Action::Shift),
+            (2, true, &lines, near_line, Action::Shift),
+        ];
+        for (words, breaks, lines, scores, expected) in cases {
+            let state = shifted(n, words, breaks);
+            let mut decoder = Decoder::new(2, breaks, lines);
+            assert_eq!(decoder.next(&state, &scores), expected, "{words} words, {scores:?}");
+        }
+    }
+
+    #[test]
+    fn closing_reduces_the_whole_stack_then_breaks() {
+        let mut state = shifted(100, 70, true);
+        let mut decoder = Decoder::new(2, true, &[]);
+        let mut actions = vec![decoder.next(&state, &WANTS_BREAK)];
+        state.apply(actions[0]);
+        while actions.last() != Some(&Action::Break) {
+            // The network no longer asks for a break, but the sentence is being closed.
+            actions.push(decoder.next(&state, &WANTS_SHIFT));
+            state.apply(*actions.last().unwrap());
+        }
+        assert_eq!(actions.len(), 70);
+        assert!(actions[..69].iter().all(|a| matches!(a, Action::Right(_))));
+        assert_eq!((decoder.start, decoder.first_read()), (70, 70));
+        assert_eq!(decoder.next(&state, &WANTS_SHIFT), Action::Shift);
+        assert_eq!(state.result().2[70], true);
+    }
+
+    #[test]
+    fn sentences_never_exceed_the_bound_when_the_network_never_breaks() {
+        for (n, expected) in [(600, vec![255, 255, 90]), (256, vec![255, 1]), (5, vec![5])] {
+            let mut state = State::new(n);
+            let mut decoder = Decoder::new(2, true, &[]);
+            while !state.is_final() {
+                state.apply(decoder.next(&state, &WANTS_SHIFT));
+            }
+            let starts: Vec<usize> = (0..n).filter(|&w| state.result().2[w]).collect();
+            let lengths: Vec<usize> =
+                starts.iter().zip(starts.iter().skip(1).chain([&n])).map(|(a, b)| b - a).collect();
+            assert_eq!(lengths, expected, "{n} words");
+        }
+    }
+
+    #[test]
+    fn best_label_takes_the_first_of_equal_scores() {
+        for (scores, best) in [(&[0.0, 2.0, 2.0][..], 1), (&[3.0][..], 0), (&[-1.0, -2.0][..], 0)] {
+            assert_eq!(best_label(scores), best, "{scores:?}");
+        }
+    }
 }

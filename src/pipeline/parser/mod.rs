@@ -215,3 +215,74 @@ fn newlines_before(doc: &Doc<'_>, words: &[usize]) -> Vec<u32> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::decoder::MAX_SENTENCE_WORDS;
+    use super::*;
+    use crate::doc::Tensor;
+    use crate::pipeline::nn::Rng;
+    use crate::vocab::Vocab;
+
+    const WIDTH: usize = 4;
+
+    /// A parser over two labels whose action scores are the biases `[Shift, Break, Left,
+    /// Right]` (per label) plus, if `noise`, random weights.
+    fn parser_scoring(biases: [f32; 4], noise: bool) -> Parser {
+        let mut rng = Rng::new(5);
+        let mut model = ParserModel::new(WIDTH, 4, 2, 2, &mut rng);
+        if !noise {
+            model.upper.w.fill(0.0);
+        }
+        model.upper.b = vec![biases[0], biases[1], biases[2], biases[2], biases[3], biases[3]];
+        Parser::new(vec!["nsubj".into(), "punct".into()], model)
+    }
+
+    #[test]
+    fn blank_lines_split_runs_and_line_breaks_may_end_sentences() {
+        let never_breaks = [1.0, -10.0, -5.0, 0.0];
+        let breaks_near_lines = [1.0, 0.0, -5.0, 0.0];
+        // (words with the space after each, scores, tokens starting a sentence)
+        let cases: [(&[(&str, bool)], [f32; 4], &[usize]); 6] = [
+            (&[("a", true), ("b", false), ("\n\n", false), ("c", false)], never_breaks, &[0, 3]),
+            (&[("a", true), ("b", false), (" \n \n", false), ("c", false)], never_breaks, &[0, 3]),
+            (&[("a", true), ("b", false), ("\n", false), ("c", false)], never_breaks, &[0]),
+            (&[("a", true), ("b", false), ("\n", false), ("c", false)], breaks_near_lines, &[0, 3]),
+            (&[("a", true), ("b", true), ("c", false)], breaks_near_lines, &[0]),
+            (
+                &[("a", false), ("\n\n", false), ("b", false), ("\n\n\n", false), ("c", false)],
+                never_breaks,
+                &[0, 2, 4],
+            ),
+        ];
+        let vocab = Vocab::new();
+        let zone = vocab.zone();
+        for (words, biases, starts) in cases {
+            let (texts, spaces): (Vec<&str>, Vec<bool>) = words.iter().copied().unzip();
+            let mut doc = Doc::from_words(&zone, &texts, &spaces);
+            doc.set_tensor(Some(Tensor::zeros(doc.len(), WIDTH)));
+            parser_scoring(biases, false).process(&mut doc).unwrap();
+            let found: Vec<usize> =
+                (0..doc.len()).filter(|&i| doc.tokens()[i].sent_start == Some(true)).collect();
+            assert_eq!(found, starts, "{texts:?}");
+            assert!(doc.tokens().iter().all(|t| t.head.is_some() && t.sent_start.is_some()));
+        }
+    }
+
+    #[test]
+    fn huge_runs_parse_into_bounded_sentences() {
+        // Issue 3: a network that (almost) never breaks must not swallow 50,000 words.
+        let n = 50_000;
+        let mut rng = Rng::new(8);
+        let x: Vec<f32> = (0..n * WIDTH).map(|_| rng.normal(1.0)).collect();
+        let parser = parser_scoring([3.0, -10.0, 0.0, 0.0], true);
+        let parse = parser.parse(&x, true, &mut ParseScratch::default());
+        let mut starts: Vec<usize> = (0..n).filter(|&w| parse.sent_starts[w]).collect();
+        assert!(starts.len() >= n / MAX_SENTENCE_WORDS, "{} sentences", starts.len());
+        starts.push(n);
+        assert!(starts.windows(2).all(|s| s[1] - s[0] <= MAX_SENTENCE_WORDS));
+        assert!(parse.heads.iter().all(|&h| (h as usize) < n));
+        let roots = (0..n).filter(|&w| parse.heads[w] as usize == w).count();
+        assert_eq!(roots, starts.len() - 1, "one root per sentence");
+    }
+}
