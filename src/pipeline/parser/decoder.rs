@@ -175,7 +175,7 @@ mod tests {
         assert!(actions[..69].iter().all(|a| matches!(a, Action::Right(_))));
         assert_eq!((decoder.start, decoder.first_read()), (70, 70));
         assert_eq!(decoder.next(&state, &WANTS_SHIFT), Action::Shift);
-        assert_eq!(state.result().2[70], true);
+        assert!(state.result().2[70], "the next word starts a sentence");
     }
 
     #[test]

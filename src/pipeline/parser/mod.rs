@@ -72,6 +72,7 @@ impl Parser {
         let mut state = State::with_breaks(n, run.breaks);
         let mut decoder = Decoder::new(self.labels.len(), run.breaks, run.line_starts);
         while !state.is_final() {
+            // Features read the sentence in progress and the buffer's first three words.
             let need = (state.b(0).min(n as u32) as usize + 3).min(n);
             window.cover(&self.model, x, decoder.first_read(), need);
             self.model.score_window(&state, window.rows(), act);
@@ -226,6 +227,9 @@ mod tests {
 
     const WIDTH: usize = 4;
 
+    /// A token's text and whether a space follows it.
+    type Word = (&'static str, bool);
+
     /// A parser over two labels whose action scores are the biases `[Shift, Break, Left,
     /// Right]` (per label) plus, if `noise`, random weights.
     fn parser_scoring(biases: [f32; 4], noise: bool) -> Parser {
@@ -243,7 +247,7 @@ mod tests {
         let never_breaks = [1.0, -10.0, -5.0, 0.0];
         let breaks_near_lines = [1.0, 0.0, -5.0, 0.0];
         // (words with the space after each, scores, tokens starting a sentence)
-        let cases: [(&[(&str, bool)], [f32; 4], &[usize]); 6] = [
+        let cases: [(&[Word], [f32; 4], &[usize]); 6] = [
             (&[("a", true), ("b", false), ("\n\n", false), ("c", false)], never_breaks, &[0, 3]),
             (&[("a", true), ("b", false), (" \n \n", false), ("c", false)], never_breaks, &[0, 3]),
             (&[("a", true), ("b", false), ("\n", false), ("c", false)], never_breaks, &[0]),
