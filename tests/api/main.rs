@@ -10,6 +10,7 @@ mod http_zones;
 mod metrics;
 mod openapi;
 mod parse;
+mod sentences;
 mod shutdown;
 mod vocab;
 mod zones;

@@ -10,16 +10,25 @@
 //! after parsing. Training uses a dynamic oracle (`oracle`).
 //!
 //! Whitespace tokens are not parsed: each is attached to the nearest preceding word
-//! (`dep`), as spaCy does.
+//! (`dep`), as spaCy does. They still guide segmentation: a blank line (whitespace with two
+//! or more line breaks) ends a paragraph, parsed as a run of its own, and a single line
+//! break makes a sentence boundary likelier (`decoder`). The decoder also bounds sentence
+//! length, and the network's precomputed rows are held for a sliding window of words
+//! (`window`), so memory stays bounded however long a document is.
 
+pub(crate) mod decoder;
 pub(crate) mod model;
 pub(crate) mod oracle;
 pub(crate) mod projectivize;
 pub(crate) mod state;
+pub(crate) mod window;
 
+use self::decoder::Decoder;
+pub(crate) use self::decoder::best_valid;
 use self::model::{ParserModel, StateActivations};
 use self::projectivize::{deprojectivize, split_label};
-use self::state::{Action, State};
+use self::state::State;
+use self::window::Window;
 use super::{Component, ComponentError, tensor_of};
 use crate::doc::Doc;
 use crate::vocab::{LexFlags, StringKey};
@@ -55,24 +64,31 @@ impl Parser {
     }
 
     /// Greedily parses words with vectors `x` (n × width) into their final state, finding
-    /// sentence boundaries if `breaks`.
-    pub(crate) fn decode(&self, x: &[f32], breaks: bool, scratch: &mut ParseScratch) -> State {
-        let ParseScratch { precomputed, act } = scratch;
+    /// sentence boundaries if `breaks`, helped by the words that start a line.
+    fn decode(&self, x: &[f32], run: Run<'_>, scratch: &mut ParseScratch) -> State {
+        let ParseScratch { window, act } = scratch;
         let n = x.len() / self.model.lower.n_in;
-        self.model.precompute(x, precomputed);
-        let mut state = State::with_breaks(n, breaks);
-        let n_labels = self.labels.len();
+        window.clear();
+        let mut state = State::with_breaks(n, run.breaks);
+        let mut decoder = Decoder::new(self.labels.len(), run.breaks, run.line_starts);
         while !state.is_final() {
-            self.model.score(&state, precomputed, act);
-            let best = best_valid(&state, &act.scores, n_labels);
-            state.apply(Action::from_index(best, n_labels));
+            // Features read the sentence in progress and the buffer's first three words.
+            let need = (state.b(0).min(n as u32) as usize + 3).min(n);
+            window.cover(&self.model, x, decoder.first_read(), need);
+            self.model.score_window(&state, window.rows(), act);
+            state.apply(decoder.next(&state, &act.scores));
         }
         state
     }
 
     /// Parses words with vectors `x` (n × width) and undoes pseudo-projective lifts.
     pub(crate) fn parse(&self, x: &[f32], breaks: bool, scratch: &mut ParseScratch) -> Parse {
-        let state = self.decode(x, breaks, scratch);
+        self.parse_run(x, Run { breaks, line_starts: &[] }, scratch)
+    }
+
+    /// [`Parser::parse`] of a run whose words starting a line are known.
+    fn parse_run(&self, x: &[f32], run: Run<'_>, scratch: &mut ParseScratch) -> Parse {
+        let state = self.decode(x, run, scratch);
         let (heads, labels, sent_starts) = state.result();
         let mut heads = heads.to_vec();
         let labels: Vec<Option<u16>> = heads
@@ -97,8 +113,17 @@ impl Parser {
 /// Buffers reused across the runs of words a parser call handles.
 #[derive(Debug, Default)]
 pub(crate) struct ParseScratch {
-    precomputed: Vec<f32>,
+    window: Window,
     act: StateActivations,
+}
+
+/// What is known of a run of words before parsing it.
+#[derive(Clone, Copy, Debug)]
+struct Run<'a> {
+    /// Whether the run may hold several sentences.
+    breaks: bool,
+    /// Whether each word starts a line (empty: none does).
+    line_starts: &'a [bool],
 }
 
 /// The parser's analysis of a run of words (indices relative to the run).
@@ -110,24 +135,6 @@ pub(crate) struct Parse {
     pub(crate) labels: Vec<Option<u16>>,
     /// Whether each word starts a sentence.
     pub(crate) sent_starts: Vec<bool>,
-}
-
-/// The highest-scoring valid action's index.
-pub(crate) fn best_valid(state: &State, scores: &[f32], n_labels: usize) -> usize {
-    let valid = [Action::Shift, Action::Break, Action::Left(0), Action::Right(0)]
-        .map(|a| state.is_valid(a));
-    let mut best = (usize::MAX, f32::NEG_INFINITY);
-    for (i, &score) in scores.iter().enumerate() {
-        let kind = match i {
-            0 | 1 => i,
-            i if i < 2 + n_labels => 2,
-            _ => 3,
-        };
-        if valid[kind] && (best.0 == usize::MAX || score > best.1) {
-            best = (i, score);
-        }
-    }
-    best.0
 }
 
 impl Component for Parser {
@@ -154,18 +161,24 @@ impl Component for Parser {
         };
         debug_assert_eq!(x.len(), words.len() * width);
         let mut scratch = ParseScratch::default();
-        // Sentence starts set before parsing (gold segmentation) split the words into runs
-        // parsed separately; the parser decides boundaries only inside runs whose words do
-        // not all have a preset `sent_start`.
+        // Sentence starts set before parsing (gold segmentation) and blank lines split the
+        // words into runs parsed separately; the parser decides boundaries only inside runs
+        // whose words do not all have a preset `sent_start`.
+        let newlines = newlines_before(doc, &words);
         let mut runs = vec![0];
-        runs.extend((1..words.len()).filter(|&w| doc.tokens()[words[w]].sent_start == Some(true)));
+        runs.extend((1..words.len()).filter(|&w| match doc.tokens()[words[w]].sent_start {
+            Some(start) => start,
+            None => newlines[w] >= 2,
+        }));
         runs.push(words.len());
+        let line_starts: Vec<bool> = newlines.iter().map(|&n| n > 0).collect();
         let mut parses = Vec::with_capacity(runs.len());
         for bounds in runs.windows(2) {
-            let run = &words[bounds[0]..bounds[1]];
-            let breaks = run.iter().any(|&i| doc.tokens()[i].sent_start.is_none());
-            let x = &x[bounds[0] * width..bounds[1] * width];
-            parses.push(self.parse(x, breaks, &mut scratch));
+            let (first, end) = (bounds[0], bounds[1]);
+            let breaks = words[first..end].iter().any(|&i| doc.tokens()[i].sent_start.is_none());
+            let run = Run { breaks, line_starts: &line_starts[first..end] };
+            let x = &x[first * width..end * width];
+            parses.push(self.parse_run(x, run, &mut scratch));
         }
         let space = StringKey::of(SPACE_LABEL);
         let tokens = doc.tokens_mut();
@@ -189,5 +202,95 @@ impl Component for Parser {
             }
         }
         Ok(())
+    }
+}
+
+/// The number of line breaks in the whitespace tokens before each word (`words`: the
+/// indices of a document's non-whitespace tokens).
+fn newlines_before(doc: &Doc<'_>, words: &[usize]) -> Vec<u32> {
+    let mut end = None;
+    words
+        .iter()
+        .map(|&i| {
+            let span = doc.tokens()[i].span();
+            // Fused words may share bytes: no gap then.
+            let gap = end.and_then(|end| doc.text().get(end..span.byte_start)).unwrap_or("");
+            end = Some(span.byte_end);
+            gap.matches('\n').count() as u32
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decoder::MAX_SENTENCE_WORDS;
+    use super::*;
+    use crate::doc::Tensor;
+    use crate::pipeline::nn::Rng;
+    use crate::vocab::Vocab;
+
+    const WIDTH: usize = 4;
+
+    /// A token's text and whether a space follows it.
+    type Word = (&'static str, bool);
+
+    /// A parser over two labels whose action scores are the biases `[Shift, Break, Left,
+    /// Right]` (per label) plus, if `noise`, random weights.
+    fn parser_scoring(biases: [f32; 4], noise: bool) -> Parser {
+        let mut rng = Rng::new(5);
+        let mut model = ParserModel::new(WIDTH, 4, 2, 2, &mut rng);
+        if !noise {
+            model.upper.w.fill(0.0);
+        }
+        model.upper.b = vec![biases[0], biases[1], biases[2], biases[2], biases[3], biases[3]];
+        Parser::new(vec!["nsubj".into(), "punct".into()], model)
+    }
+
+    #[test]
+    fn blank_lines_split_runs_and_line_breaks_may_end_sentences() {
+        let never_breaks = [1.0, -10.0, -5.0, 0.0];
+        let breaks_near_lines = [1.0, 0.0, -5.0, 0.0];
+        // (words with the space after each, scores, tokens starting a sentence)
+        let cases: [(&[Word], [f32; 4], &[usize]); 6] = [
+            (&[("a", true), ("b", false), ("\n\n", false), ("c", false)], never_breaks, &[0, 3]),
+            (&[("a", true), ("b", false), (" \n \n", false), ("c", false)], never_breaks, &[0, 3]),
+            (&[("a", true), ("b", false), ("\n", false), ("c", false)], never_breaks, &[0]),
+            (&[("a", true), ("b", false), ("\n", false), ("c", false)], breaks_near_lines, &[0, 3]),
+            (&[("a", true), ("b", true), ("c", false)], breaks_near_lines, &[0]),
+            (
+                &[("a", false), ("\n\n", false), ("b", false), ("\n\n\n", false), ("c", false)],
+                never_breaks,
+                &[0, 2, 4],
+            ),
+        ];
+        let vocab = Vocab::new();
+        let zone = vocab.zone();
+        for (words, biases, starts) in cases {
+            let (texts, spaces): (Vec<&str>, Vec<bool>) = words.iter().copied().unzip();
+            let mut doc = Doc::from_words(&zone, &texts, &spaces);
+            doc.set_tensor(Some(Tensor::zeros(doc.len(), WIDTH)));
+            parser_scoring(biases, false).process(&mut doc).unwrap();
+            let found: Vec<usize> =
+                (0..doc.len()).filter(|&i| doc.tokens()[i].sent_start == Some(true)).collect();
+            assert_eq!(found, starts, "{texts:?}");
+            assert!(doc.tokens().iter().all(|t| t.head.is_some() && t.sent_start.is_some()));
+        }
+    }
+
+    #[test]
+    fn huge_runs_parse_into_bounded_sentences() {
+        // Issue 3: a network that (almost) never breaks must not swallow 50,000 words.
+        let n = 50_000;
+        let mut rng = Rng::new(8);
+        let x: Vec<f32> = (0..n * WIDTH).map(|_| rng.normal(1.0)).collect();
+        let parser = parser_scoring([3.0, -10.0, 0.0, 0.0], true);
+        let parse = parser.parse(&x, true, &mut ParseScratch::default());
+        let mut starts: Vec<usize> = (0..n).filter(|&w| parse.sent_starts[w]).collect();
+        assert!(starts.len() >= n / MAX_SENTENCE_WORDS, "{} sentences", starts.len());
+        starts.push(n);
+        assert!(starts.windows(2).all(|s| s[1] - s[0] <= MAX_SENTENCE_WORDS));
+        assert!(parse.heads.iter().all(|&h| (h as usize) < n));
+        let roots = (0..n).filter(|&w| parse.heads[w] as usize == w).count();
+        assert_eq!(roots, starts.len() - 1, "one root per sentence");
     }
 }

@@ -119,6 +119,17 @@ impl ParserModel {
     /// Scores every action in `state` into `act.scores`, given the document's precomputed
     /// rows.
     pub(crate) fn score(&self, state: &State, precomputed: &[f32], act: &mut StateActivations) {
+        self.score_window(state, (precomputed, 0), act);
+    }
+
+    /// [`ParserModel::score`] given the precomputed rows of the words from `first` on
+    /// (`rows`, `first`), which must hold every word the state's features read.
+    pub(crate) fn score_window(
+        &self,
+        state: &State,
+        (rows, first): (&[f32], usize),
+        act: &mut StateActivations,
+    ) {
         let hp = self.hp();
         act.pre.clear();
         act.pre.resize(hp, 0.0);
@@ -126,8 +137,8 @@ impl ParserModel {
             let row = if token == NONE {
                 &self.pad[slot * hp..(slot + 1) * hp]
             } else {
-                let start = (token as usize * TOKEN_SLOTS + slot) * hp;
-                &precomputed[start..start + hp]
+                let start = ((token as usize - first) * TOKEN_SLOTS + slot) * hp;
+                &rows[start..start + hp]
             };
             add(&mut act.pre, row);
         }
