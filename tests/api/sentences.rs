@@ -89,9 +89,9 @@ fn whole_document_scores(separator: &str) -> Option<(f64, f64)> {
 #[test]
 fn a_whole_test_set_as_one_document_keeps_its_sentences() {
     // (separator, Sentences floor, LAS floor): just under what the shipped model measures
-    // (86.90 / 80.32 with blank lines, 67.52 / 78.70 with line breaks); before issue 3's fix
+    // (86.35 / 80.84 with blank lines, 70.95 / 79.40 with line breaks); before issue 3's fix
     // they measured 60.21 / 77.55 and 58.80 / 77.67.
-    for (separator, sentences, las) in [("\n\n", 86.5, 80.0), ("\n", 67.0, 78.5)] {
+    for (separator, sentences, las) in [("\n\n", 86.0, 80.5), ("\n", 70.5, 79.0)] {
         let Some((s, l)) = whole_document_scores(separator) else { return };
         assert!(s >= sentences && l >= las, "{separator:?}: Sentences {s:.2}, LAS {l:.2}");
     }
