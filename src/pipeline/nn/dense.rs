@@ -7,6 +7,7 @@
 //! Forward passes write into caller-owned buffers so inference reuses them per document.
 //! Backward passes accumulate into a gradient of the same type (a zeroed copy of the layer).
 
+use super::affine::affine;
 use super::gemm::{Operand, gemm};
 use super::{Params, Rng};
 
@@ -47,11 +48,8 @@ impl Dense {
 
     /// `y = x · W + b` for a batch `x` (`n × n_in`) into `y` (`n × n_out`).
     pub(crate) fn forward(&self, x: &[f32], y: &mut [f32]) {
-        let n = self.rows(x);
-        for row in y.chunks_exact_mut(self.n_out) {
-            row.copy_from_slice(&self.b);
-        }
-        gemm((n, self.n_in, self.n_out), 1.0, Operand::plain(x), Operand::plain(&self.w), 1.0, y);
+        self.rows(x);
+        affine(x, &self.w, &self.b, (self.n_in, self.n_out), y);
     }
 
     /// Accumulates the parameter gradients for upstream gradient `dy` into `grad`, and adds

@@ -3,13 +3,16 @@
 //!
 //! # Overview
 //!
-//! - [`gemm`](gemm::gemm): batched matrix products (`matrixmultiply`'s SIMD kernels).
+//! - [`gemm`](gemm::gemm): batched matrix products (`matrixmultiply`'s SIMD kernels), for
+//!   the backward passes; forward passes use `affine`, a kernel for small batches that
+//!   reads the weights in place.
 //! - [`Dense`], [`Maxout`], [`LayerNorm`], [`HashEmbed`]: layers over row-major batches,
 //!   with hand-written backward passes accumulating into a zeroed copy of the layer.
 //! - [`Params`]: the parameter arrays of a layer or model, in a fixed order, which is
 //!   what [`Adam`] and [`Average`] update and what model files store.
 //! - [`Rng`]: the seeded generator that makes training deterministic.
 
+mod affine;
 #[cfg(test)]
 pub(crate) mod check;
 mod dense;
