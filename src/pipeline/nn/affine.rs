@@ -22,8 +22,9 @@
 //!
 //! [`Dense`]: super::Dense
 
-use multiversion::multiversion;
 use multiversion::target::target_cfg_f;
+
+use super::simd;
 
 /// Rows per tile: four rows of two AVX-512 (or four AVX2) accumulators each.
 const ROWS: usize = 4;
@@ -55,18 +56,14 @@ pub(crate) fn affine(x: &[f32], w: &[f32], b: &[f32], (k, n): (usize, usize), y:
     dispatch(x, w, b, (k, n), y);
 }
 
-/// The run-time choice of instruction set (`multiversion` emits the feature-gated clones and
-/// the `unsafe` call of the chosen one, after checking the CPU supports it).
-#[allow(unsafe_code)]
-#[multiversion(targets(
-    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx2+avx+fma",
-    "x86_64+avx2+avx+fma",
-))]
-fn dispatch(x: &[f32], w: &[f32], b: &[f32], kn: (usize, usize), y: &mut [f32]) {
-    if target_cfg_f!(target_feature = "fma") {
-        panels::<true>(x, w, b, kn, y);
-    } else {
-        panels::<false>(x, w, b, kn, y);
+simd! {
+    /// The run-time choice of instruction set.
+    fn dispatch(x: &[f32], w: &[f32], b: &[f32], kn: (usize, usize), y: &mut [f32]) {
+        if target_cfg_f!(target_feature = "fma") {
+            panels::<true>(x, w, b, kn, y);
+        } else {
+            panels::<false>(x, w, b, kn, y);
+        }
     }
 }
 
@@ -162,7 +159,8 @@ mod tests {
         let mut y = vec![0.0; m * n];
         for i in 0..m {
             for j in 0..n {
-                let dot: f64 = (0..k).map(|l| f64::from(x[i * k + l]) * f64::from(w[l * n + j])).sum();
+                let dot: f64 =
+                    (0..k).map(|l| f64::from(x[i * k + l]) * f64::from(w[l * n + j])).sum();
                 y[i * n + j] = (dot + f64::from(b[j])) as f32;
             }
         }
