@@ -14,6 +14,7 @@
 //! element one broadcast). Panels are the outer loop, so one panel (`k × COLS` floats) stays
 //! in the L1 cache while every row tile reuses it. Columns past the last whole panel go
 //! through narrower tiles (16, then 8 columns), and the last few (< 8) through a scalar loop.
+//! A single row (a vector–matrix product) gets wider tiles first.
 //!
 //! The code is plain safe Rust that LLVM vectorizes; `multiversion` compiles it for
 //! AVX-512, AVX2+FMA and the baseline and picks one at run time, so the binary still runs on
@@ -30,6 +31,9 @@ use super::simd;
 const ROWS: usize = 4;
 /// Columns per tile of a whole panel.
 const COLS: usize = 32;
+/// Columns per tile when there is a single row (a vector–matrix product, as the parser's
+/// output layer makes per state): four accumulators keep the FMA units busy.
+const COLS_ONE_ROW: usize = 64;
 
 /// `y (m × n) = x (m × k) · w (k × n) + b`, all row-major; `y`'s previous contents are
 /// ignored. `m` is `x.len() / k`.
@@ -77,6 +81,12 @@ fn mul_add<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
 #[inline(always)]
 fn panels<const FMA: bool>(x: &[f32], w: &[f32], b: &[f32], (k, n): (usize, usize), y: &mut [f32]) {
     let mut col = 0;
+    if x.len() == k {
+        while col + COLS_ONE_ROW <= n {
+            row_tiles::<COLS_ONE_ROW, FMA>(x, w, b, (k, n), col, y);
+            col += COLS_ONE_ROW;
+        }
+    }
     while col + COLS <= n {
         row_tiles::<COLS, FMA>(x, w, b, (k, n), col, y);
         col += COLS;
@@ -171,7 +181,8 @@ mod tests {
     fn every_tile_shape_matches_the_definition() {
         // Row counts cover every tile height and remainder; column counts cover whole
         // panels, the 16- and 8-wide tiles and the scalar tail.
-        for (m, k, n) in [(1, 1, 1), (5, 3, 7), (7, 13, 32), (9, 20, 61), (4, 96, 288), (3, 2, 8)] {
+        let shapes = [(1, 1, 1), (5, 3, 7), (7, 13, 32), (9, 20, 61), (4, 96, 288), (3, 2, 8)];
+        for (m, k, n) in shapes.into_iter().chain([(1, 64, 155), (1, 5, 64)]) {
             let x: Vec<f32> = (0..m * k).map(|i| (i as f32 * 0.37).sin()).collect();
             let w: Vec<f32> = (0..k * n).map(|i| (i as f32 * 0.11).cos()).collect();
             let b: Vec<f32> = (0..n).map(|i| i as f32 * 0.5 - 1.0).collect();

@@ -63,9 +63,14 @@ impl Parser {
         let mut state = State::with_breaks(n, breaks);
         let n_labels = self.labels.len();
         while !state.is_final() {
-            self.model.score(&state, precomputed, act);
-            let best = best_valid(&state, &act.scores, n_labels);
-            state.apply(Action::from_index(best, n_labels));
+            // With an empty stack, shifting is the only valid action: no need to score it.
+            if state.is_valid(Action::Left(0)) || state.is_valid(Action::Right(0)) {
+                self.model.score(&state, precomputed, act);
+                let best = best_valid(&state, &act.scores, n_labels);
+                state.apply(Action::from_index(best, n_labels));
+            } else {
+                state.apply(Action::Shift);
+            }
         }
         state
     }

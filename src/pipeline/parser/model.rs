@@ -208,14 +208,8 @@ simd! {
             *h = value;
             *a = best as u8;
         }
-        // scores = b + Σ_j hidden[j] · W[j, :]: contiguous axpys, which vectorize.
-        act.scores.clear();
-        act.scores.extend_from_slice(&upper.b);
-        for (h, row) in act.hidden.iter().zip(upper.w.chunks_exact(upper.n_out)) {
-            for (s, w) in act.scores.iter_mut().zip(row) {
-                *s += h * w;
-            }
-        }
+        act.scores.resize(upper.n_out, 0.0);
+        upper.forward(&act.hidden, &mut act.scores);
     }
 }
 
