@@ -20,11 +20,14 @@
 //! AVX-512, AVX2+FMA and the baseline and picks one at run time, so the binary still runs on
 //! any x86-64 (and any other architecture). With FMA each product is fused, as in
 //! `matrixmultiply`'s kernels, so results differ from a naive sum only by rounding.
+//! Unoptimised (debug) builds delegate to `matrixmultiply` instead, which stays optimised
+//! there; the tests check the kernel itself.
 //!
 //! [`Dense`]: super::Dense
 
 use multiversion::target::target_cfg_f;
 
+use super::gemm::{Operand, gemm};
 use super::simd;
 
 /// Rows per tile: four rows of two AVX-512 (or four AVX2) accumulators each.
@@ -45,16 +48,21 @@ const COLS_ONE_ROW: usize = 64;
 pub(crate) fn affine(x: &[f32], w: &[f32], b: &[f32], (k, n): (usize, usize), y: &mut [f32]) {
     assert_eq!(w.len(), k * n, "affine: W is not {k}×{n}");
     assert_eq!(b.len(), n, "affine: b is not {n} long");
-    let m = if k == 0 { y.len() / n.max(1) } else { x.len() / k };
+    let m = x.len().checked_div(k).unwrap_or_else(|| y.len() / n.max(1));
     assert_eq!(x.len(), m * k, "affine: x is not m×{k}");
     assert_eq!(y.len(), m * n, "affine: y is not {m}×{n}");
     if n == 0 {
         return;
     }
-    if k == 0 {
+    if k == 0 || cfg!(debug_assertions) {
+        // Unoptimised builds (the test suite) use `matrixmultiply`, which Cargo.toml compiles
+        // optimised even there: this kernel unoptimised is about 25 times slower, which would
+        // stretch the accuracy tests to a quarter of an hour. The tests below run the kernel
+        // itself in every build.
         for row in y.chunks_exact_mut(n) {
             row.copy_from_slice(b);
         }
+        gemm((m, k, n), 1.0, Operand::plain(x), Operand::plain(w), 1.0, y);
         return;
     }
     dispatch(x, w, b, (k, n), y);
@@ -186,9 +194,11 @@ mod tests {
             let x: Vec<f32> = (0..m * k).map(|i| (i as f32 * 0.37).sin()).collect();
             let w: Vec<f32> = (0..k * n).map(|i| (i as f32 * 0.11).cos()).collect();
             let b: Vec<f32> = (0..n).map(|i| i as f32 * 0.5 - 1.0).collect();
-            let mut y = vec![f32::NAN; m * n];
-            affine(&x, &w, &b, (k, n), &mut y);
-            for (got, want) in y.iter().zip(reference(&x, &w, &b, (k, n))) {
+            let want = reference(&x, &w, &b, (k, n));
+            let (mut kernel, mut public) = (vec![f32::NAN; m * n], vec![f32::NAN; m * n]);
+            dispatch(&x, &w, &b, (k, n), &mut kernel);
+            affine(&x, &w, &b, (k, n), &mut public);
+            for (got, want) in kernel.iter().chain(&public).zip(want.iter().cycle()) {
                 assert!((got - want).abs() <= 1e-4 * (1.0 + want.abs()), "{m}×{k}×{n}");
             }
         }
