@@ -48,7 +48,6 @@ impl Dense {
 
     /// `y = x · W + b` for a batch `x` (`n × n_in`) into `y` (`n × n_out`).
     pub(crate) fn forward(&self, x: &[f32], y: &mut [f32]) {
-        self.rows(x);
         affine(x, &self.w, &self.b, (self.n_in, self.n_out), y);
     }
 

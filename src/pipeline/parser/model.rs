@@ -122,19 +122,16 @@ impl ParserModel {
         let hp = self.hp();
         let tokens = token_features(state);
         let labels = label_features(state, self.n_labels);
-        let rows: [&[f32]; TOKEN_SLOTS + LABEL_SLOTS] = std::array::from_fn(|slot| {
-            let start = match tokens.get(slot) {
-                Some(&NONE) => return &self.pad[slot * hp..(slot + 1) * hp],
-                Some(&token) => {
-                    return &precomputed[(token as usize * TOKEN_SLOTS + slot) * hp..][..hp];
-                }
+        let rows: [&[f32]; TOKEN_SLOTS + LABEL_SLOTS] =
+            std::array::from_fn(|slot| match tokens.get(slot) {
+                Some(&NONE) => &self.pad[slot * hp..(slot + 1) * hp],
+                Some(&token) => &precomputed[(token as usize * TOKEN_SLOTS + slot) * hp..][..hp],
                 None => {
                     let slot = slot - TOKEN_SLOTS;
-                    (slot * (self.n_labels + 1) + labels[slot] as usize) * hp
+                    let label = labels[slot] as usize;
+                    &self.label_rows[(slot * (self.n_labels + 1) + label) * hp..][..hp]
                 }
-            };
-            &self.label_rows[start..start + hp]
-        });
+            });
         score_rows(&rows, self.pieces, &self.upper, act);
     }
 
