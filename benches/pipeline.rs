@@ -3,7 +3,8 @@
 //!
 //! The input is the first paragraphs of the EWT training text when ../shared/data is
 //! present (one paragraph per document, as in the raw-text evaluation), else a paragraph
-//! written for this benchmark, repeated.
+//! written for this benchmark, repeated. `service_paragraph` times one `/parse` request's
+//! paragraph on its own.
 
 // criterion_group! generates an undocumented public function.
 #![allow(missing_docs)]
@@ -57,6 +58,19 @@ fn pipeline(c: &mut Criterion) {
                 .iter()
                 .map(|t| nlp.process(&zone, t).expect("the pipeline runs").len())
                 .sum::<usize>()
+        })
+    });
+    // One request's worth of work for the service (the 40-word paragraph of
+    // scripts/wrk/paragraph.lua), without HTTP: the service's per-request overhead is the
+    // difference to scripts/load.sh's latency at concurrency 1.
+    let paragraph = "The committee met on Tuesday morning to review the budget for next year. \
+        After a long discussion, they agreed to fund two new libraries, repair the old bridge, \
+        and hire more teachers for the growing schools in the northern district.";
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("service_paragraph", |b| {
+        b.iter(|| {
+            let zone = nlp.vocab().zone();
+            nlp.process(&zone, paragraph).expect("the pipeline runs").len()
         })
     });
     group.finish();

@@ -7,8 +7,9 @@
 //! Forward passes write into caller-owned buffers so inference reuses them per document.
 //! Backward passes accumulate into a gradient of the same type (a zeroed copy of the layer).
 
+use super::affine::affine;
 use super::gemm::{Operand, gemm};
-use super::{Params, Rng};
+use super::{Params, Rng, simd};
 
 /// A fully connected layer: `y = x · W + b`, with `W` stored `n_in × n_out` (row-major, so
 /// the matrix kernel reads it without transposition and a single row's outputs are an
@@ -47,11 +48,7 @@ impl Dense {
 
     /// `y = x · W + b` for a batch `x` (`n × n_in`) into `y` (`n × n_out`).
     pub(crate) fn forward(&self, x: &[f32], y: &mut [f32]) {
-        let n = self.rows(x);
-        for row in y.chunks_exact_mut(self.n_out) {
-            row.copy_from_slice(&self.b);
-        }
-        gemm((n, self.n_in, self.n_out), 1.0, Operand::plain(x), Operand::plain(&self.w), 1.0, y);
+        affine(x, &self.w, &self.b, (self.n_in, self.n_out), y);
     }
 
     /// Accumulates the parameter gradients for upstream gradient `dy` into `grad`, and adds
@@ -133,22 +130,7 @@ impl Maxout {
         arg: Option<&mut [u8]>,
     ) {
         self.affine.forward(x, pre);
-        let pieces = self.pieces;
-        let groups = pre.chunks_exact(pieces);
-        match arg {
-            Some(arg) => {
-                for ((group, out), a) in groups.zip(y.iter_mut()).zip(arg.iter_mut()) {
-                    let (best, value) = argmax(group);
-                    *out = value;
-                    *a = best as u8;
-                }
-            }
-            None => {
-                for (group, out) in groups.zip(y.iter_mut()) {
-                    *out = group.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                }
-            }
-        }
+        max_pieces(pre, self.pieces, y, arg);
     }
 
     /// Backward pass: routes `dy` to the winning pieces (using `dpre`, scratch of
@@ -178,6 +160,45 @@ impl Params for Maxout {
 
     fn params_mut(&mut self) -> Vec<&mut [f32]> {
         self.affine.params_mut()
+    }
+}
+
+simd! {
+    /// `y[u]` = the largest of unit `u`'s `pieces` values in `pre`; `arg[u]` (if given)
+    /// records which piece it was.
+    fn max_pieces(pre: &[f32], pieces: usize, y: &mut [f32], arg: Option<&mut [u8]>) {
+        match (pieces, arg) {
+            (_, Some(arg)) => {
+                for ((group, out), a) in pre.chunks_exact(pieces).zip(y).zip(arg) {
+                    let (best, value) = argmax(group);
+                    *out = value;
+                    *a = best as u8;
+                }
+            }
+            // Constant group sizes let LLVM vectorize across units.
+            (2, None) => max_groups::<2>(pre, y),
+            (3, None) => max_groups::<3>(pre, y),
+            (_, None) => {
+                for (group, out) in pre.chunks_exact(pieces).zip(y) {
+                    *out = argmax(group).1;
+                }
+            }
+        }
+    }
+}
+
+/// [`max_pieces`] for groups of `P`, with [`argmax`]'s comparisons.
+#[inline(always)]
+fn max_groups<const P: usize>(pre: &[f32], y: &mut [f32]) {
+    for (group, out) in pre.chunks_exact(P).zip(y) {
+        let group: &[f32; P] = group.try_into().expect("groups of P. This is a bug.");
+        let mut best = group[0];
+        for &v in &group[1..] {
+            if v > best {
+                best = v;
+            }
+        }
+        *out = best;
     }
 }
 

@@ -7,7 +7,7 @@
 //! two keys rarely collide on every row, so a table of a few thousand rows serves tens of
 //! thousands of keys (spaCy's `HashEmbed`, after Svenstrup et al. 2017).
 
-use super::{Params, Rng, mix64};
+use super::{Params, Rng, mix64, simd};
 
 /// How many rows each key sums.
 pub(crate) const HASHES: usize = 4;
@@ -52,16 +52,7 @@ impl HashEmbed {
     /// Writes the embedding of `keys[i]` into columns `offset..offset + width` of row `i` of
     /// `out` (rows of `stride` floats).
     pub(crate) fn forward(&self, keys: &[u64], out: &mut [f32], stride: usize, offset: usize) {
-        for (&key, row) in keys.iter().zip(out.chunks_exact_mut(stride)) {
-            let dst = &mut row[offset..offset + self.width];
-            dst.fill(0.0);
-            for r in self.rows_of(key) {
-                let src = &self.table[r * self.width..(r + 1) * self.width];
-                for (d, s) in dst.iter_mut().zip(src) {
-                    *d += s;
-                }
-            }
-        }
+        sum_rows(self, keys, out, stride, offset);
     }
 
     /// Accumulates the gradient `d` (laid out as `out` was) into the rows `keys` used.
@@ -78,6 +69,23 @@ impl HashEmbed {
             for r in self.rows_of(key) {
                 for (g, s) in grad.table[r * self.width..(r + 1) * self.width].iter_mut().zip(src) {
                     *g += s;
+                }
+            }
+        }
+    }
+}
+
+simd! {
+    /// [`HashEmbed::forward`].
+    fn sum_rows(embed: &HashEmbed, keys: &[u64], out: &mut [f32], stride: usize, offset: usize) {
+        let width = embed.width;
+        for (&key, row) in keys.iter().zip(out.chunks_exact_mut(stride)) {
+            let dst = &mut row[offset..offset + width];
+            let [first, rest @ ..] = embed.rows_of(key);
+            dst.copy_from_slice(&embed.table[first * width..(first + 1) * width]);
+            for r in rest {
+                for (d, s) in dst.iter_mut().zip(&embed.table[r * width..(r + 1) * width]) {
+                    *d += s;
                 }
             }
         }

@@ -3,13 +3,16 @@
 //!
 //! # Overview
 //!
-//! - [`gemm`](gemm::gemm): batched matrix products (`matrixmultiply`'s SIMD kernels).
+//! - [`gemm`](gemm::gemm): batched matrix products (`matrixmultiply`'s SIMD kernels), for
+//!   the backward passes; forward passes use `affine`, a kernel for small batches that
+//!   reads the weights in place.
 //! - [`Dense`], [`Maxout`], [`LayerNorm`], [`HashEmbed`]: layers over row-major batches,
 //!   with hand-written backward passes accumulating into a zeroed copy of the layer.
 //! - [`Params`]: the parameter arrays of a layer or model, in a fixed order, which is
 //!   what [`Adam`] and [`Average`] update and what model files store.
 //! - [`Rng`]: the seeded generator that makes training deterministic.
 
+mod affine;
 #[cfg(test)]
 pub(crate) mod check;
 mod dense;
@@ -25,6 +28,23 @@ pub(crate) use norm::{LayerNorm, NormCache};
 pub use optim::AdamConfig;
 pub(crate) use optim::{Adam, Average};
 pub(crate) use rng::{Rng, mix64};
+
+/// Compiles a function for AVX-512 and for AVX2 + FMA as well as for the baseline target,
+/// and has each call run the best clone the CPU supports. The forward passes' loops are
+/// plain Rust that LLVM vectorizes, 4 floats wide on baseline x86-64 and 16 wide with
+/// AVX-512; the binary stays portable. (`multiversion` emits the `unsafe` call of the
+/// chosen clone, made only after run-time detection of its features.)
+macro_rules! simd {
+    ($item:item) => {
+        #[allow(unsafe_code)]
+        #[multiversion::multiversion(targets(
+            "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx2+avx+fma",
+            "x86_64+avx2+avx+fma",
+        ))]
+        $item
+    };
+}
+pub(crate) use simd;
 
 /// A layer or model with trainable parameter arrays, listed in a fixed order.
 pub(crate) trait Params {

@@ -1,7 +1,7 @@
 //! Layer normalisation: each row rescaled to zero mean and unit variance, then by a learned
 //! gain and bias.
 
-use super::Params;
+use super::{Params, simd};
 
 const EPS: f32 = 1e-5;
 
@@ -32,27 +32,8 @@ impl LayerNorm {
     }
 
     /// Normalises the rows of `x` in place, recording a cache for training when given.
-    pub(crate) fn forward(&self, x: &mut [f32], mut cache: Option<&mut NormCache>) {
-        let width = self.g.len();
-        if let Some(cache) = cache.as_deref_mut() {
-            cache.xhat.resize(x.len(), 0.0);
-            cache.inv_std.resize(x.len() / width, 0.0);
-        }
-        for (r, row) in x.chunks_exact_mut(width).enumerate() {
-            let mean = row.iter().sum::<f32>() / width as f32;
-            let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / width as f32;
-            let inv_std = 1.0 / (var + EPS).sqrt();
-            for v in row.iter_mut() {
-                *v = (*v - mean) * inv_std;
-            }
-            if let Some(cache) = cache.as_deref_mut() {
-                cache.xhat[r * width..(r + 1) * width].copy_from_slice(row);
-                cache.inv_std[r] = inv_std;
-            }
-            for ((v, g), b) in row.iter_mut().zip(&self.g).zip(&self.b) {
-                *v = *v * g + b;
-            }
-        }
+    pub(crate) fn forward(&self, x: &mut [f32], cache: Option<&mut NormCache>) {
+        normalize(self, x, cache);
     }
 
     /// Turns the output gradient `d` into the input gradient in place, accumulating the
@@ -77,6 +58,50 @@ impl LayerNorm {
             }
         }
     }
+}
+
+simd! {
+    /// [`LayerNorm::forward`].
+    fn normalize(norm: &LayerNorm, x: &mut [f32], mut cache: Option<&mut NormCache>) {
+        let width = norm.g.len();
+        if let Some(cache) = cache.as_deref_mut() {
+            cache.xhat.resize(x.len(), 0.0);
+            cache.inv_std.resize(x.len() / width, 0.0);
+        }
+        for (r, row) in x.chunks_exact_mut(width).enumerate() {
+            let mean = sum(row, |v| v) / width as f32;
+            let var = sum(row, |v| (v - mean) * (v - mean)) / width as f32;
+            let inv_std = 1.0 / (var + EPS).sqrt();
+            for v in row.iter_mut() {
+                *v = (*v - mean) * inv_std;
+            }
+            if let Some(cache) = cache.as_deref_mut() {
+                cache.xhat[r * width..(r + 1) * width].copy_from_slice(row);
+                cache.inv_std[r] = inv_std;
+            }
+            for ((v, g), b) in row.iter_mut().zip(&norm.g).zip(&norm.b) {
+                *v = *v * g + b;
+            }
+        }
+    }
+}
+
+/// Lanes of [`sum`]'s partial sums.
+const LANES: usize = 16;
+
+/// The sum of `f(v)` over `row`, in [`LANES`] interleaved partial sums (a sequential sum is
+/// one dependency chain, which LLVM may not reorder, so it would not vectorize).
+#[inline(always)]
+fn sum(row: &[f32], f: impl Fn(f32) -> f32) -> f32 {
+    let mut lanes = [0.0_f32; LANES];
+    let chunks = row.chunks_exact(LANES);
+    let tail: f32 = chunks.remainder().iter().map(|&v| f(v)).sum();
+    for chunk in chunks {
+        for (lane, &v) in lanes.iter_mut().zip(chunk) {
+            *lane += f(v);
+        }
+    }
+    lanes.iter().sum::<f32>() + tail
 }
 
 impl Params for LayerNorm {

@@ -27,7 +27,7 @@ use self::decoder::Decoder;
 pub(crate) use self::decoder::best_valid;
 use self::model::{ParserModel, StateActivations};
 use self::projectivize::{deprojectivize, split_label};
-use self::state::State;
+use self::state::{Action, State};
 use self::window::Window;
 use super::{Component, ComponentError, tensor_of};
 use crate::doc::Doc;
@@ -72,6 +72,11 @@ impl Parser {
         let mut state = State::with_breaks(n, run.breaks);
         let mut decoder = Decoder::new(self.labels.len(), run.breaks, run.line_starts);
         while !state.is_final() {
+            // With an empty stack, shifting is the only valid action: no need to score it.
+            if state.stack_len() == 0 {
+                state.apply(Action::Shift);
+                continue;
+            }
             // Features read the sentence in progress and the buffer's first three words.
             let need = (state.b(0).min(n as u32) as usize + 3).min(n);
             window.cover(&self.model, x, decoder.first_read(), need);

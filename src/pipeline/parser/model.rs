@@ -11,7 +11,7 @@
 //! costs a few thousand multiply-adds.
 
 use super::state::{NONE, State};
-use crate::pipeline::nn::{Dense, Params, Rng};
+use crate::pipeline::nn::{Dense, Params, Rng, simd};
 
 /// Token positions read per state: s0, s1, s2, b0, b1, b2, the two leftmost children of
 /// s0, the rightmost child of s0 and of s1, and the leftmost child of b0.
@@ -131,38 +131,19 @@ impl ParserModel {
         act: &mut StateActivations,
     ) {
         let hp = self.hp();
-        act.pre.clear();
-        act.pre.resize(hp, 0.0);
-        for (slot, token) in token_features(state).into_iter().enumerate() {
-            let row = if token == NONE {
-                &self.pad[slot * hp..(slot + 1) * hp]
-            } else {
-                let start = ((token as usize - first) * TOKEN_SLOTS + slot) * hp;
-                &rows[start..start + hp]
-            };
-            add(&mut act.pre, row);
-        }
-        for (slot, label) in label_features(state, self.n_labels).into_iter().enumerate() {
-            let start = (slot * (self.n_labels + 1) + label as usize) * hp;
-            add(&mut act.pre, &self.label_rows[start..start + hp]);
-        }
-        act.hidden.resize(self.hidden, 0.0);
-        act.arg.resize(self.hidden, 0);
-        for ((group, h), a) in
-            act.pre.chunks_exact(self.pieces).zip(&mut act.hidden).zip(&mut act.arg)
-        {
-            let (best, value) = crate::pipeline::nn::argmax(group);
-            *h = value;
-            *a = best as u8;
-        }
-        // scores = b + Σ_j hidden[j] · W[j, :]: contiguous axpys, which vectorize.
-        act.scores.clear();
-        act.scores.extend_from_slice(&self.upper.b);
-        for (h, row) in act.hidden.iter().zip(self.upper.w.chunks_exact(self.upper.n_out)) {
-            for (s, w) in act.scores.iter_mut().zip(row) {
-                *s += h * w;
-            }
-        }
+        let tokens = token_features(state);
+        let labels = label_features(state, self.n_labels);
+        let rows: [&[f32]; TOKEN_SLOTS + LABEL_SLOTS] =
+            std::array::from_fn(|slot| match tokens.get(slot) {
+                Some(&NONE) => &self.pad[slot * hp..(slot + 1) * hp],
+                Some(&token) => &rows[((token as usize - first) * TOKEN_SLOTS + slot) * hp..][..hp],
+                None => {
+                    let slot = slot - TOKEN_SLOTS;
+                    let label = labels[slot] as usize;
+                    &self.label_rows[(slot * (self.n_labels + 1) + label) * hp..][..hp]
+                }
+            });
+        score_rows(&rows, self.pieces, &self.upper, act);
     }
 
     /// Backpropagates the score gradient `d_scores` of a state scored into `act` (with
@@ -212,6 +193,35 @@ impl ParserModel {
     }
 }
 
+simd! {
+    /// The scores of one state: the sum of its feature `rows` (its pre-activations), their
+    /// maxout over `pieces`, and the output layer `upper`.
+    fn score_rows(
+        rows: &[&[f32]; TOKEN_SLOTS + LABEL_SLOTS],
+        pieces: usize,
+        upper: &Dense,
+        act: &mut StateActivations,
+    ) {
+        let [first, rest @ ..] = rows;
+        act.pre.clear();
+        act.pre.extend_from_slice(first);
+        for row in rest {
+            add(&mut act.pre, row);
+        }
+        let hidden = act.pre.len() / pieces;
+        act.hidden.resize(hidden, 0.0);
+        act.arg.resize(hidden, 0);
+        for ((group, h), a) in act.pre.chunks_exact(pieces).zip(&mut act.hidden).zip(&mut act.arg) {
+            let (best, value) = crate::pipeline::nn::argmax(group);
+            *h = value;
+            *a = best as u8;
+        }
+        act.scores.resize(upper.n_out, 0.0);
+        upper.forward(&act.hidden, &mut act.scores);
+    }
+}
+
+#[inline(always)]
 fn add(dst: &mut [f32], src: &[f32]) {
     for (d, s) in dst.iter_mut().zip(src) {
         *d += s;
