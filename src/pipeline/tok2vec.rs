@@ -21,7 +21,7 @@
 //!
 //! A tok2vec may know its words: then word identity (the norm and lowercase features) is
 //! only used for words seen often enough in training, and every other word reads one shared
-//! [`UNKNOWN_WORD`] key, which training also shows for a share of known words (word
+//! "unknown word" key, which training also shows for a share of known words (word
 //! dropout). A hash embedding would otherwise give an unseen word the row trained for some
 //! unrelated word that shares its hash bucket; the unknown key instead carries what the model
 //! learned about words it had not seen, so it relies on shape, affixes and context.

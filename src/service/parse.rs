@@ -3,9 +3,10 @@
 //! # Overview
 //!
 //! [`ParseRequest`] is the body: `{"text": "..."}` or `{"texts": ["...", ...]}`, with
-//! optional `"components"` (run only these) and `"output"` ([`Output`]). The handler checks
-//! it against the limits and the pipeline ([`Job::new`], cheap, on the reactor), then moves
-//! the job and the request's [`RequestZone`] into one blocking closure on the
+//! optional `"components"` (run only these and what they need) and `"output"`
+//! ([`Output`]). The handler checks it against the limits and the pipeline ([`Job::new`],
+//! cheap, on the reactor), then moves the job and the request's [`RequestZone`] into one
+//! blocking closure on the
 //! [`NlpWorkers`](super::NlpWorkers): documents are made there, borrow the zone, are
 //! serialised to bytes there, and the zone is dropped when the closure ends. Nothing that
 //! borrows the zone crosses an `.await`.
@@ -45,7 +46,8 @@ pub struct ParseRequest {
     /// Several texts: the response is `{"docs": [...]}` in the same order.
     #[serde(default, deserialize_with = "present")]
     pub texts: Option<Vec<String>>,
-    /// Run only these components (in pipeline order); all of them when absent.
+    /// Run only these components and those they need (in pipeline order); all of them
+    /// when absent.
     #[serde(default, deserialize_with = "present")]
     pub components: Option<Vec<String>>,
     /// The response format.

@@ -4,7 +4,7 @@
 //!
 //! [`Schedule`] is the `[schedule]` table of a training configuration (and of its `[ner]`
 //! table): epochs, patience, batch size, dropout, the weight average and the optimiser.
-//! [`EarlyStopping`] keeps the best-scoring model of the epochs so far and says when
+//! `EarlyStopping` keeps the best-scoring model of the epochs so far and says when
 //! `patience` epochs have passed without a better one.
 
 use serde::Deserialize;

@@ -26,9 +26,9 @@ use thiserror::Error;
 
 use super::corpus::{Corpus, Paragraph};
 use super::evaluate::NerScores;
+use super::known_words::known_words;
 use super::lemma_rules;
 use super::parser::{self as parser_training, ParserTrainer};
-use super::known_words::known_words;
 use super::schedule::{EarlyStopping, Schedule};
 use crate::doc::ReadError;
 use crate::pipeline::classifier::{HeadStats, SoftmaxHead};
@@ -512,8 +512,8 @@ fn save(nets: &Nets, lemmatizer: &Lemmatizer, ner: Option<&EntityRecognizer>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::nn::AdamConfig;
     use crate::pipeline::Pipeline;
+    use crate::pipeline::nn::AdamConfig;
     use crate::pipeline::tok2vec::{Attr, EmbedConfig};
 
     /// Sentences written for this test.

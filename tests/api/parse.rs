@@ -123,3 +123,17 @@ async fn components_field_selects_components() {
         assert_eq!(response.status(), 200, "{components}");
     }
 }
+
+#[tokio::test]
+async fn requested_components_bring_what_they_need_on_the_trained_model() {
+    let pipeline = nlpd::pipeline::Pipeline::default_english();
+    let server = TestServer::with(pipeline, nlpd::config::Settings::default()).await;
+    let body = json!({"text": "The dogs barked.", "components": ["lemmatizer"]});
+    let response = server.parse(&body).await;
+    assert_eq!(response.status(), 200);
+    let doc: Value = response.json().await.expect("json");
+    let dogs = &doc["tokens"][1];
+    assert_eq!(dogs["lemma"], "dog", "{dogs}");
+    assert_eq!(dogs["tag"], "NNS", "the tagger ran for the lemmatizer: {dogs}");
+    assert!(dogs.get("dep").is_none_or(Value::is_null), "the parser did not run: {dogs}");
+}

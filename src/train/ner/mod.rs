@@ -138,8 +138,7 @@ fn fit(
         let mut averaged = model.clone();
         average.copy_into(&mut averaged);
         let scores = score::evaluate(&averaged, &dev_set);
-        let improved =
-            stopping.record(scores.clone(), averaged, |a, b| a.overall.f1 > b.overall.f1);
+        let improved = stopping.record(scores, averaged, |a, b| a.overall.f1 > b.overall.f1);
         observer.ner_epoch_finished(epoch, &scores, improved);
         if stopping.should_stop() {
             break;
@@ -151,7 +150,11 @@ fn fit(
 }
 
 /// The words of `sentences` that `tok2vec` knows (`None` with `min_count` 0: all of them).
-fn known(sentences: &[Iob2Sentence], tok2vec: &Tok2Vec, min_count: usize) -> Option<FxHashSet<u64>> {
+fn known(
+    sentences: &[Iob2Sentence],
+    tok2vec: &Tok2Vec,
+    min_count: usize,
+) -> Option<FxHashSet<u64>> {
     let vocab = Vocab::new();
     let zone = vocab.zone();
     let docs = sentences.iter().map(|s| s.to_doc(&zone, Keep::Words));
@@ -208,11 +211,11 @@ pub fn with_recognizer(base: &[u8], ner: &EntityRecognizer) -> Result<Vec<u8>, M
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::nn::AdamConfig;
     use crate::doc::EntIob;
     use crate::doc::conllu::Keep;
     use crate::doc::iob2::{EntityTag, entity_spans};
     use crate::pipeline::Component;
+    use crate::pipeline::nn::AdamConfig;
     use crate::pipeline::tok2vec::{Attr, EmbedConfig};
     use crate::train::trainer::DevScores;
     use crate::vocab::Vocab;
