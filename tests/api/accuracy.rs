@@ -95,6 +95,6 @@ fn shipped_model_meets_the_ner_floor() {
     let gold = BufReader::new(File::open(&path).expect("readable test file"));
     let scores = score_ner(gold, &out.into_inner()[..]).expect("scorable output");
     let f1 = 100.0 * scores.overall.f1;
-    // Target 75.0; the shipped recogniser measures 69.78.
-    assert!(f1 >= 69.5, "NER F1 {f1:.2} < 69.5");
+    // Target 75.0; the shipped recogniser measures 71.22.
+    assert!(f1 >= 71.0, "NER F1 {f1:.2} < 71.0");
 }
