@@ -171,12 +171,17 @@ fn base_model(base: Option<&Path>) -> anyhow::Result<Vec<u8>> {
     }
 }
 
+/// How messages name the `--base` model.
+fn base_name(base: Option<&Path>) -> String {
+    base.map_or("the default model".into(), |p| p.display().to_string())
+}
+
 /// `nlpd train --components vocab`: the base model with its vocabulary rebuilt from the
 /// config's training corpus.
 fn rebuild_vocab(config: &TrainConfig, base: Option<&Path>, output: &Path) -> anyhow::Result<()> {
     let corpus = Corpus::read(&config.train)?;
-    let model = vocab::with_training_vocab(&base_model(base)?, &corpus)
-        .with_context(|| base.map_or("the default model".into(), |p| p.display().to_string()))?;
+    let model =
+        vocab::with_training_vocab(&base_model(base)?, &corpus).with_context(|| base_name(base))?;
     std::fs::write(output, &model).with_context(|| format!("cannot write {}", output.display()))?;
     let words = load_vocab(&model)?.generation();
     eprintln!(
@@ -201,8 +206,8 @@ fn train_ner(
         .with_context(|| format!("{} has no [ner] table", config_path.display()))?;
     let base_bytes = base_model(base)?;
     let trained = ner::train(ner_config, config.seed, progress)?;
-    let model = ner::with_recognizer(&base_bytes, &trained.model)
-        .with_context(|| base.map_or("the default model".into(), |p| p.display().to_string()))?;
+    let model =
+        ner::with_recognizer(&base_bytes, &trained.model).with_context(|| base_name(base))?;
     progress.checkpoint(&model);
     std::mem::replace(&mut progress.saved, Ok(()))?;
     eprintln!(

@@ -26,7 +26,7 @@
 //! unrelated word that shares its hash bucket; the unknown key instead carries what the model
 //! learned about words it had not seen, so it relies on shape, affixes and context.
 
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
 use super::nn::{HashEmbed, LayerNorm, Maxout, NormCache, Params, Rng};
@@ -270,6 +270,31 @@ impl Tok2Vec {
                 }
             }));
         }
+    }
+
+    /// Learns which words to know: those of `docs` seen at least `min_count` times (every
+    /// word when `min_count` is 0). Counts raw keys, whatever the tok2vec knew before.
+    pub(crate) fn learn_known_words<'z>(
+        &mut self,
+        docs: impl IntoIterator<Item = Doc<'z>>,
+        min_count: usize,
+    ) {
+        if min_count == 0 {
+            self.known = None;
+            return;
+        }
+        let mut counts: FxHashMap<u64, usize> = FxHashMap::default();
+        let identities: Vec<Attr> =
+            self.attrs.iter().copied().filter(|a| a.is_identity()).collect();
+        for doc in docs {
+            for i in 0..doc.len() {
+                for attr in &identities {
+                    *counts.entry(attr.key(&doc, i)).or_default() += 1;
+                }
+            }
+        }
+        let known = counts.into_iter().filter(|&(_, n)| n >= min_count).map(|(key, _)| key);
+        self.known = Some(known.collect());
     }
 
     /// Hides the identity of each token of `keys` (from [`Self::push_keys`]) with
@@ -531,7 +556,7 @@ impl Component for Tok2Vec {
 mod tests {
     use super::*;
     use crate::pipeline::nn::check::{Probe, assert_gradients};
-    use crate::vocab::Vocab;
+    use crate::vocab::{StringKey, Vocab};
 
     pub(crate) fn tiny_config() -> Tok2VecConfig {
         let embed = |attr| EmbedConfig { attr, rows: 7, width: 3 };
@@ -626,5 +651,41 @@ mod tests {
         for (a, b) in out[12..].iter().zip(tensor.as_slice()) {
             assert!((a - b).abs() < 1e-5);
         }
+    }
+
+    #[test]
+    fn words_seen_often_enough_keep_their_identity_and_others_read_unknown() {
+        let embed = |attr| EmbedConfig { attr, rows: 10, width: 2 };
+        let config = Tok2VecConfig {
+            embed: vec![embed(Attr::Norm), embed(Attr::Suffix(2))],
+            width: 4,
+            depth: 1,
+            window: 1,
+            dilations: Vec::new(),
+            pieces: 2,
+            min_word_count: 2,
+        };
+        let mut tok2vec = Tok2Vec::new(&config, &mut Rng::new(1));
+        let vocab = Vocab::new();
+        let zone = vocab.zone();
+        let doc = |text: &str| {
+            let words: Vec<&str> = text.split(' ').collect();
+            Doc::from_words(&zone, &words, &vec![true; words.len()])
+        };
+        let docs = [doc("the cat sat"), doc("The dog sat")];
+        tok2vec.learn_known_words(docs, config.min_word_count);
+        let norm = |w: &str| StringKey::of(w).as_u64();
+        let known = [norm("the"), norm("sat")].into_iter().collect();
+        assert_eq!(tok2vec.known, Some(known));
+
+        let mut keys = Vec::new();
+        tok2vec.push_keys(&doc("the cat"), &mut keys);
+        assert_eq!(keys[0], norm("the"), "a known word keeps its norm");
+        assert_eq!(keys[2], UNKNOWN_WORD, "an unknown word reads the shared key");
+        assert_ne!(keys[3], UNKNOWN_WORD, "affixes are never hidden");
+
+        let mut hidden = keys.clone();
+        tok2vec.hide_words(&mut hidden, 1.0, &mut Rng::new(2));
+        assert_eq!((hidden[0], hidden[1]), (UNKNOWN_WORD, keys[1]), "word dropout hides identity");
     }
 }

@@ -15,7 +15,6 @@
 
 pub mod corpus;
 pub mod evaluate;
-mod known_words;
 mod lemma_rules;
 pub mod ner;
 mod parser;

@@ -26,7 +26,6 @@ use thiserror::Error;
 
 use super::corpus::{Corpus, Paragraph};
 use super::evaluate::NerScores;
-use super::known_words::known_words;
 use super::lemma_rules;
 use super::parser::{self as parser_training, ParserTrainer};
 use super::schedule::{EarlyStopping, Schedule};
@@ -273,13 +272,10 @@ fn build_nets(config: &TrainConfig, train: &Corpus, rng: &mut Rng) -> Nets {
     let pos = label_set(words().filter_map(|w| w.upos.map(|p| p.as_str())));
     let feats = label_set(words().map(|w| feats_label(w.feats.as_deref())));
     let mut tok2vec = Tok2Vec::new(&config.tok2vec, rng);
-    let min_count = config.tok2vec.min_word_count;
-    if min_count > 0 {
-        let vocab = Vocab::new();
-        let zone = vocab.zone();
-        let docs = train.paragraphs.iter().map(|p| p.to_doc(&zone));
-        tok2vec.known = Some(known_words(&tok2vec, docs, min_count));
-    }
+    let vocab = Vocab::new();
+    let zone = vocab.zone();
+    let docs = train.paragraphs.iter().map(|p| p.to_doc(&zone));
+    tok2vec.learn_known_words(docs, config.tok2vec.min_word_count);
     let width = tok2vec.width();
     let tagger = Tagger::new(SoftmaxHead::new(tags, width, rng), SoftmaxHead::new(pos, width, rng))
         .expect("UPOS labels come from parsed UD tags. This is a bug.");

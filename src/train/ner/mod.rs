@@ -30,11 +30,8 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use rustc_hash::FxHashSet;
-
 use self::examples::{Example, batch_keys, labels, prepare, read};
 use super::evaluate::NerScores;
-use super::known_words::known_words;
 use super::schedule::{EarlyStopping, Schedule};
 use super::trainer::{TrainError, TrainObserver, batch};
 use crate::doc::conllu::Keep;
@@ -107,7 +104,10 @@ fn fit(
 ) -> TrainedNer {
     let mut rng = Rng::new(seed ^ SEED_SALT);
     let mut tok2vec = Tok2Vec::new(&config.tok2vec, &mut rng);
-    tok2vec.known = known(train_sentences, &tok2vec, config.tok2vec.min_word_count);
+    let vocab = Vocab::new();
+    let zone = vocab.zone();
+    let docs = train_sentences.iter().map(|s| s.to_doc(&zone, Keep::Words));
+    tok2vec.learn_known_words(docs, config.tok2vec.min_word_count);
     let mut model = EntityRecognizer::new(labels, tok2vec, &mut rng);
     let train_set = prepare(train_sentences, &model);
     let dev_set = prepare(dev_sentences, &model);
@@ -147,18 +147,6 @@ fn fit(
     let (scores, model) = stopping.into_best();
     let (model, scores, outside_penalty) = score::calibrate(model, scores, &dev_set);
     TrainedNer { model, scores, epochs, outside_penalty }
-}
-
-/// The words of `sentences` that `tok2vec` knows (`None` with `min_count` 0: all of them).
-fn known(
-    sentences: &[Iob2Sentence],
-    tok2vec: &Tok2Vec,
-    min_count: usize,
-) -> Option<FxHashSet<u64>> {
-    let vocab = Vocab::new();
-    let zone = vocab.zone();
-    let docs = sentences.iter().map(|s| s.to_doc(&zone, Keep::Words));
-    (min_count > 0).then(|| known_words(tok2vec, docs, min_count))
 }
 
 /// One forward and backward pass over a batch (its examples and their feature keys);
@@ -350,7 +338,9 @@ mod tests {
         let labels = labels(&sentences);
         let tok2vec = Tok2Vec::new(&config().tok2vec, &mut rng);
         let mut own = tok2vec.clone();
-        own.known = known(&sentences, &tok2vec, 1);
+        let vocab = Vocab::new();
+        let zone = vocab.zone();
+        own.learn_known_words(sentences.iter().map(|s| s.to_doc(&zone, Keep::Words)), 1);
         let ner = EntityRecognizer::new(labels, own, &mut rng);
         let mut writer = PipelineWriter::default();
         writer.add("tok2vec", &tok2vec);
