@@ -3,11 +3,11 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::pipeline::model_io::{DEFAULT_MODEL, load_vocab};
+use crate::pipeline::model_io::{DEFAULT_MODEL, PipelineWriter, load_vocab};
 use crate::train::corpus::Corpus;
 use crate::train::evaluate::NerScores;
 use crate::train::trainer::{DevScores, TrainConfig, TrainObserver, train};
-use crate::train::{ner, vocab};
+use crate::train::{lemma_rules, ner, vocab};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -23,11 +23,12 @@ pub(super) struct TrainArgs {
     /// Hide the progress bar (per-epoch scores are still printed).
     #[arg(long)]
     quiet: bool,
-    /// Which components to train: `all` the config describes, or only `ner` or `vocab`,
-    /// written into a copy of the `--base` model.
+    /// Which components to train: `all` the config describes, or only `ner`, `lemmatizer`
+    /// or `vocab`, written into a copy of the `--base` model.
     #[arg(long, value_enum, default_value_t = Components::All)]
     components: Components,
-    /// With `--components ner` or `vocab`: the model whose other sections the output keeps;
+    /// With `--components ner`, `lemmatizer` or `vocab`: the model whose other sections the
+    /// output keeps;
     /// the embedded default model if not given.
     #[arg(long, value_name = "PATH")]
     base: Option<PathBuf>,
@@ -40,6 +41,8 @@ enum Components {
     All,
     /// Only the named-entity recogniser.
     Ner,
+    /// Only the lemmatizer's tables, learned from the config's training corpus.
+    Lemmatizer,
     /// Only the vocabulary: the word forms of the config's training corpus (and the
     /// tokenizer's special cases), loaded as permanent lexemes. No weight changes.
     Vocab,
@@ -141,11 +144,14 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
         Progress { output, saved: Ok(()), bar: None, quiet, started, loss: 0.0, batches: 0 };
     match components {
         Components::All if base.is_some() => {
-            anyhow::bail!("--base only applies with --components ner or vocab")
+            anyhow::bail!("--base only applies with --components ner, lemmatizer or vocab")
         }
         Components::All => {}
         Components::Ner => return train_ner(&config_path, &config, base.as_deref(), &mut progress),
         Components::Vocab => return rebuild_vocab(&config, base.as_deref(), &progress.output),
+        Components::Lemmatizer => {
+            return rebuild_lemmatizer(&config, base.as_deref(), &progress.output);
+        }
     }
     let trained = train(&config, &mut progress)?;
     std::mem::replace(&mut progress.saved, Ok(()))?;
@@ -189,6 +195,29 @@ fn rebuild_vocab(config: &TrainConfig, base: Option<&Path>, output: &Path) -> an
         output.display(),
         model.len() as f64 / (1 << 20) as f64,
         config.train.display()
+    );
+    Ok(())
+}
+
+/// `nlpd train --components lemmatizer`: the base model with its lemmatizer learned anew
+/// from the config's training corpus.
+fn rebuild_lemmatizer(
+    config: &TrainConfig,
+    base: Option<&Path>,
+    output: &Path,
+) -> anyhow::Result<()> {
+    let corpus = Corpus::read(&config.train)?;
+    let lemmatizer = lemma_rules::induce(&corpus);
+    let model = PipelineWriter::with_component(&base_model(base)?, "lemmatizer", &lemmatizer)
+        .with_context(|| base_name(base))?;
+    std::fs::write(output, &model).with_context(|| format!("cannot write {}", output.display()))?;
+    eprintln!(
+        "wrote {} ({:.2} MiB) with {} rules, {} exceptions and {} lexicon entries",
+        output.display(),
+        model.len() as f64 / (1 << 20) as f64,
+        lemmatizer.nodes.len(),
+        lemmatizer.exceptions.len(),
+        lemmatizer.lexicon.len()
     );
     Ok(())
 }

@@ -3,18 +3,22 @@
 //!
 //! # Overview
 //!
-//! A `Rule` turns a form into its lemma: optionally lowercase it, strip `n` final
-//! characters, append a string ("studies" → strip 3, append "y" → "study"). Training
-//! (`crate::train`) finds, for each fine-grained tag, case class and form suffix, the rule
-//! that is most often right, and keeps a suffix only where its rule differs from the
-//! rule of the next shorter suffix. Irregular forms the rules get wrong ("went" → "go")
+//! A `Rule` turns a form into its lemma: optionally lowercase it, optionally drop the
+//! commas that group digits ("6,363,217" → "6363217", as the treebank lemmatizes numbers),
+//! strip `n` final characters, append a string ("studies" → strip 3, append "y" →
+//! "study"). Training (`crate::train`) finds, for each fine-grained tag, case class
+//! (lowercase, capitalised, digit groups) and form suffix, the rule that is most often
+//! right, and keeps a suffix only where its rule differs from the rule of the next shorter
+//! suffix. Irregular forms the rules get wrong ("went" → "go")
 //! go in an exception table keyed by form and tag.
 //!
 //! `Lemmatizer::lemmatize` tries the exception table (exact form, then lowercase form),
-//! then the longest known suffix. Lemmas that are not permanent strings are interned into
-//! the document's zone, so unseen words never grow the shared vocabulary.
+//! then the rules of the form's suffixes, longest first: the first whose result is a lemma
+//! the treebank has for the tag's word class (its *lexicon*: "climbed"/VBD → "climb", not
+//! "climbe") wins, else the longest suffix's. Lemmas that are not permanent strings are
+//! interned into the document's zone, so unseen words never grow the shared vocabulary.
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::{Component, ComponentError};
 use crate::doc::Doc;
@@ -28,6 +32,8 @@ pub(crate) const MAX_SUFFIX: usize = 5;
 pub(crate) struct Rule {
     /// Lowercase the form first.
     pub(crate) lower: bool,
+    /// Drop the commas between digits first.
+    pub(crate) ungroup: bool,
     /// Characters to remove from the end.
     pub(crate) strip: u8,
     /// Text to append.
@@ -35,30 +41,51 @@ pub(crate) struct Rule {
 }
 
 impl Rule {
-    /// The shortest rule that turns `form` into `lemma` (preferring to keep case).
+    /// The shortest rule that turns `form` into `lemma` (preferring to keep case, then
+    /// the commas).
     pub(crate) fn between(form: &str, lemma: &str) -> Rule {
-        let lowered = form.to_lowercase();
-        let edit = |base: &str, lower: bool| {
+        let grouped = CaseClass::of(form) == CaseClass::Grouped;
+        let (mut best, mut base) = (None::<(usize, Rule)>, String::new());
+        for (lower, ungroup) in [(false, false), (true, false), (false, true), (true, true)] {
+            if ungroup && !grouped {
+                continue;
+            }
+            let mut rule = Rule { lower, ungroup, strip: 0, append: String::new() };
+            rule.base(form, &mut base);
             let common = base.chars().zip(lemma.chars()).take_while(|(a, b)| a == b).count();
-            let strip = base.chars().count() - common;
-            let append: String = lemma.chars().skip(common).collect();
-            Rule { lower, strip: u8::try_from(strip).unwrap_or(u8::MAX), append }
-        };
-        let keep = edit(form, false);
-        let low = edit(&lowered, true);
-        let cost = |r: &Rule| usize::from(r.strip) + r.append.chars().count();
-        if cost(&low) < cost(&keep) { low } else { keep }
+            rule.strip = u8::try_from(base.chars().count() - common).unwrap_or(u8::MAX);
+            rule.append = lemma.chars().skip(common).collect();
+            let cost = usize::from(rule.strip) + rule.append.chars().count();
+            if best.as_ref().is_none_or(|(c, _)| cost < *c) {
+                best = Some((cost, rule));
+            }
+        }
+        best.expect("the plain edit is always a candidate").1
+    }
+
+    /// The form with the rule's case and comma changes, into `out`.
+    fn base(&self, form: &str, out: &mut String) {
+        out.clear();
+        let mut chars = form.char_indices().peekable();
+        let mut previous_digit = false;
+        while let Some((_, c)) = chars.next() {
+            let next_digit = chars.peek().is_some_and(|(_, n)| n.is_ascii_digit());
+            if self.ungroup && c == ',' && previous_digit && next_digit {
+                continue;
+            }
+            previous_digit = c.is_ascii_digit();
+            if self.lower {
+                out.extend(c.to_lowercase());
+            } else {
+                out.push(c);
+            }
+        }
     }
 
     /// Applies the rule to `form`, writing the lemma into `out`. Returns `false` (leaving
     /// `out` unspecified) if the form is too short for it.
     pub(crate) fn apply(&self, form: &str, out: &mut String) -> bool {
-        out.clear();
-        if self.lower {
-            out.extend(form.chars().flat_map(char::to_lowercase));
-        } else {
-            out.push_str(form);
-        }
+        self.base(form, out);
         let len = out.chars().count();
         if usize::from(self.strip) > len
             || (usize::from(self.strip) == len && self.append.is_empty())
@@ -73,15 +100,41 @@ impl Rule {
     }
 }
 
-/// Key of a rule-table node: (tag, whether the form starts uppercase, lowercase suffix).
-pub(crate) fn node_key(tag: StringKey, upper: bool, suffix: &str) -> u64 {
+/// Key of a rule-table node: (tag, case class of the form, lowercase suffix).
+pub(crate) fn node_key(tag: StringKey, class: CaseClass, suffix: &str) -> u64 {
     let suffix = xxhash_rust::xxh3::xxh3_64(suffix.as_bytes());
-    super::nn::mix64(tag.as_u64() ^ suffix.rotate_left(17) ^ u64::from(upper))
+    super::nn::mix64(tag.as_u64() ^ suffix.rotate_left(17) ^ class as u64)
 }
 
-/// Whether the form starts with an uppercase letter (the case class of rule nodes).
-pub(crate) fn starts_upper(form: &str) -> bool {
-    form.chars().next().is_some_and(char::is_uppercase)
+/// The class of a form that rule nodes are keyed by, besides tag and suffix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum CaseClass {
+    /// Starts with anything but an uppercase letter.
+    Lower = 0,
+    /// Starts with an uppercase letter.
+    Upper = 1,
+    /// Holds digits grouped by commas ("1,250").
+    Grouped = 2,
+}
+
+impl CaseClass {
+    /// The class of `form`.
+    pub(crate) fn of(form: &str) -> CaseClass {
+        let bytes = form.as_bytes();
+        if bytes.windows(3).any(|w| w[0].is_ascii_digit() && w[1] == b',' && w[2].is_ascii_digit())
+        {
+            CaseClass::Grouped
+        } else if form.chars().next().is_some_and(char::is_uppercase) {
+            CaseClass::Upper
+        } else {
+            CaseClass::Lower
+        }
+    }
+
+    /// The class with code `code` (its discriminant), if any.
+    pub(crate) fn from_code(code: u8) -> Option<CaseClass> {
+        [CaseClass::Lower, CaseClass::Upper, CaseClass::Grouped].get(usize::from(code)).copied()
+    }
 }
 
 /// The last `n` characters of the lowercase form `lower` (all of it if shorter).
@@ -94,11 +147,30 @@ pub(crate) fn suffix(lower: &str, n: usize) -> &str {
     &lower[start..]
 }
 
+/// The word class of a fine tag that the lexicon is keyed by: its first two characters
+/// ("VBD" → "VB", "NNS" → "NN").
+pub(crate) fn word_class(tag: &str) -> &str {
+    tag.char_indices().nth(2).map_or(tag, |(i, _)| &tag[..i])
+}
+
+/// Key of a lexicon entry: a word class (see [`word_class`]) and a lowercase lemma.
+pub(crate) fn lexicon_key(class: &str, lemma: &str) -> u64 {
+    let class = xxhash_rust::xxh3::xxh3_64(class.as_bytes());
+    super::nn::mix64(class ^ xxhash_rust::xxh3::xxh3_64(lemma.as_bytes()).rotate_left(29))
+}
+
+/// Scratch buffers of [`Lemmatizer::lemmatize`], reused across tokens.
+#[derive(Debug, Default)]
+pub(crate) struct LemmaScratch {
+    lower: String,
+    probe: String,
+}
+
 /// One rule-table entry, as stored in model files.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct RuleNode {
     pub(crate) tag: String,
-    pub(crate) upper: bool,
+    pub(crate) class: CaseClass,
     pub(crate) suffix: String,
     pub(crate) rule: u32,
 }
@@ -117,34 +189,52 @@ pub struct Lemmatizer {
     pub(crate) rules: Vec<Rule>,
     pub(crate) nodes: Vec<RuleNode>,
     pub(crate) exceptions: Vec<Exception>,
+    /// Lexicon keys ([`lexicon_key`]) of the lemmas seen in training, per word class.
+    pub(crate) lexicon: FxHashSet<u64>,
     node_index: FxHashMap<u64, u32>,
     exception_index: FxHashMap<(StringKey, StringKey), u32>,
+    /// The word class of every tag with rules.
+    tag_classes: FxHashMap<StringKey, String>,
 }
 
 impl Lemmatizer {
     /// A lemmatizer from its tables.
-    pub(crate) fn new(rules: Vec<Rule>, nodes: Vec<RuleNode>, exceptions: Vec<Exception>) -> Self {
+    pub(crate) fn new(
+        rules: Vec<Rule>,
+        nodes: Vec<RuleNode>,
+        exceptions: Vec<Exception>,
+        lexicon: FxHashSet<u64>,
+    ) -> Self {
         let node_index = nodes
             .iter()
-            .map(|n| (node_key(StringKey::of(&n.tag), n.upper, &n.suffix), n.rule))
+            .map(|n| (node_key(StringKey::of(&n.tag), n.class, &n.suffix), n.rule))
             .collect();
         let exception_index = exceptions
             .iter()
             .enumerate()
             .map(|(i, e)| ((StringKey::of(&e.form), StringKey::of(&e.tag)), i as u32))
             .collect();
-        Self { rules, nodes, exceptions, node_index, exception_index }
+        let tag_classes =
+            nodes.iter().map(|n| (StringKey::of(&n.tag), word_class(&n.tag).to_owned())).collect();
+        Self { rules, nodes, exceptions, lexicon, node_index, exception_index, tag_classes }
     }
 
-    /// The lemma of `form` with fine-grained tag `tag`, written into `out` (`lower` is a
-    /// scratch buffer).
+    /// Whether `lemma` is in the lexicon of `class`; `probe` is scratch.
+    fn is_known(&self, class: &str, lemma: &str, probe: &mut String) -> bool {
+        probe.clear();
+        probe.extend(lemma.chars().flat_map(char::to_lowercase));
+        self.lexicon.contains(&lexicon_key(class, probe))
+    }
+
+    /// The lemma of `form` with fine-grained tag `tag`, written into `out`.
     pub(crate) fn lemmatize(
         &self,
         form: &str,
         tag: StringKey,
-        lower: &mut String,
+        scratch: &mut LemmaScratch,
         out: &mut String,
     ) {
+        let LemmaScratch { lower, probe } = scratch;
         let exception = self.exception_index.get(&(StringKey::of(form), tag)).or_else(|| {
             lower.clear();
             lower.extend(form.chars().flat_map(char::to_lowercase));
@@ -155,17 +245,34 @@ impl Lemmatizer {
             out.push_str(&self.exceptions[i as usize].lemma);
             return;
         }
-        let upper = starts_upper(form);
+        let class = CaseClass::of(form);
+        let word_class = self.tag_classes.get(&tag);
         let longest = lower.chars().count().min(MAX_SUFFIX);
+        let mut first = None;
         for n in (0..=longest).rev() {
-            if let Some(&rule) = self.node_index.get(&node_key(tag, upper, suffix(lower, n))) {
-                if self.rules[rule as usize].apply(form, out) {
-                    return;
+            let Some(&rule) = self.node_index.get(&node_key(tag, class, suffix(lower, n))) else {
+                continue;
+            };
+            let rule = &self.rules[rule as usize];
+            if !rule.apply(form, out) {
+                continue;
+            }
+            match word_class {
+                Some(word_class) if !self.is_known(word_class, out, probe) => {
+                    first.get_or_insert(rule);
                 }
+                _ => return,
             }
         }
-        out.clear();
-        out.push_str(form);
+        match first {
+            Some(rule) => {
+                rule.apply(form, out);
+            }
+            None => {
+                out.clear();
+                out.push_str(form);
+            }
+        }
     }
 }
 
@@ -180,7 +287,7 @@ impl Component for Lemmatizer {
 
     fn process(&self, doc: &mut Doc<'_>) -> Result<(), ComponentError> {
         let zone = doc.zone();
-        let (mut lower, mut lemma) = (String::new(), String::new());
+        let (mut scratch, mut lemma) = (LemmaScratch::default(), String::new());
         for i in 0..doc.len() {
             let token = &doc.tokens()[i];
             let form = &doc.text()[token.span().bytes()];
@@ -191,7 +298,7 @@ impl Component for Lemmatizer {
                     component: "lemmatizer",
                     needs: "tag (run the tagger first)",
                 })?;
-                self.lemmatize(form, tag, &mut lower, &mut lemma);
+                self.lemmatize(form, tag, &mut scratch, &mut lemma);
                 zone.intern(&lemma)
             };
             doc.tokens_mut()[i].lemma = Some(key);
@@ -208,57 +315,79 @@ mod tests {
     #[test]
     fn rules_are_the_shortest_edit_and_apply_back() {
         let cases = [
-            ("studies", "study", false, 3, "y"),
-            ("killed", "kill", false, 2, ""),
-            ("The", "the", true, 0, ""),
-            ("Al", "Al", false, 0, ""),
-            ("went", "go", false, 4, "go"),
-            ("naïves", "naïve", false, 1, ""),
-            ("Ran", "run", true, 2, "un"),
+            ("studies", "study", false, false, 3, "y"),
+            ("killed", "kill", false, false, 2, ""),
+            ("The", "the", true, false, 0, ""),
+            ("Al", "Al", false, false, 0, ""),
+            ("went", "go", false, false, 4, "go"),
+            ("naïves", "naïve", false, false, 1, ""),
+            ("Ran", "run", true, false, 2, "un"),
+            ("6,363,217", "6363217", false, true, 0, ""),
+            ("1,000", "1,000", false, false, 0, ""),
+            ("2,5s", "25", false, true, 1, ""),
         ];
-        for (form, lemma, lower, strip, append) in cases {
+        for (form, lemma, lower, ungroup, strip, append) in cases {
             let rule = Rule::between(form, lemma);
-            assert_eq!(rule, Rule { lower, strip, append: append.into() }, "{form}");
+            assert_eq!(rule, Rule { lower, ungroup, strip, append: append.into() }, "{form}");
             let mut out = String::new();
             assert!(rule.apply(form, &mut out));
             assert_eq!(out, lemma);
         }
         let mut out = String::new();
-        assert!(!Rule { lower: false, strip: 3, append: String::new() }.apply("ab", &mut out));
-        assert!(!Rule { lower: false, strip: 2, append: String::new() }.apply("ab", &mut out));
+        let strip = |strip| Rule { lower: false, ungroup: false, strip, append: String::new() };
+        assert!(!strip(3).apply("ab", &mut out));
+        assert!(!strip(2).apply("ab", &mut out));
+        let ungroup = Rule { ungroup: true, ..strip(0) };
+        assert!(ungroup.apply("a,1,2,b", &mut out));
+        assert_eq!(out, "a,12,b", "only commas between digits go");
+        assert_eq!(CaseClass::of("1,2"), CaseClass::Grouped);
+        assert_eq!(CaseClass::of("Hi,"), CaseClass::Upper);
+        assert_eq!(CaseClass::of(",1"), CaseClass::Lower);
     }
 
     #[test]
-    fn exceptions_win_then_the_longest_suffix() {
+    fn exceptions_win_then_a_known_lemma_then_the_longest_suffix() {
         let rules = vec![
-            Rule { lower: false, strip: 0, append: String::new() },
-            Rule { lower: true, strip: 1, append: String::new() },
-            Rule { lower: true, strip: 3, append: "y".into() },
+            Rule { lower: false, ungroup: false, strip: 0, append: String::new() },
+            Rule { lower: true, ungroup: false, strip: 1, append: String::new() },
+            Rule { lower: true, ungroup: false, strip: 3, append: "y".into() },
+            Rule { lower: true, ungroup: false, strip: 2, append: String::new() },
         ];
         let node = |suffix: &str, rule| RuleNode {
             tag: "NNS".into(),
-            upper: false,
+            class: CaseClass::Lower,
             suffix: suffix.into(),
             rule,
         };
-        let nodes = vec![node("", 0), node("s", 1), node("ies", 2), node("ies", 2)];
+        let nodes = vec![
+            node("", 0),
+            node("s", 1),
+            node("ies", 2),
+            node("ies", 2),
+            node("es", 3),
+            node("oes", 1),
+        ];
         let exceptions =
             vec![Exception { form: "mice".into(), tag: "NNS".into(), lemma: "mouse".into() }];
-        let lemmatizer = Lemmatizer::new(rules, nodes, exceptions);
+        assert_eq!((word_class("NNS"), word_class("X")), ("NN", "X"));
+        let lexicon = [lexicon_key("NN", "hero")].into_iter().collect();
+        let lemmatizer = Lemmatizer::new(rules, nodes, exceptions, lexicon);
         let nns = StringKey::of("NNS");
-        let (mut lower, mut out) = (String::new(), String::new());
+        let (mut scratch, mut out) = (LemmaScratch::default(), String::new());
         for (form, want) in [
             ("cats", "cat"),
             ("studies", "study"),
             ("mice", "mouse"),
             ("sheep", "sheep"),
             ("s", "s"),
+            ("heroes", "hero"),
+            ("toes", "toe"),
         ] {
-            lemmatizer.lemmatize(form, nns, &mut lower, &mut out);
+            lemmatizer.lemmatize(form, nns, &mut scratch, &mut out);
             assert_eq!(out, want, "{form}");
         }
         // Unknown tag: the form itself.
-        lemmatizer.lemmatize("cats", StringKey::of("VBZ"), &mut lower, &mut out);
+        lemmatizer.lemmatize("cats", StringKey::of("VBZ"), &mut scratch, &mut out);
         assert_eq!(out, "cats");
 
         let vocab = Vocab::new();

@@ -7,21 +7,25 @@
 //! "went" → "go" are left to the exceptions). A suffix node keeps its most
 //! frequent rule only if it was seen at least [`MIN_COUNT`] times and its rule differs from
 //! its parent's (the suffix one character shorter), which keeps the table small without
-//! changing any prediction. Finally every training (form, tag) whose most frequent lemma the
-//! rules get wrong becomes an exception.
+//! changing any prediction. The lexicon holds every (word class, lowercase lemma) of the
+//! corpus. Finally every training (form, tag) whose most frequent lemma the rules and
+//! lexicon get wrong becomes an exception.
 
 use std::collections::BTreeMap;
 
+use rustc_hash::FxHashSet;
+
 use super::corpus::Corpus;
 use crate::pipeline::lemmatizer::{
-    Exception, Lemmatizer, MAX_SUFFIX, Rule, RuleNode, starts_upper, suffix,
+    CaseClass, Exception, LemmaScratch, Lemmatizer, MAX_SUFFIX, Rule, RuleNode, lexicon_key,
+    suffix, word_class,
 };
 use crate::vocab::StringKey;
 
 /// Fewest observations for a suffix node to be kept.
 pub(crate) const MIN_COUNT: usize = 2;
 
-type NodeId = (String, bool, String);
+type NodeId = (String, CaseClass, String);
 
 /// Learns a lemmatizer from the forms, fine tags and lemmas of `corpus`.
 pub(crate) fn induce(corpus: &Corpus) -> Lemmatizer {
@@ -30,8 +34,10 @@ pub(crate) fn induce(corpus: &Corpus) -> Lemmatizer {
     // BTreeMaps keep the result independent of hash order (deterministic files).
     let mut counts: BTreeMap<NodeId, BTreeMap<u32, usize>> = BTreeMap::new();
     let mut lemmas: BTreeMap<(String, String), BTreeMap<String, usize>> = BTreeMap::new();
+    let mut lexicon = FxHashSet::default();
     for word in corpus.paragraphs.iter().flat_map(|p| p.words()) {
         let (Some(tag), Some(lemma)) = (&word.xpos, &word.lemma) else { continue };
+        lexicon.insert(lexicon_key(word_class(tag), &lemma.to_lowercase()));
         *lemmas
             .entry((word.form.clone(), tag.clone()))
             .or_default()
@@ -48,9 +54,9 @@ pub(crate) fn induce(corpus: &Corpus) -> Lemmatizer {
             rules.len() as u32 - 1
         });
         let lower = word.form.to_lowercase();
-        let upper = starts_upper(&word.form);
+        let class = CaseClass::of(&word.form);
         for n in 0..=lower.chars().count().min(MAX_SUFFIX) {
-            let node = (tag.clone(), upper, suffix(&lower, n).to_owned());
+            let node = (tag.clone(), class, suffix(&lower, n).to_owned());
             *counts.entry(node).or_default().entry(id).or_default() += 1;
         }
     }
@@ -59,7 +65,7 @@ pub(crate) fn induce(corpus: &Corpus) -> Lemmatizer {
         c.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(&id, &n)| (id, n))
     };
     let mut nodes = Vec::new();
-    for ((tag, upper, sfx), c) in &counts {
+    for ((tag, class, sfx), c) in &counts {
         let Some((rule, total)) = best(c).map(|(id, _)| (id, c.values().sum::<usize>())) else {
             continue;
         };
@@ -68,19 +74,19 @@ pub(crate) fn induce(corpus: &Corpus) -> Lemmatizer {
         }
         let parent_rule = (!sfx.is_empty()).then(|| {
             let shorter = suffix(sfx, sfx.chars().count() - 1).to_owned();
-            counts.get(&(tag.clone(), *upper, shorter)).and_then(best).map(|(id, _)| id)
+            counts.get(&(tag.clone(), *class, shorter)).and_then(best).map(|(id, _)| id)
         });
         if parent_rule.flatten() != Some(rule) {
-            nodes.push(RuleNode { tag: tag.clone(), upper: *upper, suffix: sfx.clone(), rule });
+            nodes.push(RuleNode { tag: tag.clone(), class: *class, suffix: sfx.clone(), rule });
         }
     }
-    let by_rules = Lemmatizer::new(rules.clone(), nodes.clone(), Vec::new());
-    let (mut lower, mut predicted) = (String::new(), String::new());
+    let by_rules = Lemmatizer::new(rules.clone(), nodes.clone(), Vec::new(), lexicon.clone());
+    let (mut scratch, mut predicted) = (LemmaScratch::default(), String::new());
     let mut exceptions = Vec::new();
     for ((form, tag), options) in &lemmas {
         let gold = options.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(l, _)| l);
         let Some(gold) = gold else { continue };
-        by_rules.lemmatize(form, StringKey::of(tag), &mut lower, &mut predicted);
+        by_rules.lemmatize(form, StringKey::of(tag), &mut scratch, &mut predicted);
         if &predicted != gold {
             exceptions.push(Exception {
                 form: form.clone(),
@@ -89,7 +95,7 @@ pub(crate) fn induce(corpus: &Corpus) -> Lemmatizer {
             });
         }
     }
-    Lemmatizer::new(rules, nodes, exceptions)
+    Lemmatizer::new(rules, nodes, exceptions, lexicon)
 }
 
 #[cfg(test)]
@@ -123,9 +129,12 @@ mod tests {
             ("walked", "VBD", "walk"),
             ("jumped", "VBD", "jump"),
             ("went", "VBD", "go"),
+            ("1,250", "CD", "1250"),
+            ("3,000,000", "CD", "3000000"),
+            ("17", "CD", "17"),
         ];
         let lemmatizer = induce(&corpus(&rows));
-        let (mut lower, mut out) = (String::new(), String::new());
+        let (mut scratch, mut out) = (LemmaScratch::default(), String::new());
         let cases = [
             ("cats", "NNS", "cat"),
             ("mice", "NNS", "mouse"),
@@ -134,9 +143,11 @@ mod tests {
             ("went", "VBD", "go"),
             ("kicked", "VBD", "kick"),
             ("The", "DT", "the"),
+            ("42,195", "CD", "42195"),
+            ("2026", "CD", "2026"),
         ];
         for (form, tag, want) in cases {
-            lemmatizer.lemmatize(form, StringKey::of(tag), &mut lower, &mut out);
+            lemmatizer.lemmatize(form, StringKey::of(tag), &mut scratch, &mut out);
             assert_eq!(out, want, "{form}/{tag}");
         }
         assert!(lemmatizer.exceptions.iter().any(|e| e.form == "mice"));

@@ -15,7 +15,7 @@
 
 pub mod corpus;
 pub mod evaluate;
-mod lemma_rules;
+pub(crate) mod lemma_rules;
 pub mod ner;
 mod parser;
 pub mod schedule;

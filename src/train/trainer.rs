@@ -32,7 +32,7 @@ use super::schedule::{EarlyStopping, Schedule};
 use crate::doc::ReadError;
 use crate::pipeline::classifier::{HeadStats, SoftmaxHead};
 use crate::pipeline::doc_cleaner::DocCleaner;
-use crate::pipeline::lemmatizer::Lemmatizer;
+use crate::pipeline::lemmatizer::{LemmaScratch, Lemmatizer};
 use crate::pipeline::model_io::PipelineWriter;
 use crate::pipeline::morphologizer::Morphologizer;
 use crate::pipeline::ner::EntityRecognizer;
@@ -442,7 +442,7 @@ fn evaluate(nets: &Nets, lemmatizer: &Lemmatizer, dev: &[Example]) -> DevScores 
     let mut scratch = ParseScratch::default();
     let mut total = 0;
     let (mut tensor, mut scores, mut best) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut lower, mut lemma) = (String::new(), String::new());
+    let (mut lemma_scratch, mut lemma) = (LemmaScratch::default(), String::new());
     for example in dev {
         nets.tok2vec.forward(&example.keys, &[example.len], &mut tensor, None, None);
         total += example.len;
@@ -462,7 +462,7 @@ fn evaluate(nets: &Nets, lemmatizer: &Lemmatizer, dev: &[Example]) -> DevScores 
             }
         }
         for ((form, gold), tag) in example.forms.iter().zip(&example.lemmas).zip(&tags) {
-            lemmatizer.lemmatize(form, *tag, &mut lower, &mut lemma);
+            lemmatizer.lemmatize(form, *tag, &mut lemma_scratch, &mut lemma);
             counts[3] += usize::from(gold.as_deref() == Some(lemma.as_str()));
         }
         let parse = nets.parser.parse(&tensor, true, &mut scratch);
@@ -593,6 +593,7 @@ mod tests {
                     pieces: 2,
                     min_word_count: 1,
                 },
+                members: 2,
             }),
         };
         let mut observer = Silent(0);

@@ -329,20 +329,31 @@ const VOCAB_CONLLU: &str = "\
 
 ";
 
+/// The shipped training config with `corpus` as its training treebank, written to `name`.
+fn config_training_on(corpus: &TempFile, name: &str) -> TempFile {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let config = std::fs::read_to_string(root.join("config/train-en.toml")).expect("config");
+    let train_line = config.lines().find(|l| l.starts_with("train = ")).expect("a train path");
+    let config = config.replace(train_line, &format!("train = {:?}", corpus.path()));
+    TempFile::new(name, config.as_bytes())
+}
+
+/// The path of the shipped model file.
+fn shipped_model_path() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/en_ewt.nlpd");
+    path.to_str().expect("UTF-8 path").to_owned()
+}
+
 #[test]
 fn train_components_vocab_rebuilds_only_the_vocabulary() {
     use nlpd::pipeline::Pipeline;
     use nlpd::vocab::LexFlags;
 
     let corpus = TempFile::new("tiny.conllu", VOCAB_CONLLU.as_bytes());
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let config = std::fs::read_to_string(root.join("config/train-en.toml")).expect("config");
-    let train_line = config.lines().find(|l| l.starts_with("train = ")).expect("a train path");
-    let config = config.replace(train_line, &format!("train = {:?}", corpus.path()));
-    let config = TempFile::new("train.toml", config.as_bytes());
+    let config = config_training_on(&corpus, "train.toml");
     let output = TempFile::new("model.nlpd", b"");
-    let base = root.join("models/en_ewt.nlpd");
-    let base = base.to_str().expect("UTF-8 path");
+    let base = shipped_model_path();
+    let base = base.as_str();
     let args = ["train", "--config", config.path(), "--components", "vocab"];
     nlpd_ok(&[&args[..], &["--base", base, "--output", output.path()]].concat(), b"");
 
@@ -370,5 +381,39 @@ fn train_components_vocab_rebuilds_only_the_vocabulary() {
     assert_eq!(json(&doc), json(&shipped_doc));
 
     let refused = nlpd(&["train", "--config", config.path(), "--base", base, "--output", "x"], b"");
-    assert!(!refused.success && refused.stderr.contains("--components ner or vocab"));
+    assert!(!refused.success && refused.stderr.contains("--components ner, lemmatizer or vocab"));
+}
+
+/// A treebank that teaches an unmistakable lemma ("dogs" → "canine").
+const LEMMA_CONLLU: &str = "\
+# text = The dogs bark.
+1\tThe\tthe\tDET\tDT\t_\t2\tdet\t_\t_
+2\tdogs\tcanine\tNOUN\tNNS\t_\t3\tnsubj\t_\t_
+3\tbark\tbark\tVERB\tVBP\t_\t0\troot\t_\tSpaceAfter=No
+4\t.\t.\tPUNCT\t.\t_\t3\tpunct\t_\t_
+
+";
+
+#[test]
+fn train_components_lemmatizer_relearns_only_the_lemmatizer() {
+    use nlpd::pipeline::Pipeline;
+
+    let corpus = TempFile::new("lemmas.conllu", LEMMA_CONLLU.as_bytes());
+    let config = config_training_on(&corpus, "lemmas.toml");
+    let output = TempFile::new("lemmas.nlpd", b"");
+    let args = ["train", "--config", config.path(), "--components", "lemmatizer"];
+    let base = shipped_model_path();
+    nlpd_ok(&[&args[..], &["--base", &base, "--output", output.path()]].concat(), b"");
+
+    let rebuilt = Pipeline::load(&std::fs::read(&output.path).expect("output")).expect("loads");
+    let shipped = Pipeline::default_english();
+    assert!(rebuilt.component_names().eq(shipped.component_names()));
+    let lemmas = |pipeline: &Pipeline| -> Vec<String> {
+        let zone = pipeline.vocab().zone();
+        let doc = pipeline.process(&zone, "Two dogs bark.").expect("annotated");
+        doc.iter().map(|t| t.resolve(t.data().lemma).to_owned()).collect()
+    };
+    assert_eq!(lemmas(&shipped)[1], "dog");
+    assert_eq!(lemmas(&rebuilt)[1], "canine", "the lemmatizer is the tiny treebank's");
+    assert_eq!(lemmas(&rebuilt)[2], "bark");
 }

@@ -89,9 +89,9 @@ fn whole_document_scores(separator: &str) -> Option<(f64, f64)> {
 #[test]
 fn a_whole_test_set_as_one_document_keeps_its_sentences() {
     // (separator, Sentences floor, LAS floor): just under what the shipped model measures
-    // (87.93 / 81.36 with blank lines, 73.73 / 80.01 with line breaks); before issue 3's fix
-    // the previous model measured 60.21 / 77.55 and 58.80 / 77.67.
-    for (separator, sentences, las) in [("\n\n", 87.5, 81.0), ("\n", 73.0, 79.5)] {
+    // (87.53 / 81.65 with blank lines, 70.78 / 80.07 with line breaks); before issue 3's fix
+    // an earlier model measured 60.21 / 77.55 and 58.80 / 77.67.
+    for (separator, sentences, las) in [("\n\n", 87.2, 81.3), ("\n", 70.5, 79.8)] {
         let Some((s, l)) = whole_document_scores(separator) else { return };
         assert!(s >= sentences && l >= las, "{separator:?}: Sentences {s:.2}, LAS {l:.2}");
     }

@@ -9,12 +9,15 @@
 //! Block        Maxout, LayerNorm
 //! Head         labels (u64 count, str each), Dense
 //! tok2vec      window u8, n u16, n × (attr code u16, HashEmbed), mixer Block, depth u16,
-//!              depth × Block, depth × dilation u16 (absent in older files: all 1)
+//!              depth × Block, depth × dilation u16, known words (u64 count, u64 keys)
 //! tagger       XPOS Head, UPOS Head
 //! morphologizer  FEATS Head
-//! lemmatizer   rules (u64 count; lower u8, strip u8, append str),
-//!              nodes (u64 count; tag str, upper u8, suffix str, rule u32),
-//!              exceptions (u64 count; form str, tag str, lemma str)
+//! lemmatizer   rules (u64 count; flags u8 (1 lowercase, 2 drop digit-group commas),
+//!              strip u8, append str),
+//!              nodes (u64 count; tag str, class u8 (0 lower, 1 upper, 2 grouped digits),
+//!              suffix str, rule u32),
+//!              exceptions (u64 count; form str, tag str, lemma str),
+//!              lexicon (u64 count, u64 keys, ascending)
 //! parser       labels (u64 count, str each), hidden u32, pieces u8, lower Dense,
 //!              padding floats (slots × hidden·pieces), label rows floats
 //!              (label slots × (labels + 1) × hidden·pieces), upper Dense
@@ -28,7 +31,7 @@ use super::{ModelLoadError, ModelReader, ModelWriter};
 use crate::pipeline::Component;
 use crate::pipeline::classifier::SoftmaxHead;
 use crate::pipeline::doc_cleaner::{CleanTarget, DocCleaner, DocCleanerConfig};
-use crate::pipeline::lemmatizer::{Exception, Lemmatizer, Rule, RuleNode};
+use crate::pipeline::lemmatizer::{CaseClass, Exception, Lemmatizer, Rule, RuleNode};
 use crate::pipeline::morphologizer::Morphologizer;
 use crate::pipeline::ner::EntityRecognizer;
 use crate::pipeline::nn::{Dense, HashEmbed, LayerNorm, Maxout};
@@ -251,14 +254,14 @@ impl Persist for Lemmatizer {
     fn save(&self, w: &mut ModelWriter) {
         w.len(self.rules.len());
         for rule in &self.rules {
-            w.u8(u8::from(rule.lower));
+            w.u8(u8::from(rule.lower) | u8::from(rule.ungroup) << 1);
             w.u8(rule.strip);
             w.str(&rule.append);
         }
         w.len(self.nodes.len());
         for node in &self.nodes {
             w.str(&node.tag);
-            w.u8(u8::from(node.upper));
+            w.u8(node.class as u8);
             w.str(&node.suffix);
             w.u32(node.rule);
         }
@@ -268,18 +271,31 @@ impl Persist for Lemmatizer {
             w.str(&e.tag);
             w.str(&e.lemma);
         }
+        let mut lexicon: Vec<u64> = self.lexicon.iter().copied().collect();
+        lexicon.sort_unstable();
+        w.len(lexicon.len());
+        lexicon.into_iter().for_each(|key| w.u64(key));
     }
 
     fn load(r: &mut ModelReader<'_>, vocab: &mut Vocab) -> Result<Self, ModelLoadError> {
         let n = r.count()?;
-        let rules = (0..n)
-            .map(|_| Ok(Rule { lower: r.u8()? != 0, strip: r.u8()?, append: r.str()? }))
-            .collect::<Result<Vec<_>, ModelLoadError>>()?;
+        let mut rules = Vec::with_capacity(n);
+        for _ in 0..n {
+            let flags = r.u8()?;
+            if flags > 3 {
+                return Err(r.malformed(format!("unknown rule flags {flags}")));
+            }
+            let (lower, ungroup) = (flags & 1 != 0, flags & 2 != 0);
+            rules.push(Rule { lower, ungroup, strip: r.u8()?, append: r.str()? });
+        }
         let n = r.count()?;
         let mut nodes = Vec::with_capacity(n);
         for _ in 0..n {
-            let node =
-                RuleNode { tag: r.str()?, upper: r.u8()? != 0, suffix: r.str()?, rule: r.u32()? };
+            let tag = r.str()?;
+            let code = r.u8()?;
+            let class = CaseClass::from_code(code)
+                .ok_or_else(|| r.malformed(format!("unknown case class {code}")))?;
+            let node = RuleNode { tag, class, suffix: r.str()?, rule: r.u32()? };
             if node.rule as usize >= rules.len() {
                 return Err(r.malformed(format!("rule {} out of range", node.rule)));
             }
@@ -292,7 +308,9 @@ impl Persist for Lemmatizer {
         for e in &exceptions {
             vocab.intern(&e.lemma);
         }
-        Ok(Lemmatizer::new(rules, nodes, exceptions))
+        let n = r.count()?;
+        let lexicon = (0..n).map(|_| r.u64()).collect::<Result<_, _>>()?;
+        Ok(Lemmatizer::new(rules, nodes, exceptions, lexicon))
     }
 }
 

@@ -7,7 +7,7 @@
 //! ```text
 //! offset  size  field
 //!      0     8  magic: b"NLPDMODL"
-//!      8     4  format version (u32 LE), currently 2 (1 had no known-word lists)
+//!      8     4  format version (u32 LE), currently 3 (1 had no known-word lists, 2 had no NER ensembles nor digit-group lemma rules)
 //!     12     4  reserved, 0
 //!     16     8  payload length in bytes (u64 LE)
 //!     24     8  XXH3-64 of the payload (u64 LE)
@@ -48,7 +48,7 @@ use crate::vocab::Vocab;
 /// The first eight bytes of every model file.
 pub const MAGIC: &[u8; 8] = b"NLPDMODL";
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 const HEADER_LEN: usize = 32;
 
 /// Errors raised when loading a model file.

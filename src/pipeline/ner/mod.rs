@@ -7,8 +7,14 @@
 //!
 //! ```text
 //! tokens ──► own tok2vec (hash embeddings + CNN, as the shared one) ──► Dense ──► emissions
+//!            (summed over the members of an ensemble)
 //!        ──► linear-chain CRF, Viterbi over valid BILUO sequences  ──► ent_iob, ent_type
 //! ```
+//!
+//! A recogniser may be an ensemble (`EntityRecognizer::ensemble`): several encoders
+//! trained alone from different seeds, whose emission scores and CRF scores add up, so
+//! decoding finds the sequence the members agree on best. Each member costs one encoder
+//! pass.
 //!
 //! Its encoder knows the words it saw often enough in training (see [`Tok2Vec`]): an unseen
 //! name reads the shared unknown-word key, so the recogniser relies on shape, affixes and
@@ -39,11 +45,24 @@ use crate::vocab::LexFlags;
 /// The named-entity recogniser. See the [module docs](self).
 #[derive(Clone, Debug, PartialEq)]
 pub struct EntityRecognizer {
-    pub(crate) tok2vec: Tok2Vec,
+    /// The encoders, whose emission scores add up (one unless an ensemble).
+    pub(crate) members: Vec<NerEncoder>,
     pub(crate) scheme: TagScheme,
+    pub(crate) crf: Crf,
+}
+
+/// One member of a recogniser: an encoder and its tag scores.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct NerEncoder {
+    pub(crate) tok2vec: Tok2Vec,
     /// Token vector → one score per tag.
     pub(crate) output: Dense,
-    pub(crate) crf: Crf,
+}
+
+impl NerEncoder {
+    fn zeros_like(&self) -> Self {
+        Self { tok2vec: self.tok2vec.zeros_like(), output: self.output.zeros_like() }
+    }
 }
 
 impl EntityRecognizer {
@@ -54,15 +73,48 @@ impl EntityRecognizer {
         // Small initial scores: start near the uniform distribution.
         output.w.iter_mut().for_each(|w| *w *= 0.1);
         let crf = Crf::new(&scheme);
-        Self { tok2vec, scheme, output, crf }
+        Self { members: vec![NerEncoder { tok2vec, output }], scheme, crf }
+    }
+
+    /// The ensemble of `models` (recognisers over the same labels and features): their
+    /// members together, scored by the sum of their CRFs.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `models` is empty or its recognisers differ in labels or features.
+    pub(crate) fn ensemble(models: Vec<EntityRecognizer>) -> Self {
+        let mut models = models.into_iter();
+        let mut ensemble = models.next().expect("an ensemble has members");
+        for model in models {
+            assert_eq!(model.scheme, ensemble.scheme, "ensemble members share their labels");
+            for (sum, part) in ensemble.crf.params_mut().into_iter().zip(model.crf.params()) {
+                sum.iter_mut().zip(part).for_each(|(s, p)| *s += p);
+            }
+            ensemble.members.extend(model.members);
+        }
+        assert!(ensemble.features_agree(), "ensemble members read the same features");
+        ensemble
+    }
+
+    /// Whether every member reads the same feature keys (attributes and known words), so
+    /// one key list serves them all.
+    pub(crate) fn features_agree(&self) -> bool {
+        let first = &self.members[0].tok2vec;
+        self.members
+            .iter()
+            .all(|m| m.tok2vec.attrs == first.attrs && m.tok2vec.known == first.known)
+    }
+
+    /// The encoder that computes the feature keys of every member.
+    pub(crate) fn features(&self) -> &Tok2Vec {
+        &self.members[0].tok2vec
     }
 
     /// A zeroed copy (a gradient accumulator).
     pub(crate) fn zeros_like(&self) -> Self {
         Self {
-            tok2vec: self.tok2vec.zeros_like(),
+            members: self.members.iter().map(NerEncoder::zeros_like).collect(),
             scheme: self.scheme.clone(),
-            output: self.output.zeros_like(),
             crf: self.crf.zeros_like(),
         }
     }
@@ -73,32 +125,43 @@ impl EntityRecognizer {
     }
 
     /// Tag scores (tokens × tags) of a batch of documents, given their feature keys and
-    /// lengths; `vectors` receives the encoder's output.
+    /// lengths, summed over the members; `vectors` and `scores` are scratch.
     pub(crate) fn emissions(
         &self,
         keys: &[u64],
         lengths: &[usize],
-        vectors: &mut Vec<f32>,
+        (vectors, scores): (&mut Vec<f32>, &mut Vec<f32>),
         emissions: &mut Vec<f32>,
     ) {
-        self.tok2vec.forward(keys, lengths, vectors, None, None);
         let n: usize = lengths.iter().sum();
+        emissions.clear();
         emissions.resize(n * self.scheme.n_tags(), 0.0);
-        self.output.forward(vectors, emissions);
+        scores.resize(emissions.len(), 0.0);
+        for member in &self.members {
+            member.tok2vec.forward(keys, lengths, vectors, None, None);
+            member.output.forward(vectors, scores);
+            emissions.iter_mut().zip(scores.iter()).for_each(|(e, s)| *e += s);
+        }
     }
 }
 
 impl Params for EntityRecognizer {
     fn params(&self) -> Vec<&[f32]> {
-        let mut p = self.tok2vec.params();
-        p.extend(self.output.params());
+        let mut p = Vec::new();
+        for member in &self.members {
+            p.extend(member.tok2vec.params());
+            p.extend(member.output.params());
+        }
         p.extend(self.crf.params());
         p
     }
 
     fn params_mut(&mut self) -> Vec<&mut [f32]> {
-        let mut p = self.tok2vec.params_mut();
-        p.extend(self.output.params_mut());
+        let mut p = Vec::new();
+        for member in &mut self.members {
+            p.extend(member.tok2vec.params_mut());
+            p.extend(member.output.params_mut());
+        }
         p.extend(self.crf.params_mut());
         p
     }
@@ -114,9 +177,10 @@ impl Component for EntityRecognizer {
         if n == 0 {
             return Ok(());
         }
-        let (mut keys, mut vectors, mut emissions) = (Vec::new(), Vec::new(), Vec::new());
-        self.tok2vec.push_keys(doc, &mut keys);
-        self.emissions(&keys, &[n], &mut vectors, &mut emissions);
+        let (mut keys, mut emissions) = (Vec::new(), Vec::new());
+        let mut scratch = (Vec::new(), Vec::new());
+        self.features().push_keys(doc, &mut keys);
+        self.emissions(&keys, &[n], (&mut scratch.0, &mut scratch.1), &mut emissions);
         let t = self.scheme.n_tags();
         let outside = usize::from(self.scheme.tag(Move::Out).0);
         // A whitespace token may only be outside.
@@ -167,9 +231,10 @@ pub(crate) mod tests {
         let mut ner = EntityRecognizer::new(labels, tok2vec, &mut rng);
         // Make B-PER, I-PER and L-PER attractive everywhere: the raw argmax per token would be
         // an invalid sequence, so this checks the decoder, not the weights.
-        ner.output.w.fill(0.0);
+        let output = &mut ner.members[0].output;
+        output.w.fill(0.0);
         for (m, bias) in [(Move::Begin(1), 3.0), (Move::In(1), 2.0), (Move::Last(1), 1.0)] {
-            ner.output.b[usize::from(ner.scheme.tag(m).0)] = bias;
+            output.b[usize::from(ner.scheme.tag(m).0)] = bias;
         }
         let mut vocab = Vocab::new();
         for label in ner.labels() {
@@ -195,5 +260,36 @@ pub(crate) mod tests {
         let mut empty = Doc::from_words(&zone, &[], &[]);
         ner.process(&mut empty).unwrap();
         assert!(empty.ents().is_empty());
+    }
+
+    #[test]
+    fn an_ensemble_adds_its_members_scores() {
+        let labels = || vec!["LOC".into(), "PER".into()];
+        let mut rng = Rng::new(5);
+        let mut one =
+            EntityRecognizer::new(labels(), Tok2Vec::new(&tiny_config(), &mut rng), &mut rng);
+        let mut two =
+            EntityRecognizer::new(labels(), Tok2Vec::new(&tiny_config(), &mut rng), &mut rng);
+        one.crf.trans.iter_mut().for_each(|v| *v = rng.normal(1.0));
+        two.crf.trans.iter_mut().for_each(|v| *v = rng.normal(1.0));
+        let vocab = Vocab::new();
+        let zone = vocab.zone();
+        let doc = Doc::from_words(&zone, &["Ada", "met", "Bo"], &[true, true, false]);
+        let mut keys = Vec::new();
+        one.features().push_keys(&doc, &mut keys);
+        let scores = |ner: &EntityRecognizer| {
+            let (mut scratch, mut emissions) = ((Vec::new(), Vec::new()), Vec::new());
+            ner.emissions(&keys, &[3], (&mut scratch.0, &mut scratch.1), &mut emissions);
+            emissions
+        };
+        let (a, b) = (scores(&one), scores(&two));
+        let ensemble = EntityRecognizer::ensemble(vec![one.clone(), two.clone()]);
+        assert_eq!(ensemble.members.len(), 2);
+        for ((sum, a), b) in scores(&ensemble).iter().zip(&a).zip(&b) {
+            assert!((sum - (a + b)).abs() < 1e-5);
+        }
+        for ((sum, a), b) in ensemble.crf.trans.iter().zip(&one.crf.trans).zip(&two.crf.trans) {
+            assert!((sum - (a + b)).abs() < 1e-6);
+        }
     }
 }

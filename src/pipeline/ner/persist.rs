@@ -1,14 +1,14 @@
 //! The `ner` section of a model file (see [`model_io`](crate::pipeline::model_io)):
 //!
 //! ```text
-//! ner   labels (u64 count, str each), tok2vec (as the tok2vec section, with the known
-//!       words), output Dense (tags × width), CRF start floats
+//! ner   labels (u64 count, str each), members u16, members × (tok2vec (as the tok2vec
+//!       section, with the known words), output Dense (tags × width)), CRF start floats
 //!       (tags), transitions floats (tags × tags), end floats (tags)
 //!       where tags = 1 + 4 × labels
 //! ```
 
 use super::scheme::TagScheme;
-use super::{Crf, EntityRecognizer};
+use super::{Crf, EntityRecognizer, NerEncoder};
 use crate::pipeline::model_io::components::Persist;
 use crate::pipeline::model_io::{ModelLoadError, ModelReader, ModelWriter};
 use crate::pipeline::nn::Dense;
@@ -18,8 +18,11 @@ use crate::vocab::Vocab;
 impl Persist for EntityRecognizer {
     fn save(&self, w: &mut ModelWriter) {
         w.strs(self.scheme.labels());
-        self.tok2vec.save(w);
-        self.output.save(w);
+        w.u16(self.members.len() as u16);
+        for member in &self.members {
+            member.tok2vec.save(w);
+            member.output.save(w);
+        }
         w.floats(&self.crf.start);
         w.floats(&self.crf.trans);
         w.floats(&self.crf.end);
@@ -30,17 +33,25 @@ impl Persist for EntityRecognizer {
         if labels.is_empty() || labels.len() >= 64 {
             return Err(r.malformed(format!("{} entity labels (expected 1 to 63)", labels.len())));
         }
-        let tok2vec = Tok2Vec::load(r, vocab)?;
-        let output = Dense::load(r, vocab)?;
         let scheme = TagScheme::new(labels);
         let t = scheme.n_tags();
-        if output.n_in != tok2vec.width() || output.n_out != t {
-            return Err(r.malformed(format!(
-                "the output layer is {}×{}, expected {t}×{}",
-                output.n_out,
-                output.n_in,
-                tok2vec.width()
-            )));
+        let n_members = usize::from(r.u16()?);
+        if n_members == 0 {
+            return Err(r.malformed("a recogniser without encoders"));
+        }
+        let mut members = Vec::with_capacity(n_members);
+        for _ in 0..n_members {
+            let tok2vec = Tok2Vec::load(r, vocab)?;
+            let output = Dense::load(r, vocab)?;
+            if output.n_in != tok2vec.width() || output.n_out != t {
+                return Err(r.malformed(format!(
+                    "the output layer is {}×{}, expected {t}×{}",
+                    output.n_out,
+                    output.n_in,
+                    tok2vec.width()
+                )));
+            }
+            members.push(NerEncoder { tok2vec, output });
         }
         let mut crf = Crf::new(&scheme);
         crf.start = r.floats(t, "CRF start scores")?;
@@ -49,7 +60,11 @@ impl Persist for EntityRecognizer {
         for label in scheme.labels() {
             vocab.intern(label);
         }
-        Ok(EntityRecognizer { tok2vec, scheme, output, crf })
+        let ner = EntityRecognizer { members, scheme, crf };
+        if !ner.features_agree() {
+            return Err(r.malformed("the ensemble's encoders read different features"));
+        }
+        Ok(ner)
     }
 }
 
@@ -104,6 +119,12 @@ mod tests {
         assert_eq!(loaded, halved);
         assert_eq!(vocab.string(StringKey::of("PER")), Some("PER"));
 
+        let mut other = model();
+        other.members[0].output.b[0] += 1.0;
+        let pair = EntityRecognizer::ensemble(vec![ner.clone(), other]);
+        let loaded = load(|w| pair.save(w), &mut vocab).unwrap();
+        assert_eq!(loaded.members.len(), 2, "an ensemble keeps its members");
+
         let mut writer = PipelineWriter::default();
         writer.add("ner", &ner);
         let pipeline = Pipeline::load(&writer.into_bytes()).unwrap();
@@ -116,14 +137,24 @@ mod tests {
         let mut relabelled = ner.clone();
         relabelled.scheme = TagScheme::new(vec!["PER".into()]);
         type Write<'a> = Box<dyn FnOnce(&mut ModelWriter) + 'a>;
-        let cases: [(&str, Write<'_>); 3] = [
+        let mut unlike = EntityRecognizer::ensemble(vec![ner.clone(), ner.clone()]);
+        unlike.members[1].tok2vec.known = None;
+        let cases: [(&str, Write<'_>); 5] = [
             ("labels do not match the output layer", Box::new(|w| relabelled.save(w))),
+            ("members read different features", Box::new(|w| unlike.save(w))),
+            (
+                "no members",
+                Box::new(|w| {
+                    w.strs(ner.labels());
+                    w.u16(0);
+                }),
+            ),
             (
                 "cut after the encoder",
                 Box::new(|w| {
                     w.strs(ner.labels());
-                    w.len(0);
-                    ner.tok2vec.save(w);
+                    w.u16(1);
+                    ner.features().save(w);
                 }),
             ),
             ("no labels", Box::new(|w| w.strs(&[]))),

@@ -13,9 +13,10 @@
 use super::state::{NONE, State};
 use crate::pipeline::nn::{Dense, Params, Rng, simd};
 
-/// Token positions read per state: s0, s1, s2, b0, b1, b2, the two leftmost children of
-/// s0, the rightmost child of s0 and of s1, and the leftmost child of b0.
-pub(crate) const TOKEN_SLOTS: usize = 11;
+/// Token positions read per state: s0, s1, s2, b0, b1, b2, the two leftmost and two
+/// rightmost children of s0, the leftmost and rightmost child of s1, and the two leftmost
+/// children of b0.
+pub(crate) const TOKEN_SLOTS: usize = 14;
 /// Label positions read per state: the arc labels of s0's leftmost and rightmost
 /// children, s1's rightmost child and b0's leftmost child.
 pub(crate) const LABEL_SLOTS: usize = 4;
@@ -33,8 +34,11 @@ pub(crate) fn token_features(state: &State) -> [u32; TOKEN_SLOTS] {
         state.left(s0, 0),
         state.left(s0, 1),
         state.right(s0, 0),
+        state.right(s0, 1),
+        state.left(s1, 0),
         state.right(s1, 0),
         state.left(b0, 0),
+        state.left(b0, 1),
     ]
 }
 

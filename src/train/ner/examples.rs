@@ -59,7 +59,7 @@ pub(super) fn prepare(sentences: &[Iob2Sentence], model: &EntityRecognizer) -> V
         .map(|sentence| {
             let doc = sentence.to_doc(&zone, Keep::Words);
             let mut keys = Vec::new();
-            model.tok2vec.push_keys(&doc, &mut keys);
+            model.features().push_keys(&doc, &mut keys);
             let spans = entity_spans(&sentence.tags);
             let entities: Vec<Entity> = spans
                 .iter()
@@ -82,6 +82,6 @@ pub(super) fn batch_keys(
     rng: &mut Rng,
 ) -> Vec<u64> {
     let mut keys: Vec<u64> = batch.iter().flat_map(|e| e.keys.iter().copied()).collect();
-    model.tok2vec.hide_words(&mut keys, word_dropout, rng);
+    model.features().hide_words(&mut keys, word_dropout, rng);
     keys
 }

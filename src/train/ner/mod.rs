@@ -15,7 +15,9 @@
 //! 4. scores the averaged weights on dev (exact-span micro F1, as `nlpd evaluate` does)
 //!    after every epoch, keeps the best and stops after `patience` epochs without
 //!    improvement;
-//! 5. calibrates the balance of precision and recall on dev (module `score`): a penalty on the
+//! 5. with `members` above 1, repeats 2–4 from further seeds and joins the recognisers into
+//!    an ensemble (their scores add up);
+//! 6. calibrates the balance of precision and recall on dev (module `score`): a penalty on the
 //!    `O` tag, folded into the output bias.
 //!
 //! The recogniser needs no other component, so `nlpd train --components ner` can train it
@@ -58,6 +60,13 @@ pub struct NerConfig {
     pub schedule: Schedule,
     /// The recogniser's own encoder.
     pub tok2vec: Tok2VecConfig,
+    /// Recognisers trained (from seeds `seed`, `seed + 1`, …) and joined into an ensemble.
+    #[serde(default = "one_member")]
+    pub members: usize,
+}
+
+fn one_member() -> usize {
+    1
 }
 
 /// The result of [`train`].
@@ -67,7 +76,7 @@ pub struct TrainedNer {
     pub model: EntityRecognizer,
     /// Its dev scores.
     pub scores: NerScores,
-    /// Epochs run.
+    /// Epochs run, over all members.
     pub epochs: usize,
     /// The penalty on `O` chosen on dev (see [`train`]).
     pub outside_penalty: f32,
@@ -90,18 +99,44 @@ pub fn train(
     if labels.is_empty() {
         return Err(TrainError::EmptyCorpus { path: config.train.clone() });
     }
-    Ok(fit(&train_sentences, &dev_sentences, labels, config, seed, observer))
+    Ok(fit(&train_sentences, &dev_sentences, &labels, config, seed, observer))
 }
 
-/// The training loop of [`train`] over sentences already read.
+/// [`train`] over sentences already read: every member, their ensemble, its calibration.
 fn fit(
     train_sentences: &[Iob2Sentence],
     dev_sentences: &[Iob2Sentence],
-    labels: Vec<String>,
+    labels: &[String],
     config: &NerConfig,
     seed: u64,
     observer: &mut dyn TrainObserver,
 ) -> TrainedNer {
+    let mut epochs = 0;
+    let members = (0..config.members.max(1) as u64)
+        .map(|k| {
+            let sentences = (train_sentences, dev_sentences);
+            let (model, member_epochs) =
+                fit_member(sentences, labels.to_vec(), config, seed.wrapping_add(k), observer);
+            epochs += member_epochs;
+            model
+        })
+        .collect();
+    let model = EntityRecognizer::ensemble(members);
+    let dev_set = prepare(dev_sentences, &model);
+    let scores = score::evaluate(&model, &dev_set);
+    let (model, scores, outside_penalty) = score::calibrate(model, scores, &dev_set);
+    TrainedNer { model, scores, epochs, outside_penalty }
+}
+
+/// The training loop of one recogniser: its best epoch's averaged weights, and the epochs
+/// run.
+fn fit_member(
+    (train_sentences, dev_sentences): (&[Iob2Sentence], &[Iob2Sentence]),
+    labels: Vec<String>,
+    config: &NerConfig,
+    seed: u64,
+    observer: &mut dyn TrainObserver,
+) -> (EntityRecognizer, usize) {
     let mut rng = Rng::new(seed ^ SEED_SALT);
     let mut tok2vec = Tok2Vec::new(&config.tok2vec, &mut rng);
     let vocab = Vocab::new();
@@ -144,9 +179,7 @@ fn fit(
             break;
         }
     }
-    let (scores, model) = stopping.into_best();
-    let (model, scores, outside_penalty) = score::calibrate(model, scores, &dev_set);
-    TrainedNer { model, scores, epochs, outside_penalty }
+    (stopping.into_best().1, epochs)
 }
 
 /// One forward and backward pass over a batch (its examples and their feature keys);
@@ -162,9 +195,10 @@ fn train_batch(
     let n: usize = lengths.iter().sum();
     let t = model.scheme.n_tags();
     let mut vectors = Vec::new();
-    model.tok2vec.forward(keys, &lengths, &mut vectors, Some(cache), Some(dropout));
+    let (encoder, grad_encoder) = (&model.members[0], &mut grads.members[0]);
+    encoder.tok2vec.forward(keys, &lengths, &mut vectors, Some(cache), Some(dropout));
     let mut emissions = vec![0.0; n * t];
-    model.output.forward(&vectors, &mut emissions);
+    encoder.output.forward(&vectors, &mut emissions);
     let mut d_emissions = vec![0.0; n * t];
     let scale = 1.0 / n.max(1) as f32;
     let mut loss = 0.0;
@@ -181,8 +215,9 @@ fn train_batch(
         );
     }
     let mut d_vectors = vec![0.0; vectors.len()];
-    model.output.backward(&vectors, &d_emissions, Some(&mut d_vectors), &mut grads.output);
-    model.tok2vec.backward(keys, &lengths, cache, d_vectors, &mut grads.tok2vec);
+    let grad_output = &mut grad_encoder.output;
+    encoder.output.backward(&vectors, &d_emissions, Some(&mut d_vectors), grad_output);
+    encoder.tok2vec.backward(keys, &lengths, cache, d_vectors, &mut grad_encoder.tok2vec);
     loss / n.max(1) as f64
 }
 
@@ -258,6 +293,7 @@ mod tests {
                 pieces: 2,
                 min_word_count: 1,
             },
+            members: 1,
         }
     }
 
@@ -291,7 +327,7 @@ mod tests {
         let labels = labels(&sentences);
         assert_eq!(labels, ["PER", "ORG", "LOC"]);
         let mut record = Record::default();
-        let trained = fit(&sentences, &sentences, labels.clone(), &config(), 7, &mut record);
+        let trained = fit(&sentences, &sentences, &labels, &config(), 7, &mut record);
         assert_eq!(trained.scores.overall.f1, 1.0, "{:?}", trained.scores);
         assert_eq!(record.epochs, trained.epochs);
 
@@ -323,12 +359,18 @@ mod tests {
         let sentences: Vec<Iob2Sentence> = SENTENCES.iter().map(|s| sentence(s)).collect();
         let mut config = config();
         config.schedule.max_epochs = 2;
-        let run = |seed| {
+        let run = |config: &NerConfig, seed| {
             let labels = labels(&sentences);
-            fit(&sentences, &sentences, labels, &config, seed, &mut Record::default()).model
+            fit(&sentences, &sentences, &labels, config, seed, &mut Record::default()).model
         };
-        assert_eq!(run(3), run(3));
-        assert_ne!(run(3), run(4));
+        assert_eq!(run(&config, 3), run(&config, 3));
+        assert_ne!(run(&config, 3), run(&config, 4));
+        let single = run(&config, 4);
+        config.members = 2;
+        let pair = run(&config, 3);
+        assert_eq!(pair.members.len(), 2);
+        // Calibration may shift an output bias; the encoders are as trained.
+        assert_eq!(pair.members[1].tok2vec, single.members[0].tok2vec, "member k: seed + k");
     }
 
     #[test]
@@ -353,7 +395,7 @@ mod tests {
         let once = with_recognizer(&base, &ner).unwrap();
         assert_eq!(names(&once), ["tok2vec", "ner", "doc_cleaner"]);
         let mut other = ner.clone();
-        other.output.b[0] += 1.0;
+        other.members[0].output.b[0] += 1.0;
         let twice = with_recognizer(&once, &other).unwrap();
         assert_eq!(names(&twice), ["tok2vec", "ner", "doc_cleaner"]);
         assert_ne!(twice, once);

@@ -16,7 +16,7 @@ const BATCH: usize = 64;
 pub(super) fn evaluate(model: &EntityRecognizer, examples: &[Example]) -> NerScores {
     let mut tally = NerTally::default();
     let (mut keys, mut lengths) = (Vec::new(), Vec::new());
-    let (mut vectors, mut emissions, mut tags) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut scratch, mut emissions, mut tags) = ((Vec::new(), Vec::new()), Vec::new(), Vec::new());
     let mut viterbi = Viterbi::default();
     let t = model.scheme.n_tags();
     for chunk in examples.chunks(BATCH) {
@@ -24,7 +24,7 @@ pub(super) fn evaluate(model: &EntityRecognizer, examples: &[Example]) -> NerSco
         keys.extend(chunk.iter().flat_map(|e| e.keys.iter().copied()));
         lengths.clear();
         lengths.extend(chunk.iter().map(Example::len));
-        model.emissions(&keys, &lengths, &mut vectors, &mut emissions);
+        model.emissions(&keys, &lengths, (&mut scratch.0, &mut scratch.1), &mut emissions);
         let mut offset = 0;
         for example in chunk {
             let rows = offset * t..(offset + example.len()) * t;
@@ -51,7 +51,7 @@ pub(super) fn evaluate(model: &EntityRecognizer, examples: &[Example]) -> NerSco
 /// Trained on few entities, the recogniser is cautious: its precision is well above its
 /// recall. Every tag sequence pays the penalty once per token outside an entity, so a
 /// larger one trades precision for recall; the choice is made on dev and folded into the
-/// output layer's bias, so inference is unchanged.
+/// (first member's) output layer's bias, so inference is unchanged.
 pub(super) fn calibrate(
     mut model: EntityRecognizer,
     scores: NerScores,
@@ -61,13 +61,13 @@ pub(super) fn calibrate(
     let mut best = (scores, 0.0);
     for &penalty in &OUTSIDE_PENALTIES[1..] {
         let mut shifted = model.clone();
-        shifted.output.b[outside] -= penalty;
+        shifted.members[0].output.b[outside] -= penalty;
         let scores = evaluate(&shifted, dev);
         if scores.overall.f1 > best.0.overall.f1 {
             best = (scores, penalty);
         }
     }
     let (scores, penalty) = best;
-    model.output.b[outside] -= penalty;
+    model.members[0].output.b[outside] -= penalty;
     (model, scores, penalty)
 }
