@@ -84,8 +84,7 @@ impl TrainObserver for Progress {
     }
 
     fn checkpoint(&mut self, model: &[u8]) {
-        self.saved = std::fs::write(&self.output, model)
-            .with_context(|| format!("cannot write {}", self.output.display()));
+        self.saved = write_model(&self.output, model);
     }
 
     fn epoch_finished(&mut self, epoch: usize, s: &DevScores, best: bool) {
@@ -159,7 +158,7 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
     eprintln!(
         "wrote {} ({:.1} MiB) after {} epochs in {}s; best dev overall {:.2}",
         output.display(),
-        trained.model.len() as f64 / (1 << 20) as f64,
+        mib(&trained.model),
         trained.epochs,
         progress.started.elapsed().as_secs(),
         trained.scores.overall()
@@ -177,6 +176,16 @@ fn base_model(base: Option<&Path>) -> anyhow::Result<Vec<u8>> {
     }
 }
 
+/// Writes `model` to `path`.
+fn write_model(path: &Path, model: &[u8]) -> anyhow::Result<()> {
+    std::fs::write(path, model).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// The size of `model` in MiB, for messages.
+fn mib(model: &[u8]) -> f64 {
+    model.len() as f64 / f64::from(1 << 20)
+}
+
 /// How messages name the `--base` model.
 fn base_name(base: Option<&Path>) -> String {
     base.map_or("the default model".into(), |p| p.display().to_string())
@@ -188,12 +197,12 @@ fn rebuild_vocab(config: &TrainConfig, base: Option<&Path>, output: &Path) -> an
     let corpus = Corpus::read(&config.train)?;
     let model =
         vocab::with_training_vocab(&base_model(base)?, &corpus).with_context(|| base_name(base))?;
-    std::fs::write(output, &model).with_context(|| format!("cannot write {}", output.display()))?;
+    write_model(output, &model)?;
     let words = load_vocab(&model)?.generation();
     eprintln!(
         "wrote {} ({:.2} MiB) with {words} permanent words from {}",
         output.display(),
-        model.len() as f64 / (1 << 20) as f64,
+        mib(&model),
         config.train.display()
     );
     Ok(())
@@ -210,11 +219,11 @@ fn rebuild_lemmatizer(
     let lemmatizer = lemma_rules::induce(&corpus);
     let model = PipelineWriter::with_component(&base_model(base)?, "lemmatizer", &lemmatizer)
         .with_context(|| base_name(base))?;
-    std::fs::write(output, &model).with_context(|| format!("cannot write {}", output.display()))?;
+    write_model(output, &model)?;
     eprintln!(
         "wrote {} ({:.2} MiB) with {} rules, {} exceptions and {} lexicon entries",
         output.display(),
-        model.len() as f64 / (1 << 20) as f64,
+        mib(&model),
         lemmatizer.nodes.len(),
         lemmatizer.exceptions.len(),
         lemmatizer.lexicon.len()
@@ -242,7 +251,7 @@ fn train_ner(
     eprintln!(
         "wrote {} ({:.1} MiB) after {} epochs in {}s; best dev NER F1 {:.2} (O penalty {})",
         progress.output.display(),
-        model.len() as f64 / (1 << 20) as f64,
+        mib(&model),
         trained.epochs,
         progress.started.elapsed().as_secs(),
         100.0 * trained.scores.overall.f1,

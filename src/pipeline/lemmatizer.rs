@@ -66,10 +66,10 @@ impl Rule {
     /// The form with the rule's case and comma changes, into `out`.
     fn base(&self, form: &str, out: &mut String) {
         out.clear();
-        let mut chars = form.char_indices().peekable();
+        let mut chars = form.chars().peekable();
         let mut previous_digit = false;
-        while let Some((_, c)) = chars.next() {
-            let next_digit = chars.peek().is_some_and(|(_, n)| n.is_ascii_digit());
+        while let Some(c) = chars.next() {
+            let next_digit = chars.peek().is_some_and(char::is_ascii_digit);
             if self.ungroup && c == ',' && previous_digit && next_digit {
                 continue;
             }
@@ -153,9 +153,13 @@ pub(crate) fn word_class(tag: &str) -> &str {
     tag.char_indices().nth(2).map_or(tag, |(i, _)| &tag[..i])
 }
 
-/// Key of a lexicon entry: a word class (see [`word_class`]) and a lowercase lemma.
-pub(crate) fn lexicon_key(class: &str, lemma: &str) -> u64 {
-    let class = xxhash_rust::xxh3::xxh3_64(class.as_bytes());
+/// The hash of a word class (see [`word_class`]) that lexicon keys start from.
+pub(crate) fn class_key(class: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(class.as_bytes())
+}
+
+/// Key of a lexicon entry: a word class (its [`class_key`]) and a lowercase lemma.
+pub(crate) fn lexicon_key(class: u64, lemma: &str) -> u64 {
     super::nn::mix64(class ^ xxhash_rust::xxh3::xxh3_64(lemma.as_bytes()).rotate_left(29))
 }
 
@@ -193,8 +197,8 @@ pub struct Lemmatizer {
     pub(crate) lexicon: FxHashSet<u64>,
     node_index: FxHashMap<u64, u32>,
     exception_index: FxHashMap<(StringKey, StringKey), u32>,
-    /// The word class of every tag with rules.
-    tag_classes: FxHashMap<StringKey, String>,
+    /// The [`class_key`] of every tag with rules.
+    tag_classes: FxHashMap<StringKey, u64>,
 }
 
 impl Lemmatizer {
@@ -215,12 +219,13 @@ impl Lemmatizer {
             .map(|(i, e)| ((StringKey::of(&e.form), StringKey::of(&e.tag)), i as u32))
             .collect();
         let tag_classes =
-            nodes.iter().map(|n| (StringKey::of(&n.tag), word_class(&n.tag).to_owned())).collect();
+            nodes.iter().map(|n| (StringKey::of(&n.tag), class_key(word_class(&n.tag)))).collect();
         Self { rules, nodes, exceptions, lexicon, node_index, exception_index, tag_classes }
     }
 
-    /// Whether `lemma` is in the lexicon of `class`; `probe` is scratch.
-    fn is_known(&self, class: &str, lemma: &str, probe: &mut String) -> bool {
+    /// Whether `lemma` is in the lexicon of the word class `class` (a [`class_key`]);
+    /// `probe` is scratch.
+    fn is_known(&self, class: u64, lemma: &str, probe: &mut String) -> bool {
         probe.clear();
         probe.extend(lemma.chars().flat_map(char::to_lowercase));
         self.lexicon.contains(&lexicon_key(class, probe))
@@ -258,7 +263,7 @@ impl Lemmatizer {
                 continue;
             }
             match word_class {
-                Some(word_class) if !self.is_known(word_class, out, probe) => {
+                Some(&word_class) if !self.is_known(word_class, out, probe) => {
                     first.get_or_insert(rule);
                 }
                 _ => return,
@@ -370,7 +375,7 @@ mod tests {
         let exceptions =
             vec![Exception { form: "mice".into(), tag: "NNS".into(), lemma: "mouse".into() }];
         assert_eq!((word_class("NNS"), word_class("X")), ("NN", "X"));
-        let lexicon = [lexicon_key("NN", "hero")].into_iter().collect();
+        let lexicon = [lexicon_key(class_key("NN"), "hero")].into_iter().collect();
         let lemmatizer = Lemmatizer::new(rules, nodes, exceptions, lexicon);
         let nns = StringKey::of("NNS");
         let (mut scratch, mut out) = (LemmaScratch::default(), String::new());

@@ -89,11 +89,7 @@ impl Corpus {
         let read_err = |source: ReadError| TrainError::Read { path: path.to_owned(), source };
         let file =
             File::open(path).map_err(|source| read_err(ReadError::Io { line: 0, source }))?;
-        let mut corpus = Corpus::default();
-        for sentence in ConlluReader::new(BufReader::new(file)) {
-            corpus.push(sentence.map_err(read_err)?);
-        }
-        Ok(corpus)
+        ConlluReader::new(BufReader::new(file)).map(|s| s.map_err(read_err)).collect()
     }
 
     /// Appends a sentence, opening a new paragraph at `# newpar` / `# newdoc`.
@@ -108,6 +104,15 @@ impl Corpus {
     /// Number of words.
     pub fn words(&self) -> usize {
         self.paragraphs.iter().map(Paragraph::len).sum()
+    }
+}
+
+impl FromIterator<ConlluSentence> for Corpus {
+    /// The corpus of `sentences`, in order (see [`Corpus::push`]).
+    fn from_iter<I: IntoIterator<Item = ConlluSentence>>(sentences: I) -> Self {
+        let mut corpus = Corpus::default();
+        sentences.into_iter().for_each(|s| corpus.push(s));
+        corpus
     }
 }
 
@@ -136,10 +141,7 @@ mod tests {
 
     #[test]
     fn sentences_group_into_paragraphs_with_paragraph_heads() {
-        let mut corpus = Corpus::default();
-        for sentence in ConlluReader::new(TEXT.as_bytes()) {
-            corpus.push(sentence.unwrap());
-        }
+        let corpus: Corpus = ConlluReader::new(TEXT.as_bytes()).map(Result::unwrap).collect();
         assert_eq!(corpus.paragraphs.len(), 2);
         assert_eq!(corpus.words(), 7);
         let first = &corpus.paragraphs[0];

@@ -18,8 +18,8 @@ use rustc_hash::FxHashSet;
 
 use super::corpus::Corpus;
 use crate::pipeline::lemmatizer::{
-    CaseClass, Exception, LemmaScratch, Lemmatizer, MAX_SUFFIX, Rule, RuleNode, lexicon_key,
-    suffix, word_class,
+    CaseClass, Exception, LemmaScratch, Lemmatizer, MAX_SUFFIX, Rule, RuleNode, class_key,
+    lexicon_key, suffix, word_class,
 };
 use crate::vocab::StringKey;
 
@@ -35,7 +35,7 @@ pub(crate) fn induce(corpus: &Corpus) -> Lemmatizer {
     let mut lexicon = FxHashSet::default();
     for word in corpus.paragraphs.iter().flat_map(|p| p.words()) {
         let (Some(tag), Some(lemma)) = (&word.xpos, &word.lemma) else { continue };
-        lexicon.insert(lexicon_key(word_class(tag), &lemma.to_lowercase()));
+        lexicon.insert(lexicon_key(class_key(word_class(tag)), &lemma.to_lowercase()));
         *lemmas
             .entry((word.form.clone(), tag.clone()))
             .or_default()
@@ -102,11 +102,7 @@ mod tests {
             text.push_str(&format!("{}\t{form}\t{lemma}\tX\t{tag}\t_\t0\troot\t_\t_\n", i + 1));
         }
         text.push('\n');
-        let mut corpus = Corpus::default();
-        for sentence in ConlluReader::new(text.as_bytes()) {
-            corpus.push(sentence.unwrap());
-        }
-        corpus
+        ConlluReader::new(text.as_bytes()).map(Result::unwrap).collect()
     }
 
     #[test]

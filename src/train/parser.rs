@@ -168,10 +168,7 @@ mod tests {
 
     #[test]
     fn learns_to_parse_and_split_a_paragraph() {
-        let mut corpus = Corpus::default();
-        for sentence in ConlluReader::new(TEXT.as_bytes()) {
-            corpus.push(sentence.unwrap());
-        }
+        let corpus: Corpus = ConlluReader::new(TEXT.as_bytes()).map(Result::unwrap).collect();
         let paragraph = &corpus.paragraphs[0];
         let labels = labels(corpus.paragraphs.iter(), 1);
         assert_eq!(labels, ["nsubj", "punct"]);

@@ -63,11 +63,7 @@ mod tests {
 ";
 
     fn corpus() -> Corpus {
-        let mut corpus = Corpus::default();
-        for sentence in ConlluReader::new(CONLLU.as_bytes()) {
-            corpus.push(sentence.unwrap());
-        }
-        corpus
+        ConlluReader::new(CONLLU.as_bytes()).map(Result::unwrap).collect()
     }
 
     #[test]

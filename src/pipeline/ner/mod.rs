@@ -59,6 +59,15 @@ pub(crate) struct NerEncoder {
     pub(crate) output: Dense,
 }
 
+/// Buffers of [`EntityRecognizer::emissions`], reused across batches.
+#[derive(Debug, Default)]
+pub(crate) struct EmissionScratch {
+    /// A member's encoder output.
+    vectors: Vec<f32>,
+    /// A member's tag scores.
+    scores: Vec<f32>,
+}
+
 impl NerEncoder {
     fn zeros_like(&self) -> Self {
         Self { tok2vec: self.tok2vec.zeros_like(), output: self.output.zeros_like() }
@@ -125,14 +134,15 @@ impl EntityRecognizer {
     }
 
     /// Tag scores (tokens × tags) of a batch of documents, given their feature keys and
-    /// lengths, summed over the members; `vectors` and `scores` are scratch.
+    /// lengths, summed over the members.
     pub(crate) fn emissions(
         &self,
         keys: &[u64],
         lengths: &[usize],
-        (vectors, scores): (&mut Vec<f32>, &mut Vec<f32>),
+        scratch: &mut EmissionScratch,
         emissions: &mut Vec<f32>,
     ) {
+        let EmissionScratch { vectors, scores } = scratch;
         let n: usize = lengths.iter().sum();
         emissions.clear();
         emissions.resize(n * self.scheme.n_tags(), 0.0);
@@ -178,9 +188,9 @@ impl Component for EntityRecognizer {
             return Ok(());
         }
         let (mut keys, mut emissions) = (Vec::new(), Vec::new());
-        let mut scratch = (Vec::new(), Vec::new());
+        let mut scratch = EmissionScratch::default();
         self.features().push_keys(doc, &mut keys);
-        self.emissions(&keys, &[n], (&mut scratch.0, &mut scratch.1), &mut emissions);
+        self.emissions(&keys, &[n], &mut scratch, &mut emissions);
         let t = self.scheme.n_tags();
         let outside = usize::from(self.scheme.tag(Move::Out).0);
         // A whitespace token may only be outside.
@@ -278,8 +288,8 @@ pub(crate) mod tests {
         let mut keys = Vec::new();
         one.features().push_keys(&doc, &mut keys);
         let scores = |ner: &EntityRecognizer| {
-            let (mut scratch, mut emissions) = ((Vec::new(), Vec::new()), Vec::new());
-            ner.emissions(&keys, &[3], (&mut scratch.0, &mut scratch.1), &mut emissions);
+            let mut emissions = Vec::new();
+            ner.emissions(&keys, &[3], &mut EmissionScratch::default(), &mut emissions);
             emissions
         };
         let (a, b) = (scores(&one), scores(&two));

@@ -3,7 +3,7 @@
 use super::examples::Example;
 use crate::doc::iob2::{EntitySpan, EntityType};
 use crate::pipeline::ner::scheme::Move;
-use crate::pipeline::ner::{EntityRecognizer, Viterbi};
+use crate::pipeline::ner::{EmissionScratch, EntityRecognizer, Viterbi};
 use crate::train::evaluate::{NerScores, NerTally};
 
 /// The penalties on `O` that [`calibrate`] tries (0 keeps the trained model).
@@ -16,7 +16,8 @@ const BATCH: usize = 64;
 pub(super) fn evaluate(model: &EntityRecognizer, examples: &[Example]) -> NerScores {
     let mut tally = NerTally::default();
     let (mut keys, mut lengths) = (Vec::new(), Vec::new());
-    let (mut scratch, mut emissions, mut tags) = ((Vec::new(), Vec::new()), Vec::new(), Vec::new());
+    let (mut scratch, mut emissions, mut tags) =
+        (EmissionScratch::default(), Vec::new(), Vec::new());
     let mut viterbi = Viterbi::default();
     let t = model.scheme.n_tags();
     for chunk in examples.chunks(BATCH) {
@@ -24,7 +25,7 @@ pub(super) fn evaluate(model: &EntityRecognizer, examples: &[Example]) -> NerSco
         keys.extend(chunk.iter().flat_map(|e| e.keys.iter().copied()));
         lengths.clear();
         lengths.extend(chunk.iter().map(Example::len));
-        model.emissions(&keys, &lengths, (&mut scratch.0, &mut scratch.1), &mut emissions);
+        model.emissions(&keys, &lengths, &mut scratch, &mut emissions);
         let mut offset = 0;
         for example in chunk {
             let rows = offset * t..(offset + example.len()) * t;
