@@ -51,7 +51,7 @@ enum InputFormat {
     /// document per `# newdoc` (else per sentence).
     Conllu,
     /// Pre-tokenised IOB2 (Universal NER): the given tokens are kept and re-annotated, spaced
-    /// as each sentence's `# text` shows; a document per sentence.
+    /// as each sentence's `# text` shows; a document per `# newdoc` (else per sentence).
     Iob2,
 }
 
@@ -198,11 +198,11 @@ impl<W: Write> Parser<W> {
                 Ok(())
             }
             InputFormat::Iob2 => {
-                for sentence in Iob2Reader::new(input) {
-                    let sentence = sentence?;
+                for document in Iob2Reader::new(input).documents() {
+                    let document = document?;
                     let zone = self.pipeline.vocab().zone();
-                    let doc = sentence.to_doc(&zone, Keep::Words);
-                    self.emit(doc, [&sentence.meta])?;
+                    let doc = document.to_doc(&zone, Keep::Words);
+                    self.emit(doc, document.metas())?;
                 }
                 Ok(())
             }

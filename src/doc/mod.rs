@@ -38,7 +38,7 @@ use std::collections::BTreeMap;
 
 pub use json::{DocJson, SpanJson, TokenJson, TokensJson};
 pub use read_error::ReadError;
-pub use sentence_reader::{ReadSentence, SentenceReader};
+pub use sentence_reader::{DocumentSentence, Documents, ReadSentence, SentenceReader};
 pub use sentence_writer::{SentenceWords, SentenceWriter, WriteSentence};
 pub use span::{Span, TextSpan};
 pub use tensor::{Tensor, live_tensor_bytes};

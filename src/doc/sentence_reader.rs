@@ -6,7 +6,10 @@
 //! [`SentenceReader`] turns such a parser into an iterator that stops after the first error,
 //! since a parser that failed mid-sentence is at no sentence boundary to resume from.
 //! [`ConlluReader`](super::conllu::ConlluReader) and [`Iob2Reader`](super::iob2::Iob2Reader)
-//! are this reader over their format's parser.
+//! are this reader over their format's parser; [`SentenceReader::documents`] groups the
+//! sentences of either into documents.
+
+use std::iter::Peekable;
 
 use super::ReadError;
 
@@ -40,6 +43,68 @@ impl<P> SentenceReader<P> {
     /// The parser, for format-specific state such as the current line number.
     pub(crate) fn parser(&self) -> &P {
         &self.parser
+    }
+}
+
+/// A sentence of a format that marks where documents start (`# newdoc`).
+pub trait DocumentSentence: Sized {
+    /// A document of the format: consecutive sentences.
+    type Document;
+
+    /// Whether a `# newdoc` comes before the sentence.
+    fn starts_document(&self) -> bool;
+
+    /// The document made of `sentences`.
+    fn document(sentences: Vec<Self>) -> Self::Document;
+}
+
+impl<P: ReadSentence> SentenceReader<P>
+where
+    P::Sentence: DocumentSentence,
+{
+    /// Groups the sentences into documents: a document starts at each `# newdoc`; sentences
+    /// before the first `# newdoc` (all of them in a file without one) are documents of their
+    /// own.
+    pub fn documents(self) -> Documents<P> {
+        Documents { sentences: self.peekable(), in_marked_document: false }
+    }
+}
+
+/// The documents of an input; see [`SentenceReader::documents`].
+pub struct Documents<P: ReadSentence> {
+    sentences: Peekable<SentenceReader<P>>,
+    in_marked_document: bool,
+}
+
+impl<P: ReadSentence> std::fmt::Debug for Documents<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Self { in_marked_document, .. } = self;
+        f.debug_struct("Documents").field("in_marked_document", in_marked_document).finish()
+    }
+}
+
+impl<P: ReadSentence> Iterator for Documents<P>
+where
+    P::Sentence: DocumentSentence,
+{
+    type Item = Result<<P::Sentence as DocumentSentence>::Document, ReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let first = match self.sentences.next()? {
+            Ok(sentence) => sentence,
+            Err(err) => return Some(Err(err)),
+        };
+        self.in_marked_document |= first.starts_document();
+        let mut sentences = vec![first];
+        if self.in_marked_document {
+            // An error ends the document here and is reported by the next call.
+            while let Some(sentence) =
+                self.sentences.next_if(|next| next.as_ref().is_ok_and(|s| !s.starts_document()))
+            {
+                sentences.extend(sentence.ok());
+            }
+        }
+        Some(Ok(P::Sentence::document(sentences)))
     }
 }
 

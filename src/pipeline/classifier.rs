@@ -75,12 +75,17 @@ impl SoftmaxHead {
         self.index.get(&StringKey::of(label)).copied()
     }
 
-    /// Scores every row of `x` (`n × width`) into `scores` and returns the best class per
-    /// row in `best`.
-    pub(crate) fn predict(&self, x: &[f32], scores: &mut Vec<f32>, best: &mut Vec<u32>) {
+    /// Scores every row of `x` (`n × width`) into `scores` (`n × labels`).
+    pub(crate) fn scores(&self, x: &[f32], scores: &mut Vec<f32>) {
         let n = x.len() / self.layer.n_in;
         scores.resize(n * self.layer.n_out, 0.0);
         self.layer.forward(x, scores);
+    }
+
+    /// Scores every row of `x` (`n × width`) into `scores` and returns the best class per
+    /// row in `best`.
+    pub(crate) fn predict(&self, x: &[f32], scores: &mut Vec<f32>, best: &mut Vec<u32>) {
+        self.scores(x, scores);
         best.clear();
         best.extend(scores.chunks_exact(self.layer.n_out).map(|row| argmax(row).0 as u32));
     }

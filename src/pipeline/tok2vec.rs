@@ -32,6 +32,7 @@ use serde::{Deserialize, Serialize};
 use super::nn::{HashEmbed, LayerNorm, Maxout, NormCache, Params, Rng};
 use super::{Component, ComponentError};
 use crate::doc::{Doc, Tensor};
+use crate::vocab::LexFlags;
 
 /// A token attribute that a hash-embedding table reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -47,6 +48,9 @@ pub enum Attr {
     Prefix(u8),
     /// The last `n` characters, ASCII-lowercased.
     Suffix(u8),
+    /// Whether whitespace (or the edge of the document) comes before and after the token:
+    /// it tells an opening quote (`` `` ``) from a closing one (`''`), a hyphen from a dash.
+    Spacing,
 }
 
 /// The key every unknown word's norm and lowercase features read (not the xxh3 hash of a
@@ -70,6 +74,7 @@ impl Attr {
             Attr::Shape => lex.shape.as_u64(),
             Attr::Prefix(n) => affix_key(&doc.text()[data.span().bytes()], n, true),
             Attr::Suffix(n) => affix_key(&doc.text()[data.span().bytes()], n, false),
+            Attr::Spacing => spacing_key(doc, i),
         }
     }
 
@@ -81,6 +86,7 @@ impl Attr {
             Attr::Shape => 3,
             Attr::Prefix(n) => 0x100 | u16::from(n),
             Attr::Suffix(n) => 0x200 | u16::from(n),
+            Attr::Spacing => 4,
         }
     }
 
@@ -91,12 +97,26 @@ impl Attr {
             0 if code == 1 => Some(Attr::Norm),
             0 if code == 2 => Some(Attr::Lower),
             0 if code == 3 => Some(Attr::Shape),
+            0 if code == 4 => Some(Attr::Spacing),
             1 if n > 0 => Some(Attr::Prefix(n)),
             2 if n > 0 => Some(Attr::Suffix(n)),
             _ => None,
         }
     }
 }
+
+/// The [`Attr::Spacing`] key of token `i`: one of four, for whitespace before and after.
+fn spacing_key(doc: &Doc<'_>, i: usize) -> u64 {
+    let tokens = doc.tokens();
+    let is_space = |j: usize| tokens[j].lex().is(LexFlags::IS_SPACE);
+    let before = i == 0 || tokens[i - 1].space_after() || is_space(i - 1);
+    let after = tokens[i].space_after() || i + 1 == tokens.len() || is_space(i + 1);
+    SPACING_KEYS[usize::from(before) << 1 | usize::from(after)]
+}
+
+/// The four [`Attr::Spacing`] keys (neither, after, before, both), arbitrary constants.
+const SPACING_KEYS: [u64; 4] =
+    [0x7370_6163_696e_6730, 0x7370_6163_696e_6731, 0x7370_6163_696e_6732, 0x7370_6163_696e_6733];
 
 /// Hash of the first (or last) `n` characters of `text`, ASCII-lowercased, without
 /// allocating.
@@ -592,10 +612,12 @@ mod tests {
 
     #[test]
     fn attr_codes_round_trip() {
-        for attr in [Attr::Norm, Attr::Lower, Attr::Shape, Attr::Prefix(1), Attr::Suffix(4)] {
+        let attrs =
+            [Attr::Norm, Attr::Lower, Attr::Shape, Attr::Spacing, Attr::Prefix(1), Attr::Suffix(4)];
+        for attr in attrs {
             assert_eq!(Attr::from_code(attr.code()), Some(attr));
         }
-        for bad in [0, 4, 0x100, 0x300 | 1] {
+        for bad in [0, 5, 0x100, 0x300 | 1] {
             assert_eq!(Attr::from_code(bad), None);
         }
     }
@@ -630,6 +652,24 @@ mod tests {
             },
             zeros: Tok2Vec::zeros_like,
         });
+    }
+
+    #[test]
+    fn spacing_tells_opening_quotes_from_closing_ones() {
+        let vocab = Vocab::new();
+        let zone = vocab.zone();
+        // `She said "hi" .\n"` : the first quote opens, the second closes, the last follows
+        // a line break.
+        let words = ["She", "said", "\"", "hi", "\"", ".", "\n", "\""];
+        let spaces = [true, true, false, false, true, false, false, false];
+        let doc = Doc::from_words(&zone, &words, &spaces);
+        let keys: Vec<u64> = (0..doc.len()).map(|i| Attr::Spacing.key(&doc, i)).collect();
+        let [neither, after, before, both] = SPACING_KEYS;
+        assert_eq!(keys[0], both, "the start of the text counts as space");
+        assert_eq!(keys[2], before, "an opening quote");
+        assert_eq!(keys[4], after, "a closing quote");
+        assert_eq!(keys[3], neither);
+        assert_eq!(keys[7], both, "after a whitespace token, at the end of the text");
     }
 
     #[test]

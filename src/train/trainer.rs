@@ -30,6 +30,7 @@ use super::lemma_rules;
 use super::parser::{self as parser_training, ParserTrainer};
 use super::schedule::{EarlyStopping, Schedule};
 use crate::doc::ReadError;
+use crate::doc::conllu::ConlluWord;
 use crate::pipeline::classifier::{HeadStats, SoftmaxHead};
 use crate::pipeline::doc_cleaner::DocCleaner;
 use crate::pipeline::lemmatizer::{LemmaScratch, Lemmatizer};
@@ -41,7 +42,7 @@ use crate::pipeline::parser::ParseScratch;
 use crate::pipeline::parser::Parser;
 use crate::pipeline::parser::model::ParserModel;
 use crate::pipeline::parser::oracle::Gold;
-use crate::pipeline::tagger::Tagger;
+use crate::pipeline::tagger::{TagScratch, Tagger};
 use crate::pipeline::tok2vec::{Dropout, Tok2Vec, Tok2VecCache, Tok2VecConfig};
 use crate::vocab::{StringKey, Vocab};
 
@@ -277,14 +278,41 @@ fn build_nets(config: &TrainConfig, train: &Corpus, rng: &mut Rng) -> Nets {
     let docs = train.paragraphs.iter().map(|p| p.to_doc(&zone));
     tok2vec.learn_known_words(docs, config.tok2vec.min_word_count);
     let width = tok2vec.width();
-    let tagger = Tagger::new(SoftmaxHead::new(tags, width, rng), SoftmaxHead::new(pos, width, rng))
-        .expect("UPOS labels come from parsed UD tags. This is a bug.");
+    let (tag, pos) = (SoftmaxHead::new(tags, width, rng), SoftmaxHead::new(pos, width, rng));
+    let pairs = tag_pairs(&tag, &pos, words());
+    let tagger = Tagger::new(tag, pos, pairs)
+        .expect("UPOS labels come from parsed UD tags and every tag has a pair. This is a bug.");
     let morphologizer = Morphologizer::new(SoftmaxHead::new(feats, width, rng));
     let labels = parser_training::labels(train.paragraphs.iter(), config.parser.min_label_count);
     let p = &config.parser;
     let model = ParserModel::new(width, p.hidden, p.pieces, labels.len(), rng);
     let parser = Parser::new(labels, model);
     Nets { tok2vec, tagger, morphologizer, parser }
+}
+
+/// For each class of `tag`, the classes of `pos` that `words` pair it with (every class
+/// of `pos` for a tag never seen with a UPOS).
+fn tag_pairs<'w>(
+    tag: &SoftmaxHead,
+    pos: &SoftmaxHead,
+    words: impl Iterator<Item = &'w ConlluWord>,
+) -> Vec<Vec<u32>> {
+    let mut pairs = vec![Vec::new(); tag.labels().len()];
+    for word in words {
+        let xpos = word.xpos.as_deref().and_then(|x| tag.class_of(x));
+        let upos = word.upos.and_then(|u| pos.class_of(u.as_str()));
+        if let (Some(x), Some(u)) = (xpos, upos) {
+            pairs[x as usize].push(u);
+        }
+    }
+    for allowed in &mut pairs {
+        allowed.sort_unstable();
+        allowed.dedup();
+        if allowed.is_empty() {
+            *allowed = (0..pos.labels().len() as u32).collect();
+        }
+    }
+    pairs
 }
 
 /// Trains the pipeline described by `config`.
@@ -442,25 +470,22 @@ fn evaluate(nets: &Nets, lemmatizer: &Lemmatizer, dev: &[Example]) -> DevScores 
     let mut scratch = ParseScratch::default();
     let mut total = 0;
     let (mut tensor, mut scores, mut best) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut tag_scratch, mut best_tags, mut best_pos) =
+        (TagScratch::default(), Vec::new(), Vec::new());
     let (mut lemma_scratch, mut lemma) = (LemmaScratch::default(), String::new());
     for example in dev {
         nets.tok2vec.forward(&example.keys, &[example.len], &mut tensor, None, None);
         total += example.len;
-        let mut tags = Vec::new();
-        for (slot, (head, gold)) in [
-            (&nets.tagger.tag, &example.tag),
-            (&nets.tagger.pos, &example.pos),
-            (&nets.morphologizer.feats, &example.feats),
-        ]
-        .into_iter()
-        .enumerate()
+        nets.tagger.predict(&tensor, &mut tag_scratch, &mut best_tags, &mut best_pos);
+        nets.morphologizer.feats.predict(&tensor, &mut scores, &mut best);
+        for (slot, (predicted, gold)) in
+            [(&best_tags, &example.tag), (&best_pos, &example.pos), (&best, &example.feats)]
+                .into_iter()
+                .enumerate()
         {
-            head.predict(&tensor, &mut scores, &mut best);
-            counts[slot] += best.iter().zip(gold).filter(|(p, g)| Some(**p) == **g).count();
-            if slot == 0 {
-                tags = best.iter().map(|&t| head.key(t)).collect::<Vec<StringKey>>();
-            }
+            counts[slot] += predicted.iter().zip(gold).filter(|(p, g)| Some(**p) == **g).count();
         }
+        let tags: Vec<StringKey> = best_tags.iter().map(|&t| nets.tagger.tag.key(t)).collect();
         for ((form, gold), tag) in example.forms.iter().zip(&example.lemmas).zip(&tags) {
             lemmatizer.lemmatize(form, *tag, &mut lemma_scratch, &mut lemma);
             counts[3] += usize::from(gold.as_deref() == Some(lemma.as_str()));
@@ -594,6 +619,7 @@ mod tests {
                     min_word_count: 1,
                 },
                 members: 2,
+                seed: None,
             }),
         };
         let mut observer = Silent(0);

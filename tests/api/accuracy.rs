@@ -49,12 +49,12 @@ fn shipped_model_meets_the_gold_tokenization_floors() {
     let gold = BufReader::new(File::open(&path).expect("readable test file"));
     let scores = score_conllu(gold, &out.into_inner()[..]).expect("scorable output");
     let floors = [
-        ("UPOS", 95.1),   // target 95.5
-        ("XPOS", 94.2),   // target 95.0
+        ("UPOS", 95.2),   // target 95.5
+        ("XPOS", 94.5),   // target 95.0
         ("UFeats", 95.5), // target 95.5
         ("Lemmas", 97.0), // target 97.0
-        ("UAS", 86.2),    // target 87.0
-        ("LAS", 83.2),    // target 84.0
+        ("UAS", 86.5),    // target 87.0
+        ("LAS", 83.7),    // target 84.0
     ];
     assert_floors("gold tokenization", &scores, &floors);
 }
@@ -85,16 +85,17 @@ fn shipped_model_meets_the_ner_floor() {
     let pipeline = Pipeline::default_english();
     let mut out = Iob2Writer::new(Vec::new());
     let file = File::open(&path).expect("readable test file");
-    for sentence in Iob2Reader::new(BufReader::new(file)) {
-        let sentence = sentence.expect("valid IOB2");
+    // A document per `# newdoc`, as `nlpd parse --input iob2` reads them.
+    for document in Iob2Reader::new(BufReader::new(file)).documents() {
+        let document = document.expect("valid IOB2");
         let zone = pipeline.vocab().zone();
-        let mut doc = sentence.to_doc(&zone, Keep::Words);
+        let mut doc = document.to_doc(&zone, Keep::Words);
         pipeline.annotate(&mut doc, None).expect("the pipeline runs");
-        out.write_doc(&doc, [&sentence.meta]).expect("writing to memory");
+        out.write_doc(&doc, document.metas()).expect("writing to memory");
     }
     let gold = BufReader::new(File::open(&path).expect("readable test file"));
     let scores = score_ner(gold, &out.into_inner()[..]).expect("scorable output");
     let f1 = 100.0 * scores.overall.f1;
-    // Target 75.0; the shipped recogniser measures 71.22.
-    assert!(f1 >= 71.0, "NER F1 {f1:.2} < 71.0");
+    // Target 75.0; the shipped recogniser measures 71.93.
+    assert!(f1 >= 71.7, "NER F1 {f1:.2} < 71.7");
 }

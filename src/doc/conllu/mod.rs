@@ -36,7 +36,7 @@
 mod read;
 mod write;
 
-pub use read::{ConlluParser, ConlluReader, Documents};
+pub use read::{ConlluParser, ConlluReader};
 pub use write::{ConlluFormat, ConlluWriter};
 
 use super::{Doc, Pos};

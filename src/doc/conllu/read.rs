@@ -1,10 +1,9 @@
 //! Streaming CoNLL-U reader.
 
 use std::io::BufRead;
-use std::iter::Peekable;
 
 use super::{ConlluDocument, ConlluSentence, ConlluWord, MultiwordToken};
-use crate::doc::{Pos, ReadError, ReadSentence, SentenceReader};
+use crate::doc::{DocumentSentence, Pos, ReadError, ReadSentence, SentenceReader};
 
 /// Reads CoNLL-U sentence by sentence from any buffered reader, holding one sentence in
 /// memory at a time. Iterating yields each sentence or the first error (after which the
@@ -46,13 +45,6 @@ impl<R: BufRead> ConlluReader<R> {
     /// The number of lines read so far.
     pub fn line(&self) -> usize {
         self.parser().line
-    }
-
-    /// Groups the sentences into documents: a document starts at each `# newdoc`; sentences
-    /// before the first `# newdoc` (all of them in a file without one) are documents of their
-    /// own.
-    pub fn documents(self) -> Documents<R> {
-        Documents { sentences: self.peekable(), in_marked_document: false }
     }
 }
 
@@ -216,32 +208,15 @@ impl<R: BufRead> ConlluParser<R> {
     }
 }
 
-/// The documents of a CoNLL-U input; see [`ConlluReader::documents`].
-#[derive(Debug)]
-pub struct Documents<R: BufRead> {
-    sentences: Peekable<ConlluReader<R>>,
-    in_marked_document: bool,
-}
+impl DocumentSentence for ConlluSentence {
+    type Document = ConlluDocument;
 
-impl<R: BufRead> Iterator for Documents<R> {
-    type Item = Result<ConlluDocument, ReadError>;
+    fn starts_document(&self) -> bool {
+        self.meta.newdoc.is_some()
+    }
 
-    fn next(&mut self) -> Option<Self::Item> {
-        let first = match self.sentences.next()? {
-            Ok(sentence) => sentence,
-            Err(err) => return Some(Err(err)),
-        };
-        self.in_marked_document |= first.meta.newdoc.is_some();
-        let mut sentences = vec![first];
-        if self.in_marked_document {
-            // An error ends the document here and is reported by the next call.
-            while let Some(sentence) =
-                self.sentences.next_if(|next| next.as_ref().is_ok_and(|s| s.meta.newdoc.is_none()))
-            {
-                sentences.extend(sentence.ok());
-            }
-        }
-        Some(Ok(ConlluDocument { sentences }))
+    fn document(sentences: Vec<Self>) -> ConlluDocument {
+        ConlluDocument { sentences }
     }
 }
 

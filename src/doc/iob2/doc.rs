@@ -1,10 +1,10 @@
-//! IOB2 sentences as [`Doc`]s, and the entities of Docs as IOB2.
+//! IOB2 sentences and documents as [`Doc`]s, and the entities of Docs as IOB2.
 
 use std::io::{self, Write};
 
-use super::{EntityTag, Iob2Sentence};
-use crate::doc::conllu::Keep;
-use crate::doc::{Doc, EntIob, SentenceWords, SentenceWriter, WriteSentence};
+use super::{EntityTag, Iob2Document, Iob2Sentence};
+use crate::doc::conllu::{Keep, SentenceMeta};
+use crate::doc::{Doc, DocumentSentence, EntIob, SentenceWords, SentenceWriter, WriteSentence};
 use crate::vocab::Zone;
 
 impl Iob2Sentence {
@@ -12,14 +12,62 @@ impl Iob2Sentence {
     /// space between every two tokens when there is no text or it does not spell the
     /// tokens). With [`Keep::Annotations`] the entity tags are copied too.
     pub fn to_doc<'z>(&self, zone: &'z Zone<'z>, keep: Keep) -> Doc<'z> {
+        sentences_to_doc(std::slice::from_ref(self), zone, keep)
+    }
+
+    /// Whether a space follows each token (see [`Self::to_doc`]).
+    fn spaces(&self) -> Vec<bool> {
         let words: Vec<&str> = self.tokens.iter().map(String::as_str).collect();
-        let spaces = self
-            .text
+        let n = words.len();
+        self.text
             .as_deref()
             .and_then(|text| spacing(text, &words))
-            .unwrap_or_else(|| (0..words.len()).map(|i| i + 1 < words.len()).collect());
-        let mut doc = Doc::from_words(zone, &words, &spaces);
-        for (i, (token, tag)) in doc.tokens_mut().iter_mut().zip(&self.tags).enumerate() {
+            .unwrap_or_else(|| (0..n).map(|i| i + 1 < n).collect())
+    }
+}
+
+impl Iob2Document {
+    /// The metadata of each sentence.
+    pub fn metas(&self) -> impl Iterator<Item = &SentenceMeta> {
+        self.sentences.iter().map(|sentence| &sentence.meta)
+    }
+
+    /// A [`Doc`] of every sentence in order, each spaced as [`Iob2Sentence::to_doc`] spaces
+    /// it with a space between sentences, and each sentence's first token starting a
+    /// sentence. With [`Keep::Annotations`] the entity tags are copied too.
+    pub fn to_doc<'z>(&self, zone: &'z Zone<'z>, keep: Keep) -> Doc<'z> {
+        sentences_to_doc(&self.sentences, zone, keep)
+    }
+}
+
+impl DocumentSentence for Iob2Sentence {
+    type Document = Iob2Document;
+
+    fn starts_document(&self) -> bool {
+        self.meta.newdoc.is_some()
+    }
+
+    fn document(sentences: Vec<Self>) -> Iob2Document {
+        Iob2Document { sentences }
+    }
+}
+
+/// The [`Doc`] of consecutive `sentences`; see [`Iob2Document::to_doc`].
+fn sentences_to_doc<'z>(sentences: &[Iob2Sentence], zone: &'z Zone<'z>, keep: Keep) -> Doc<'z> {
+    let words: Vec<&str> = sentences.iter().flat_map(|s| &s.tokens).map(String::as_str).collect();
+    let mut spaces = Vec::with_capacity(words.len());
+    for (k, sentence) in sentences.iter().enumerate() {
+        spaces.extend(sentence.spaces());
+        if let Some(last) = spaces.last_mut().filter(|_| k + 1 < sentences.len()) {
+            *last = true;
+        }
+    }
+    let mut doc = Doc::from_words(zone, &words, &spaces);
+    let mut offset = 0;
+    for sentence in sentences {
+        let tokens = &mut doc.tokens_mut()[offset..offset + sentence.tokens.len()];
+        offset += sentence.tokens.len();
+        for (i, (token, tag)) in tokens.iter_mut().zip(&sentence.tags).enumerate() {
             token.sent_start = Some(i == 0);
             if keep == Keep::Annotations {
                 let label = |t: super::EntityType| Some(zone.intern(t.as_str()));
@@ -30,8 +78,8 @@ impl Iob2Sentence {
                 };
             }
         }
-        doc
     }
+    doc
 }
 
 /// Whether a space follows each word in `text`, or `None` if the words do not spell it.
@@ -112,6 +160,45 @@ mod tests {
             out.write_doc(&doc, [&sentence.meta]).unwrap();
         }
         assert_eq!(String::from_utf8(out.into_inner()).unwrap(), FILE);
+    }
+
+    #[test]
+    fn documents_group_sentences_by_newdoc_and_round_trip() {
+        let file = "\
+# newdoc id = d1
+# sent_id = d1-1
+# text = Ada met Bo.
+1\tAda\tB-PER
+2\tmet\tO
+3\tBo\tB-PER
+4\t.\tO
+
+# sent_id = d1-2
+# text = Bo left
+1\tBo\tB-PER
+2\tleft\tO
+
+# newdoc id = d2
+# sent_id = d2-1
+# text = Oslo
+1\tOslo\tB-LOC
+
+";
+        let vocab = Vocab::new();
+        let mut out = Iob2Writer::new(Vec::new());
+        let documents: Vec<Iob2Document> =
+            Iob2Reader::new(file.as_bytes()).documents().collect::<Result<_, _>>().unwrap();
+        assert_eq!(documents.iter().map(|d| d.sentences.len()).collect::<Vec<_>>(), [2, 1]);
+        for document in &documents {
+            let zone = vocab.zone();
+            let doc = document.to_doc(&zone, Keep::Annotations);
+            out.write_doc(&doc, document.metas()).unwrap();
+        }
+        assert_eq!(String::from_utf8(out.into_inner()).unwrap(), file);
+        let zone = vocab.zone();
+        let doc = documents[0].to_doc(&zone, Keep::Words);
+        assert_eq!(doc.text(), "Ada met Bo. Bo left");
+        assert_eq!(doc.sents().iter().map(|s| s.start()).collect::<Vec<_>>(), [0, 4]);
     }
 
     #[test]

@@ -123,6 +123,13 @@ pub struct Iob2Sentence {
     pub tags: Vec<EntityTag>,
 }
 
+/// Consecutive sentences of one document (from [`SentenceReader::documents`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Iob2Document {
+    /// The sentences.
+    pub sentences: Vec<Iob2Sentence>,
+}
+
 /// Reads IOB2 sentence by sentence; iterating yields each sentence or the first error (after
 /// which the iterator ends).
 pub type Iob2Reader<R> = SentenceReader<Iob2Parser<R>>;

@@ -10,11 +10,13 @@
 //! Head         labels (u64 count, str each), Dense
 //! tok2vec      window u8, n u16, n × (attr code u16, HashEmbed), mixer Block, depth u16,
 //!              depth × Block, depth × dilation u16, known words (u64 count, u64 keys)
-//! tagger       XPOS Head, UPOS Head
+//! tagger       XPOS Head, UPOS Head, per XPOS class the UPOS classes allowed with it
+//!              (u16 count, u16 each)
 //! morphologizer  FEATS Head
-//! lemmatizer   rules (u64 count; flags u8 (1 lowercase, 2 drop digit-group commas),
+//! lemmatizer   rules (u64 count; flags u8 (bits 0–1 case: 0 keep, 1 lowercase, 2 title
+//!              case; bit 2 drop digit-group commas),
 //!              strip u8, append str),
-//!              nodes (u64 count; tag str, class u8 (0 lower, 1 upper, 2 grouped digits),
+//!              nodes (u64 count; tag str, class u8 (0 lower, 1 upper, 2 grouped digits, 3 capitals),
 //!              suffix str, rule u32),
 //!              exceptions (u64 count; form str, tag str, lemma str),
 //!              lexicon (u64 count, u64 keys, ascending)
@@ -31,7 +33,7 @@ use super::{ModelLoadError, ModelReader, ModelWriter};
 use crate::pipeline::Component;
 use crate::pipeline::classifier::SoftmaxHead;
 use crate::pipeline::doc_cleaner::{CleanTarget, DocCleaner, DocCleanerConfig};
-use crate::pipeline::lemmatizer::{CaseClass, Exception, Lemmatizer, Rule, RuleNode};
+use crate::pipeline::lemmatizer::{Case, CaseClass, Exception, Lemmatizer, Rule, RuleNode};
 use crate::pipeline::morphologizer::Morphologizer;
 use crate::pipeline::ner::EntityRecognizer;
 use crate::pipeline::nn::{Dense, HashEmbed, LayerNorm, Maxout};
@@ -226,6 +228,10 @@ impl Persist for Tagger {
     fn save(&self, w: &mut ModelWriter) {
         self.tag.save(w);
         self.pos.save(w);
+        for allowed in &self.pairs {
+            w.u16(allowed.len() as u16);
+            allowed.iter().for_each(|&p| w.u16(p as u16));
+        }
     }
 
     fn load(r: &mut ModelReader<'_>, vocab: &mut Vocab) -> Result<Self, ModelLoadError> {
@@ -234,8 +240,14 @@ impl Persist for Tagger {
         if pos.layer.n_in != tag.layer.n_in {
             return Err(r.malformed("the heads disagree on the input width"));
         }
+        let mut pairs = Vec::with_capacity(tag.labels().len());
+        for _ in 0..tag.labels().len() {
+            let n = usize::from(r.u16()?);
+            pairs.push((0..n).map(|_| r.u16().map(u32::from)).collect::<Result<Vec<_>, _>>()?);
+        }
         vocab.intern(SPACE_TAG);
-        Tagger::new(tag, pos).ok_or_else(|| r.malformed("a UPOS label is not a UD tag"))
+        Tagger::new(tag, pos, pairs)
+            .ok_or_else(|| r.malformed("a UPOS label is not a UD tag, or a tag pair is invalid"))
     }
 }
 
@@ -254,7 +266,7 @@ impl Persist for Lemmatizer {
     fn save(&self, w: &mut ModelWriter) {
         w.len(self.rules.len());
         for rule in &self.rules {
-            w.u8(u8::from(rule.lower) | u8::from(rule.ungroup) << 1);
+            w.u8(rule.case as u8 | u8::from(rule.ungroup) << 2);
             w.u8(rule.strip);
             w.str(&rule.append);
         }
@@ -282,11 +294,12 @@ impl Persist for Lemmatizer {
         let mut rules = Vec::with_capacity(n);
         for _ in 0..n {
             let flags = r.u8()?;
-            if flags > 3 {
+            let case = Case::ALL.get(usize::from(flags & 3)).copied();
+            let Some(case) = case.filter(|_| flags >> 3 == 0) else {
                 return Err(r.malformed(format!("unknown rule flags {flags}")));
-            }
-            let (lower, ungroup) = (flags & 1 != 0, flags & 2 != 0);
-            rules.push(Rule { lower, ungroup, strip: r.u8()?, append: r.str()? });
+            };
+            let ungroup = flags & 4 != 0;
+            rules.push(Rule { case, ungroup, strip: r.u8()?, append: r.str()? });
         }
         let n = r.count()?;
         let mut nodes = Vec::with_capacity(n);
@@ -452,8 +465,12 @@ mod tests {
         let head = |labels: &[&str], rng: &mut Rng| {
             SoftmaxHead::new(labels.iter().map(|l| l.to_string()).collect(), 4, rng)
         };
-        let tagger =
-            Tagger::new(head(&["NN", "VB"], &mut rng), head(&["NOUN", "VERB"], &mut rng)).unwrap();
+        let tagger = Tagger::new(
+            head(&["NN", "VB"], &mut rng),
+            head(&["NOUN", "VERB"], &mut rng),
+            vec![vec![0], vec![1]],
+        )
+        .unwrap();
         let labels = vec!["nsubj".to_string(), "obl||nsubj".to_string()];
         let parser = Parser::new(labels, ParserModel::new(4, 3, 2, 2, &mut rng));
         let mut own = Tok2Vec::new(&config, &mut rng);

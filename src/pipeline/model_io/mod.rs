@@ -48,7 +48,7 @@ use crate::vocab::Vocab;
 /// The first eight bytes of every model file.
 pub const MAGIC: &[u8; 8] = b"NLPDMODL";
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 const HEADER_LEN: usize = 32;
 
 /// Errors raised when loading a model file.

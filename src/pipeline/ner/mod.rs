@@ -26,10 +26,14 @@
 //! valid tag sequences, so every entity is whole and has one type; whitespace tokens are
 //! never inside an entity.
 //!
+//! After decoding, a name found anywhere in the document is marked wherever else it occurs
+//! there, with the type most of its mentions got (module `mentions`).
+//!
 //! Inference is a few batched matrix products per document plus an `O(n · 13²)` Viterbi
 //! pass, into buffers allocated once per document.
 
 mod crf;
+mod mentions;
 mod persist;
 pub(crate) mod scheme;
 
@@ -40,7 +44,7 @@ use super::nn::{Dense, Params, Rng};
 use super::tok2vec::Tok2Vec;
 use super::{Component, ComponentError};
 use crate::doc::Doc;
-use crate::vocab::LexFlags;
+use crate::vocab::{LexFlags, StringKey};
 
 /// The named-entity recogniser. See the [module docs](self).
 #[derive(Clone, Debug, PartialEq)]
@@ -190,7 +194,9 @@ impl Component for EntityRecognizer {
         let (mut keys, mut emissions) = (Vec::new(), Vec::new());
         let mut scratch = EmissionScratch::default();
         self.features().push_keys(doc, &mut keys);
-        self.emissions(&keys, &[n], &mut scratch, &mut emissions);
+        // Each sentence alone, as in training: context does not leak across a boundary.
+        let lengths: Vec<usize> = doc.sents().iter().map(|s| s.end() - s.start()).collect();
+        self.emissions(&keys, &lengths, &mut scratch, &mut emissions);
         let t = self.scheme.n_tags();
         let outside = usize::from(self.scheme.tag(Move::Out).0);
         // A whitespace token may only be outside.
@@ -203,8 +209,21 @@ impl Component for EntityRecognizer {
                 }
             }
         }
-        let mut tags = Vec::with_capacity(n);
-        self.crf.decode(&emissions, &mut Viterbi::default(), &mut tags);
+        let (mut tags, mut sentence_tags) = (Vec::with_capacity(n), Vec::new());
+        let mut viterbi = Viterbi::default();
+        let mut rows = emissions.as_slice();
+        for length in lengths {
+            let (sentence, rest) = rows.split_at(length * t);
+            self.crf.decode(sentence, &mut viterbi, &mut sentence_tags);
+            tags.append(&mut sentence_tags);
+            rows = rest;
+        }
+        let mut entities = self.scheme.entities(&tags);
+        let words: Vec<StringKey> = doc.tokens().iter().map(|t| t.lex().orth).collect();
+        let capitalised: Vec<bool> =
+            doc.iter().map(|t| t.text().chars().any(char::is_uppercase)).collect();
+        mentions::harmonise(&words, &capitalised, &mut entities, self.labels().len());
+        let tags = self.scheme.tags_of(n, &entities);
         for (token, &tag) in doc.tokens_mut().iter_mut().zip(&tags) {
             (token.ent_iob, token.ent_type) = self.scheme.annotation(tag);
         }
@@ -233,19 +252,26 @@ pub(crate) mod tests {
         }
     }
 
-    #[test]
-    fn process_writes_whole_entities_and_keeps_whitespace_outside() {
+    /// A LOC/PER recogniser whose tag scores ignore the tokens: `b`, `i` and `l` for B-PER,
+    /// I-PER and L-PER, 0 for every other tag.
+    fn per_everywhere(b: f32, i: f32, l: f32) -> EntityRecognizer {
         let mut rng = Rng::new(3);
         let labels = vec!["LOC".into(), "PER".into()];
         let tok2vec = Tok2Vec::new(&tiny_config(), &mut rng);
         let mut ner = EntityRecognizer::new(labels, tok2vec, &mut rng);
-        // Make B-PER, I-PER and L-PER attractive everywhere: the raw argmax per token would be
-        // an invalid sequence, so this checks the decoder, not the weights.
         let output = &mut ner.members[0].output;
         output.w.fill(0.0);
-        for (m, bias) in [(Move::Begin(1), 3.0), (Move::In(1), 2.0), (Move::Last(1), 1.0)] {
+        for (m, bias) in [(Move::Begin(1), b), (Move::In(1), i), (Move::Last(1), l)] {
             output.b[usize::from(ner.scheme.tag(m).0)] = bias;
         }
+        ner
+    }
+
+    #[test]
+    fn process_writes_whole_entities_and_keeps_whitespace_outside() {
+        // B-PER, I-PER and L-PER are attractive everywhere: the raw argmax per token would be
+        // an invalid sequence, so this checks the decoder, not the weights.
+        let ner = per_everywhere(3.0, 2.0, 1.0);
         let mut vocab = Vocab::new();
         for label in ner.labels() {
             vocab.intern(label);
@@ -270,6 +296,23 @@ pub(crate) mod tests {
         let mut empty = Doc::from_words(&zone, &[], &[]);
         ner.process(&mut empty).unwrap();
         assert!(empty.ents().is_empty());
+    }
+
+    #[test]
+    fn each_sentence_is_decoded_alone() {
+        // I-PER scores so well that the best valid sequence is one entity over all the tokens
+        // it may cover, which must stop at a sentence boundary.
+        let ner = per_everywhere(3.0, 2.5, 1.0);
+        let vocab = Vocab::new();
+        let zone = vocab.zone();
+        // Lowercase words: no names to spread between the sentences.
+        let mut doc = Doc::from_words(&zone, &["ada", "met", "bo", "cy", "saw"], &[true; 5]);
+        for (i, token) in doc.tokens_mut().iter_mut().enumerate() {
+            token.sent_start = Some(i == 0 || i == 3);
+        }
+        ner.process(&mut doc).unwrap();
+        let spans: Vec<(usize, usize)> = doc.ents().iter().map(|e| (e.start(), e.end())).collect();
+        assert_eq!(spans, [(0, 3), (3, 5)]);
     }
 
     #[test]

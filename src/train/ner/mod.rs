@@ -60,9 +60,14 @@ pub struct NerConfig {
     pub schedule: Schedule,
     /// The recogniser's own encoder.
     pub tok2vec: Tok2VecConfig,
-    /// Recognisers trained (from seeds `seed`, `seed + 1`, …) and joined into an ensemble.
+    /// Recognisers trained (from seeds `s`, `s + 1`, … where `s` is the recogniser's seed)
+    /// and joined into an ensemble.
     #[serde(default = "one_member")]
     pub members: usize,
+    /// The recogniser's own seed (the pipeline's when absent): the tagger and parser and the
+    /// recogniser can then each keep the seed that scored best on dev.
+    #[serde(default)]
+    pub seed: Option<u64>,
 }
 
 fn one_member() -> usize {
@@ -82,7 +87,8 @@ pub struct TrainedNer {
     pub outside_penalty: f32,
 }
 
-/// Trains the recogniser described by `config`, seeded from the pipeline's `seed`.
+/// Trains the recogniser described by `config`, seeded from its own seed, else from the
+/// pipeline's `seed`.
 ///
 /// # Errors
 ///
@@ -99,6 +105,7 @@ pub fn train(
     if labels.is_empty() {
         return Err(TrainError::EmptyCorpus { path: config.train.clone() });
     }
+    let seed = config.seed.unwrap_or(seed);
     Ok(fit(&train_sentences, &dev_sentences, &labels, config, seed, observer))
 }
 
@@ -294,6 +301,7 @@ mod tests {
                 min_word_count: 1,
             },
             members: 1,
+            seed: None,
         }
     }
 
