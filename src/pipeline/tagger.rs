@@ -28,7 +28,7 @@ pub struct Tagger {
     pos_of_class: Vec<Pos>,
 }
 
-/// Buffers of [`Tagger::predict`], reused across documents.
+/// Buffers of [`Tagger::predict`] (the trainer's dev scoring reuses them across documents).
 #[derive(Debug, Default)]
 pub(crate) struct TagScratch {
     tag_scores: Vec<f32>,

@@ -13,9 +13,9 @@
 //! 2. every other occurrence of a name's exact words that overlaps no entity becomes a
 //!    mention too, longest names first.
 //!
-//! On UNER with each `# newdoc` document as one Doc this raised dev F1 by about one point
-//! (see models/README.md). It costs a hash lookup per token and nothing for a document
-//! without entities.
+//! On UNER, with each `# newdoc` document as one Doc, this raised dev F1 by 1.0 and 0.2
+//! points for the recognisers of two seeds (models/README.md). It costs a hash lookup per
+//! token and nothing for a document without entities.
 
 use rustc_hash::FxHashMap;
 
