@@ -4,14 +4,13 @@
 //! # Overview
 //!
 //! A `Rule` turns a form into its lemma: optionally lowercase it (or all but its first
-//! letter, for names in capitals), optionally drop the
-//! commas that group digits ("6,363,217" → "6363217", as the treebank lemmatizes numbers),
-//! strip `n` final characters, append a string ("studies" → strip 3, append "y" →
-//! "study"). Training (`crate::train`) finds, for each fine-grained tag, case class
-//! (lowercase, capitalised, in capitals, digit groups) and form suffix, the rule that is most often
-//! right, and keeps a suffix only where its rule differs from the rule of the next shorter
-//! suffix. Irregular forms the rules get wrong ("went" → "go")
-//! go in an exception table keyed by form and tag.
+//! letter, for names in capitals), optionally drop the commas that group digits
+//! ("6,363,217" → "6363217", as the treebank lemmatizes numbers), strip `n` final
+//! characters, append a string ("studies" → strip 3, append "y" → "study"). Training
+//! (`crate::train`) finds, for each fine-grained tag, case class (lowercase, capitalised, in
+//! capitals, digit groups) and form suffix, the rule that is most often right, and keeps a
+//! suffix only where its rule differs from the rule of the next shorter suffix. Irregular
+//! forms the rules get wrong ("went" → "go") go in an exception table keyed by form and tag.
 //!
 //! `Lemmatizer::lemmatize` tries the exception table (exact form, then lowercase form),
 //! then the rules of the form's suffixes, longest first: the first whose result is a lemma

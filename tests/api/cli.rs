@@ -344,22 +344,30 @@ fn shipped_model_path() -> String {
     path.to_str().expect("UTF-8 path").to_owned()
 }
 
+/// Runs `nlpd train --components COMPONENT` on the shipped model with `conllu` as the
+/// training treebank; returns the config it trained with and the rebuilt pipeline, which is
+/// checked to have the shipped pipeline's components.
+fn retrain_shipped(conllu: &str, component: &str) -> (TempFile, nlpd::pipeline::Pipeline) {
+    let corpus = TempFile::new(&format!("{component}.conllu"), conllu.as_bytes());
+    let config = config_training_on(&corpus, &format!("{component}.toml"));
+    let output = TempFile::new(&format!("{component}.nlpd"), b"");
+    let args = ["train", "--config", config.path(), "--components", component];
+    let base = shipped_model_path();
+    nlpd_ok(&[&args[..], &["--base", &base, "--output", output.path()]].concat(), b"");
+    let bytes = std::fs::read(&output.path).expect("output");
+    let rebuilt = nlpd::pipeline::Pipeline::load(&bytes).expect("loads");
+    let shipped = nlpd::pipeline::Pipeline::default_english();
+    assert!(rebuilt.component_names().eq(shipped.component_names()));
+    (config, rebuilt)
+}
+
 #[test]
 fn train_components_vocab_rebuilds_only_the_vocabulary() {
     use nlpd::pipeline::Pipeline;
     use nlpd::vocab::LexFlags;
 
-    let corpus = TempFile::new("tiny.conllu", VOCAB_CONLLU.as_bytes());
-    let config = config_training_on(&corpus, "train.toml");
-    let output = TempFile::new("model.nlpd", b"");
-    let base = shipped_model_path();
-    let base = base.as_str();
-    let args = ["train", "--config", config.path(), "--components", "vocab"];
-    nlpd_ok(&[&args[..], &["--base", base, "--output", output.path()]].concat(), b"");
-
-    let rebuilt = Pipeline::load(&std::fs::read(&output.path).expect("output")).expect("loads");
+    let (config, rebuilt) = retrain_shipped(VOCAB_CONLLU, "vocab");
     let shipped = Pipeline::default_english();
-    assert!(rebuilt.component_names().eq(shipped.component_names()));
     let (zone, shipped_zone) = (rebuilt.vocab().zone(), shipped.vocab().zone());
     // (word, in the rebuilt vocabulary, in the shipped one)
     let cases = [
@@ -380,7 +388,9 @@ fn train_components_vocab_rebuilds_only_the_vocabulary() {
     let json = |doc: &nlpd::doc::Doc<'_>| serde_json::to_value(doc.to_json()).expect("json");
     assert_eq!(json(&doc), json(&shipped_doc));
 
-    let refused = nlpd(&["train", "--config", config.path(), "--base", base, "--output", "x"], b"");
+    let base = shipped_model_path();
+    let refused =
+        nlpd(&["train", "--config", config.path(), "--base", &base, "--output", "x"], b"");
     assert!(!refused.success && refused.stderr.contains("--components ner, lemmatizer or vocab"));
 }
 
@@ -398,16 +408,8 @@ const LEMMA_CONLLU: &str = "\
 fn train_components_lemmatizer_relearns_only_the_lemmatizer() {
     use nlpd::pipeline::Pipeline;
 
-    let corpus = TempFile::new("lemmas.conllu", LEMMA_CONLLU.as_bytes());
-    let config = config_training_on(&corpus, "lemmas.toml");
-    let output = TempFile::new("lemmas.nlpd", b"");
-    let args = ["train", "--config", config.path(), "--components", "lemmatizer"];
-    let base = shipped_model_path();
-    nlpd_ok(&[&args[..], &["--base", &base, "--output", output.path()]].concat(), b"");
-
-    let rebuilt = Pipeline::load(&std::fs::read(&output.path).expect("output")).expect("loads");
+    let (_config, rebuilt) = retrain_shipped(LEMMA_CONLLU, "lemmatizer");
     let shipped = Pipeline::default_english();
-    assert!(rebuilt.component_names().eq(shipped.component_names()));
     let lemmas = |pipeline: &Pipeline| -> Vec<String> {
         let zone = pipeline.vocab().zone();
         let doc = pipeline.process(&zone, "Two dogs bark.").expect("annotated");

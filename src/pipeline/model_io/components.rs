@@ -16,8 +16,8 @@
 //! lemmatizer   rules (u64 count; flags u8 (bits 0–1 case: 0 keep, 1 lowercase, 2 title
 //!              case; bit 2 drop digit-group commas),
 //!              strip u8, append str),
-//!              nodes (u64 count; tag str, class u8 (0 lower, 1 upper, 2 grouped digits, 3 capitals),
-//!              suffix str, rule u32),
+//!              nodes (u64 count; tag str, class u8 (0 lower, 1 upper, 2 grouped digits,
+//!              3 capitals), suffix str, rule u32),
 //!              exceptions (u64 count; form str, tag str, lemma str),
 //!              lexicon (u64 count, u64 keys, ascending)
 //! parser       labels (u64 count, str each), hidden u32, pieces u8, lower Dense,

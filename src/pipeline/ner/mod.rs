@@ -219,11 +219,13 @@ impl Component for EntityRecognizer {
             rows = rest;
         }
         let mut entities = self.scheme.entities(&tags);
-        let words: Vec<StringKey> = doc.tokens().iter().map(|t| t.lex().orth).collect();
-        let capitalised: Vec<bool> =
-            doc.iter().map(|t| t.text().chars().any(char::is_uppercase)).collect();
-        mentions::harmonise(&words, &capitalised, &mut entities, self.labels().len());
-        let tags = self.scheme.tags_of(n, &entities);
+        if !entities.is_empty() {
+            let words: Vec<StringKey> = doc.tokens().iter().map(|t| t.lex().orth).collect();
+            let capitalised: Vec<bool> =
+                doc.iter().map(|t| t.text().chars().any(char::is_uppercase)).collect();
+            mentions::harmonise(&words, &capitalised, &mut entities, self.labels().len());
+            tags = self.scheme.tags_of(n, &entities);
+        }
         for (token, &tag) in doc.tokens_mut().iter_mut().zip(&tags) {
             (token.ent_iob, token.ent_type) = self.scheme.annotation(tag);
         }
