@@ -3,9 +3,10 @@
 //! # Overview
 //!
 //! [`run`] parses the arguments with clap and dispatches to one module per subcommand:
-//! `parse`/`tokenize` (`parse.rs`), `evaluate`, `serve` and `train`. Errors are reported with their context chain and mapped to a
-//! non-zero exit code.
+//! `parse`/`tokenize` (`parse.rs`), `evaluate`, `serve`, `train` and `ensemble`. Errors
+//! are reported with their context chain and mapped to a non-zero exit code.
 
+mod ensemble;
 mod evaluate;
 mod parse;
 mod serve;
@@ -35,6 +36,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Train a pipeline from CoNLL-U and IOB2 data.
     Train(train::TrainArgs),
+    /// Join trained pipelines into one ensemble model (scores averaged).
+    Ensemble(ensemble::EnsembleArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -46,6 +49,7 @@ pub fn run() -> ExitCode {
         Command::Evaluate(args) => evaluate::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Train(args) => train::run(args),
+        Command::Ensemble(args) => ensemble::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

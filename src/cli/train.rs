@@ -155,13 +155,18 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
     let trained = train(&config, &mut progress)?;
     std::mem::replace(&mut progress.saved, Ok(()))?;
     let output = &progress.output;
+    let members: Vec<String> = trained
+        .scores
+        .iter()
+        .zip(&trained.epochs)
+        .map(|(scores, epochs)| format!("{:.2} after {epochs} epochs", scores.overall()))
+        .collect();
     eprintln!(
-        "wrote {} ({:.1} MiB) after {} epochs in {}s; best dev overall {:.2}",
+        "wrote {} ({:.1} MiB) in {}s; best dev overall {}",
         output.display(),
         mib(&trained.model),
-        trained.epochs,
         progress.started.elapsed().as_secs(),
-        trained.scores.overall()
+        members.join(", ")
     );
     Ok(())
 }

@@ -2,7 +2,8 @@
 //!
 //! # Overview
 //!
-//! [`Tok2Vec`] writes `Doc.tensor` (tokens × width), which every later component reads:
+//! [`Tok2Vec`] writes `Doc.tensor`, which every later component reads. Each of its
+//! [`Encoder`]s turns a token into a vector of `width`:
 //!
 //! ```text
 //! per token: [norm | shape | prefix… | suffix…] hash embeddings   (HashEmbed per Attr)
@@ -25,6 +26,11 @@
 //! dropout). A hash embedding would otherwise give an unseen word the row trained for some
 //! unrelated word that shares its hash bucket; the unknown key instead carries what the model
 //! learned about words it had not seen, so it relies on shape, affixes and context.
+//!
+//! A [`Tok2Vec`] usually has one encoder. An ensemble of pipelines trained from different
+//! seeds has one per member: each token's row of the tensor is then the members' vectors
+//! side by side (tokens × members·width), and every later component reads its member's
+//! columns (see [`crate::pipeline::model_io::ensemble`]).
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
@@ -152,7 +158,7 @@ pub struct EmbedConfig {
     pub width: usize,
 }
 
-/// Shape of a [`Tok2Vec`].
+/// Shape of a [`Encoder`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tok2VecConfig {
@@ -186,9 +192,10 @@ pub(crate) struct Block {
     pub(crate) dilation: usize,
 }
 
-/// The tok2vec component. See the [module docs](self).
+/// One encoder: hash embeddings and residual convolution blocks. See the
+/// [module docs](self).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Tok2Vec {
+pub struct Encoder {
     pub(crate) attrs: Vec<Attr>,
     pub(crate) embeds: Vec<HashEmbed>,
     pub(crate) mixer: Block,
@@ -220,7 +227,7 @@ pub(crate) struct Dropout<'r> {
     pub(crate) rng: &'r mut Rng,
 }
 
-impl Tok2Vec {
+impl Encoder {
     /// A freshly initialised model.
     pub(crate) fn new(config: &Tok2VecConfig, rng: &mut Rng) -> Self {
         let width = config.width;
@@ -394,7 +401,7 @@ impl Tok2Vec {
         lengths: &[usize],
         cache: &mut Tok2VecCache,
         mut d_out: Vec<f32>,
-        grad: &mut Tok2Vec,
+        grad: &mut Encoder,
     ) {
         let width = self.width();
         let n = d_out.len() / width;
@@ -541,7 +548,7 @@ impl Params for Block {
     }
 }
 
-impl Params for Tok2Vec {
+impl Params for Encoder {
     fn params(&self) -> Vec<&[f32]> {
         let mut p: Vec<&[f32]> = self.embeds.iter().flat_map(Params::params).collect();
         p.extend(self.mixer.params());
@@ -557,17 +564,59 @@ impl Params for Tok2Vec {
     }
 }
 
+/// The tok2vec component: one encoder, or one per member of an ensemble. See the
+/// [module docs](self).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tok2Vec {
+    pub(crate) members: Vec<Encoder>,
+}
+
+impl Tok2Vec {
+    /// A component over `members` (at least one), whose vectors are laid side by side.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `members` is empty.
+    pub(crate) fn new(members: Vec<Encoder>) -> Self {
+        assert!(!members.is_empty(), "a tok2vec needs an encoder");
+        Self { members }
+    }
+
+    /// Width of each token's row of the tensor (the members' widths added up).
+    pub fn width(&self) -> usize {
+        self.members.iter().map(Encoder::width).sum()
+    }
+}
+
 impl Component for Tok2Vec {
     fn name(&self) -> &'static str {
         "tok2vec"
     }
 
     fn process(&self, doc: &mut Doc<'_>) -> Result<(), ComponentError> {
-        let mut keys = Vec::new();
-        self.push_keys(doc, &mut keys);
-        let mut out = Vec::new();
-        self.forward(&keys, &[doc.len()], &mut out, None, None);
-        doc.set_tensor(Some(Tensor::from_vec(doc.len(), self.width(), out)));
+        let n = doc.len();
+        let (mut keys, mut out) = (Vec::new(), Vec::new());
+        let tensor = if let [encoder] = &self.members[..] {
+            encoder.push_keys(doc, &mut keys);
+            encoder.forward(&keys, &[n], &mut out, None, None);
+            out
+        } else {
+            let width = self.width();
+            let mut tensor = vec![0.0; n * width];
+            let mut column = 0;
+            for encoder in &self.members {
+                keys.clear();
+                encoder.push_keys(doc, &mut keys);
+                encoder.forward(&keys, &[n], &mut out, None, None);
+                let w = encoder.width();
+                for (row, vector) in tensor.chunks_exact_mut(width).zip(out.chunks_exact(w)) {
+                    row[column..column + w].copy_from_slice(vector);
+                }
+                column += w;
+            }
+            tensor
+        };
+        doc.set_tensor(Some(Tensor::from_vec(n, self.width(), tensor)));
         Ok(())
     }
 }
@@ -624,7 +673,7 @@ mod tests {
 
     #[test]
     fn gradients_match_finite_differences_across_documents() {
-        let model = Tok2Vec::new(&tiny_config(), &mut Rng::new(8));
+        let model = Encoder::new(&tiny_config(), &mut Rng::new(8));
         let vocab = Vocab::new();
         let zone = vocab.zone();
         let docs = [
@@ -639,18 +688,18 @@ mod tests {
         assert_gradients(Probe {
             layer: model,
             input: Vec::new(),
-            forward: |m: &Tok2Vec, _: &[f32]| {
+            forward: |m: &Encoder, _: &[f32]| {
                 let mut out = Vec::new();
                 m.forward(&keys, &lengths, &mut out, None, None);
                 out
             },
-            backward: |m: &Tok2Vec, _: &[f32], dy: &[f32], g: &mut Tok2Vec| {
+            backward: |m: &Encoder, _: &[f32], dy: &[f32], g: &mut Encoder| {
                 let (mut out, mut cache) = (Vec::new(), Tok2VecCache::default());
                 m.forward(&keys, &lengths, &mut out, Some(&mut cache), None);
                 m.backward(&keys, &lengths, &mut cache, dy.to_vec(), g);
                 Vec::new()
             },
-            zeros: Tok2Vec::zeros_like,
+            zeros: Encoder::zeros_like,
         });
     }
 
@@ -674,11 +723,11 @@ mod tests {
 
     #[test]
     fn process_writes_a_tensor_and_documents_do_not_leak_into_each_other() {
-        let model = Tok2Vec::new(&tiny_config(), &mut Rng::new(8));
+        let model = Encoder::new(&tiny_config(), &mut Rng::new(8));
         let vocab = Vocab::new();
         let zone = vocab.zone();
         let mut alone = Doc::from_words(&zone, &["cat", "sat"], &[true, false]);
-        model.process(&mut alone).unwrap();
+        Tok2Vec::new(vec![model.clone()]).process(&mut alone).unwrap();
         let tensor = alone.tensor().unwrap();
         assert_eq!((tensor.rows(), tensor.cols()), (2, 4));
         // The same words after another document in one batch get the same vectors.
@@ -694,6 +743,28 @@ mod tests {
     }
 
     #[test]
+    fn members_vectors_lie_side_by_side_in_each_row() {
+        let first = Encoder::new(&tiny_config(), &mut Rng::new(8));
+        let second = Encoder::new(&tiny_config(), &mut Rng::new(9));
+        let vocab = Vocab::new();
+        let zone = vocab.zone();
+        let tensor_of = |tok2vec: Tok2Vec| {
+            let mut doc = Doc::from_words(&zone, &["cats", "sat", "down"], &[true, true, false]);
+            tok2vec.process(&mut doc).unwrap();
+            doc.tensor().unwrap().clone()
+        };
+        let (a, b) = (
+            tensor_of(Tok2Vec::new(vec![first.clone()])),
+            tensor_of(Tok2Vec::new(vec![second.clone()])),
+        );
+        let both = tensor_of(Tok2Vec::new(vec![first, second]));
+        assert_eq!((both.rows(), both.cols()), (3, 8));
+        for i in 0..3 {
+            assert_eq!(both.row(i), [a.row(i), b.row(i)].concat(), "row {i}");
+        }
+    }
+
+    #[test]
     fn words_seen_often_enough_keep_their_identity_and_others_read_unknown() {
         let embed = |attr| EmbedConfig { attr, rows: 10, width: 2 };
         let config = Tok2VecConfig {
@@ -705,7 +776,7 @@ mod tests {
             pieces: 2,
             min_word_count: 2,
         };
-        let mut tok2vec = Tok2Vec::new(&config, &mut Rng::new(1));
+        let mut tok2vec = Encoder::new(&config, &mut Rng::new(1));
         let vocab = Vocab::new();
         let zone = vocab.zone();
         let doc = |text: &str| {

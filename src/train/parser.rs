@@ -92,7 +92,7 @@ impl ParserTrainer {
         dx: &mut [f32],
         (scale, explore): (f32, f32),
     ) -> f64 {
-        let model = &parser.model;
+        let model = &parser.members[0];
         let n_labels = parser.labels.len();
         let n_actions = Action::count(n_labels);
         model.precompute(x, &mut self.precomputed);
@@ -127,7 +127,13 @@ impl ParserTrainer {
                 })
                 .collect();
             let features = (token_features(&state), label_features(&state, n_labels));
-            model.backward_state(features, &self.act, &d, &mut self.d_precomputed, &mut grad.model);
+            model.backward_state(
+                features,
+                &self.act,
+                &d,
+                &mut self.d_precomputed,
+                grad.single_mut(),
+            );
             let predicted = best_valid(&state, &self.act.scores, n_labels);
             let next = if self.costs[predicted] == min_cost || self.rng.unit() < explore {
                 predicted
@@ -140,7 +146,7 @@ impl ParserTrainer {
             };
             state.apply(Action::from_index(next, n_labels));
         }
-        model.lower.backward(x, &self.d_precomputed, Some(dx), &mut grad.model.lower);
+        model.lower.backward(x, &self.d_precomputed, Some(dx), &mut grad.single_mut().lower);
         loss
     }
 }
@@ -197,7 +203,7 @@ mod tests {
         for _ in 0..200 {
             let mut dx = vec![0.0; x.len()];
             trainer.paragraph(&parser, &mut grad, &gold, &x, &mut dx, (1.0, 0.0));
-            adam.update(&mut parser.model, &mut grad.model, 1.0);
+            adam.update(&mut parser, &mut grad, 1.0);
         }
         let parse = parser.parse(&x, true, &mut ParseScratch::default());
         assert_eq!(parse.heads, gold.heads);

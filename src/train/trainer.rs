@@ -35,15 +35,15 @@ use crate::pipeline::classifier::{HeadStats, SoftmaxHead};
 use crate::pipeline::doc_cleaner::DocCleaner;
 use crate::pipeline::lemmatizer::{LemmaScratch, Lemmatizer};
 use crate::pipeline::model_io::PipelineWriter;
+use crate::pipeline::model_io::ensemble::join_ensemble;
 use crate::pipeline::morphologizer::Morphologizer;
-use crate::pipeline::ner::EntityRecognizer;
 use crate::pipeline::nn::{Adam, Average, Params, Rng};
 use crate::pipeline::parser::ParseScratch;
 use crate::pipeline::parser::Parser;
 use crate::pipeline::parser::model::ParserModel;
 use crate::pipeline::parser::oracle::Gold;
 use crate::pipeline::tagger::{TagScratch, Tagger};
-use crate::pipeline::tok2vec::{Dropout, Tok2Vec, Tok2VecCache, Tok2VecConfig};
+use crate::pipeline::tok2vec::{Dropout, Encoder, Tok2Vec, Tok2VecCache, Tok2VecConfig};
 use crate::vocab::{StringKey, Vocab};
 
 /// Errors raised by training.
@@ -79,6 +79,10 @@ pub enum TrainError {
 pub struct TrainConfig {
     /// Seed for initialisation, shuffling and dropout.
     pub seed: u64,
+    /// Pipelines trained (from seeds `seed`, `seed + 1`, …) and joined into an ensemble
+    /// that averages their scores (see [`crate::pipeline::model_io::ensemble::join_ensemble`]).
+    #[serde(default = "one")]
+    pub members: u64,
     /// Training corpus (CoNLL-U).
     pub train: PathBuf,
     /// Development corpus (CoNLL-U), used only for scoring and early stopping.
@@ -92,6 +96,10 @@ pub struct TrainConfig {
     /// The named-entity recogniser, if the pipeline has one.
     #[serde(default)]
     pub ner: Option<super::ner::NerConfig>,
+}
+
+fn one() -> u64 {
+    1
 }
 
 /// The parser's settings.
@@ -152,18 +160,18 @@ pub trait TrainObserver {
 /// The result of [`train`].
 #[derive(Debug)]
 pub struct Trained {
-    /// The model file of the best epoch.
+    /// The model file of the best epochs.
     pub model: Vec<u8>,
-    /// The best dev scores.
-    pub scores: DevScores,
-    /// Epochs run.
-    pub epochs: usize,
+    /// Each ensemble member's best dev scores.
+    pub scores: Vec<DevScores>,
+    /// Epochs each member ran.
+    pub epochs: Vec<usize>,
 }
 
 /// The jointly trained networks (the lemmatizer is learned separately).
 #[derive(Clone, Debug)]
 struct Nets {
-    tok2vec: Tok2Vec,
+    tok2vec: Encoder,
     tagger: Tagger,
     morphologizer: Morphologizer,
     parser: Parser,
@@ -186,7 +194,7 @@ impl Params for Nets {
         p.extend(self.tagger.tag.params());
         p.extend(self.tagger.pos.params());
         p.extend(self.morphologizer.feats.params());
-        p.extend(self.parser.model.params());
+        p.extend(self.parser.params());
         p
     }
 
@@ -195,7 +203,7 @@ impl Params for Nets {
         p.extend(self.tagger.tag.params_mut());
         p.extend(self.tagger.pos.params_mut());
         p.extend(self.morphologizer.feats.params_mut());
-        p.extend(self.parser.model.params_mut());
+        p.extend(self.parser.params_mut());
         p
     }
 }
@@ -272,7 +280,7 @@ fn build_nets(config: &TrainConfig, train: &Corpus, rng: &mut Rng) -> Nets {
     let tags = label_set(words().filter_map(|w| w.xpos.as_deref()));
     let pos = label_set(words().filter_map(|w| w.upos.map(|p| p.as_str())));
     let feats = label_set(words().map(|w| feats_label(w.feats.as_deref())));
-    let mut tok2vec = Tok2Vec::new(&config.tok2vec, rng);
+    let mut tok2vec = Encoder::new(&config.tok2vec, rng);
     let vocab = Vocab::new();
     let zone = vocab.zone();
     let docs = train.paragraphs.iter().map(|p| p.to_doc(&zone));
@@ -315,7 +323,9 @@ fn tag_pairs<'w>(
     pairs
 }
 
-/// Trains the pipeline described by `config`.
+/// Trains the pipeline described by `config`: each ensemble member in turn, then the
+/// entity recogniser. The observer's checkpoints hold the best model so far (the members
+/// done so far, joined with the best epoch of the one in training).
 ///
 /// # Errors
 ///
@@ -329,9 +339,48 @@ pub fn train(
     if train_corpus.words() == 0 {
         return Err(TrainError::EmptyCorpus { path: config.train.clone() });
     }
-    let mut rng = Rng::new(config.seed);
     let lemmatizer = lemma_rules::induce(&train_corpus);
-    let mut nets = build_nets(config, &train_corpus, &mut rng);
+    let corpora = (&train_corpus, &dev_corpus);
+    let (mut members, mut scores, mut epochs) = (Vec::new(), Vec::new(), Vec::new());
+    for seed in config.seed..config.seed + config.members.max(1) {
+        let (best, nets, ran) =
+            train_member(config, seed, corpora, (&lemmatizer, &members), observer);
+        members.push(save(&nets, &lemmatizer));
+        scores.push(best);
+        epochs.push(ran);
+    }
+    let mut model =
+        join(&members[..members.len() - 1], members.last().cloned().unwrap_or_default());
+    if let Some(ner) = &config.ner {
+        let ner = super::ner::train(ner, config.seed, observer)?.model;
+        model = PipelineWriter::with_component(&model, "ner", &ner).expect("This is a bug.");
+    }
+    let model = super::vocab::with_training_vocab(&model, &train_corpus).expect("This is a bug.");
+    observer.checkpoint(&model);
+    Ok(Trained { model, scores, epochs })
+}
+
+/// The model file of the ensemble of `finished` members and `last`.
+fn join(finished: &[Vec<u8>], last: Vec<u8>) -> Vec<u8> {
+    if finished.is_empty() {
+        return last;
+    }
+    let files: Vec<&[u8]> = finished.iter().map(Vec::as_slice).chain([&last[..]]).collect();
+    join_ensemble(&files).expect("members of one configuration join. This is a bug.")
+}
+
+/// Trains one pipeline from `seed` on the (train, dev) corpora; each new best is
+/// checkpointed joined with the `finished` members' model files. Returns its best dev
+/// scores, its nets and the epochs run.
+fn train_member(
+    config: &TrainConfig,
+    seed: u64,
+    (train_corpus, dev_corpus): (&Corpus, &Corpus),
+    (lemmatizer, finished): (&Lemmatizer, &[Vec<u8>]),
+    observer: &mut dyn TrainObserver,
+) -> (DevScores, Nets, usize) {
+    let mut rng = Rng::new(seed);
+    let mut nets = build_nets(config, train_corpus, &mut rng);
     let train_set = prepare(&train_corpus.paragraphs, &nets);
     let dev_set = prepare(&dev_corpus.paragraphs, &nets);
 
@@ -341,7 +390,7 @@ pub fn train(
     let mut average = Average::new(&nets, schedule.average_decay);
     let mut order: Vec<usize> = (0..train_set.len()).collect();
     let mut cache = Tok2VecCache::default();
-    let mut parser_trainer = ParserTrainer::new(config.seed ^ 0x7a55e);
+    let mut parser_trainer = ParserTrainer::new(seed ^ 0x7a55e);
     let mut stopping = EarlyStopping::new(schedule.patience);
     let mut step = 0;
     let mut epochs = 0;
@@ -362,23 +411,18 @@ pub fn train(
         }
         let mut averaged = nets.clone();
         average.copy_into(&mut averaged);
-        let scores = evaluate(&averaged, &lemmatizer, &dev_set);
+        let scores = evaluate(&averaged, lemmatizer, &dev_set);
         let improved = stopping.record(scores, averaged, |a, b| a.overall() > b.overall());
         observer.epoch_finished(epoch, &scores, improved);
         if let Some(best) = stopping.best_model().filter(|_| improved) {
-            observer.checkpoint(&save(best, &lemmatizer, None));
+            observer.checkpoint(&join(finished, save(best, lemmatizer)));
         }
         if stopping.should_stop() {
             break;
         }
     }
     let (scores, nets) = stopping.into_best();
-    let ner = config.ner.as_ref().map(|ner| super::ner::train(ner, config.seed, observer));
-    let ner = ner.transpose()?.map(|trained| trained.model);
-    let model = save(&nets, &lemmatizer, ner.as_ref());
-    let model = super::vocab::with_training_vocab(&model, &train_corpus).expect("This is a bug.");
-    observer.checkpoint(&model);
-    Ok(Trained { model, scores, epochs })
+    (scores, nets, epochs)
 }
 
 /// Groups shuffled examples (of `len(i)` words each) into batches of about `batch_words`
@@ -515,17 +559,14 @@ fn evaluate(nets: &Nets, lemmatizer: &Lemmatizer, dev: &[Example]) -> DevScores 
     }
 }
 
-/// The model file for trained components (with the entity recogniser when given).
-fn save(nets: &Nets, lemmatizer: &Lemmatizer, ner: Option<&EntityRecognizer>) -> Vec<u8> {
+/// The model file of trained networks and the lemmatizer.
+fn save(nets: &Nets, lemmatizer: &Lemmatizer) -> Vec<u8> {
     let mut writer = PipelineWriter::default();
-    writer.add("tok2vec", &nets.tok2vec);
+    writer.add("tok2vec", &Tok2Vec::new(vec![nets.tok2vec.clone()]));
     writer.add("tagger", &nets.tagger);
     writer.add("morphologizer", &nets.morphologizer);
     writer.add("lemmatizer", lemmatizer);
     writer.add("parser", &nets.parser);
-    if let Some(ner) = ner {
-        writer.add("ner", ner);
-    }
     writer.add("doc_cleaner", &DocCleaner::default());
     writer.into_bytes()
 }
@@ -534,6 +575,8 @@ fn save(nets: &Nets, lemmatizer: &Lemmatizer, ner: Option<&EntityRecognizer>) ->
 mod tests {
     use super::*;
     use crate::pipeline::Pipeline;
+    use crate::pipeline::model_io::Sections;
+    use crate::pipeline::model_io::components::Persist;
     use crate::pipeline::nn::AdamConfig;
     use crate::pipeline::tok2vec::{Attr, EmbedConfig};
 
@@ -592,6 +635,7 @@ mod tests {
         let embed = |attr| EmbedConfig { attr, rows: 50, width: 4 };
         let config = TrainConfig {
             seed: 7,
+            members: 2,
             train: conllu.clone(),
             dev: conllu,
             schedule: schedule(),
@@ -625,9 +669,20 @@ mod tests {
         let mut observer = Silent(0);
         let first = train(&config, &mut observer).unwrap();
         let second = train(&config, &mut Silent(0)).unwrap();
+        // The second member is the pipeline seed 8 trains alone.
+        let alone = TrainConfig { seed: 8, members: 1, ner: None, ..config.clone() };
+        let alone = train(&alone, &mut Silent(0)).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
-        assert!(observer.0 >= 2, "a checkpoint per best epoch and a final one");
+        assert!(observer.0 >= 3, "a checkpoint per best epoch and a final one");
         assert_eq!(first.model, second.model, "same seed, same bytes");
+        assert_eq!((first.scores.len(), first.epochs.len()), (2, 2));
+        let encoders = |model: &[u8]| {
+            let sections = Sections::parse(model).unwrap();
+            Tok2Vec::load(&mut sections.get("tok2vec").unwrap(), &mut Vocab::new()).unwrap().members
+        };
+        let (joined, alone) = (encoders(&first.model), encoders(&alone.model));
+        assert_eq!((joined.len(), alone.len()), (2, 1));
+        assert_eq!(joined[1], alone[0]);
         let pipeline = Pipeline::load(&first.model).unwrap();
         let names: Vec<_> = pipeline.component_names().collect();
         assert_eq!(

@@ -49,12 +49,12 @@ fn shipped_model_meets_the_gold_tokenization_floors() {
     let gold = BufReader::new(File::open(&path).expect("readable test file"));
     let scores = score_conllu(gold, &out.into_inner()[..]).expect("scorable output");
     let floors = [
-        ("UPOS", 95.1),   // target 95.5
-        ("XPOS", 94.5),   // target 95.0
-        ("UFeats", 95.5), // target 95.5
-        ("Lemmas", 97.0), // target 97.0
-        ("UAS", 86.3),    // target 87.0
-        ("LAS", 83.3),    // target 84.0
+        ("UPOS", 95.5),   // target 95.5; the shipped model measures 95.62
+        ("XPOS", 95.0),   // target 95.0; 95.06
+        ("UFeats", 95.5), // target 95.5; 96.47
+        ("Lemmas", 97.0), // target 97.0; 97.30
+        ("UAS", 87.0),    // target 87.0; 87.50
+        ("LAS", 84.0),    // target 84.0; 84.83
     ];
     assert_floors("gold tokenization", &scores, &floors);
 }

@@ -419,3 +419,23 @@ fn train_components_lemmatizer_relearns_only_the_lemmatizer() {
     assert_eq!(lemmas(&rebuilt)[1], "canine", "the lemmatizer is the tiny treebank's");
     assert_eq!(lemmas(&rebuilt)[2], "bark");
 }
+
+#[test]
+fn ensemble_joins_models_and_refuses_what_is_not_one() {
+    let shipped = shipped_model_path();
+    let joined = TempFile::new("joined.nlpd", b"");
+    let run = nlpd(&["ensemble", "--output", joined.path(), &shipped, &shipped], b"");
+    assert!(run.success, "{}", run.stderr);
+    assert!(run.stderr.contains("2 members"), "{}", run.stderr);
+    // The mean of a pipeline's scores with themselves is its own scores.
+    let text = b"Ms. Okafor moved to Leeds in 2019. She teaches chemistry there.\n";
+    let alone = nlpd_ok(&["parse", "--output", "conllu"], text);
+    let twice = nlpd_ok(&["parse", "--model", joined.path(), "--output", "conllu"], text);
+    assert_eq!(twice, alone);
+
+    let junk = TempFile::new("junk.nlpd", b"not a model");
+    let run = nlpd(&["ensemble", "--output", joined.path(), &shipped, junk.path()], b"");
+    assert!(!run.success && run.stderr.contains("cannot join the models"), "{}", run.stderr);
+    let run = nlpd(&["ensemble", "--output", joined.path(), &shipped], b"");
+    assert!(!run.success, "one model is no ensemble");
+}

@@ -76,11 +76,23 @@ impl ModelWriter {
 pub(crate) struct ModelReader<'a> {
     section: &'a str,
     pub(super) rest: &'a [u8],
+    version: u32,
 }
 
 impl<'a> ModelReader<'a> {
+    /// A reader over `body`, a section of a file of the current format version.
     pub(super) fn new(section: &'a str, body: &'a [u8]) -> Self {
-        Self { section, rest: body }
+        Self { section, rest: body, version: super::FORMAT_VERSION }
+    }
+
+    /// The reader for a file of format `version` (layouts read by older versions differ).
+    pub(super) fn of_version(self, version: u32) -> Self {
+        Self { version, ..self }
+    }
+
+    /// The format version of the file the section comes from.
+    pub(crate) fn version(&self) -> u32 {
+        self.version
     }
 
     /// A [`ModelLoadError::Malformed`] for this section.

@@ -8,8 +8,9 @@
 //! HashEmbed    rows u32, width u32, seed u64, table floats (rows × width)
 //! Block        Maxout, LayerNorm
 //! Head         labels (u64 count, str each), Dense
-//! tok2vec      window u8, n u16, n × (attr code u16, HashEmbed), mixer Block, depth u16,
+//! Encoder      window u8, n u16, n × (attr code u16, HashEmbed), mixer Block, depth u16,
 //!              depth × Block, depth × dilation u16, known words (u64 count, u64 keys)
+//! tok2vec      members u8, members × Encoder (version 4: one Encoder)
 //! tagger       XPOS Head, UPOS Head, per XPOS class the UPOS classes allowed with it
 //!              (u16 count, u16 each)
 //! morphologizer  FEATS Head
@@ -20,9 +21,10 @@
 //!              3 capitals), suffix str, rule u32),
 //!              exceptions (u64 count; form str, tag str, lemma str),
 //!              lexicon (u64 count, u64 keys, ascending)
-//! parser       labels (u64 count, str each), hidden u32, pieces u8, lower Dense,
-//!              padding floats (slots × hidden·pieces), label rows floats
-//!              (label slots × (labels + 1) × hidden·pieces), upper Dense
+//! parser       labels (u64 count, str each), members u8 (version 4: none, one member),
+//!              per member: hidden u32, pieces u8, lower Dense, padding floats
+//!              (slots × hidden·pieces), label rows floats (label slots × (labels + 1) ×
+//!              hidden·pieces), upper Dense
 //! ner          see [`crate::pipeline::ner`] (its own tok2vec, output Dense, CRF scores)
 //! doc_cleaner  targets (u64 count; kind u8: 0 tensor, 1 all user data, 2 one array + name str)
 //! ```
@@ -42,7 +44,7 @@ use crate::pipeline::parser::projectivize::split_label;
 use crate::pipeline::parser::state::Action;
 use crate::pipeline::parser::{Parser, ROOT_LABEL, SPACE_LABEL};
 use crate::pipeline::tagger::{SPACE_TAG, Tagger};
-use crate::pipeline::tok2vec::{Attr, Block, Tok2Vec};
+use crate::pipeline::tok2vec::{Attr, Block, Encoder, Tok2Vec};
 use crate::vocab::Vocab;
 
 /// A model part with a section layout.
@@ -80,7 +82,9 @@ impl Persist for Dense {
         let (n_in, n_out) = (dim(r, "input width")?, dim(r, "output width")?);
         let w = transpose(&r.floats(n_in * n_out, "weights")?, n_out, n_in);
         let b = r.floats(n_out, "biases")?;
-        Ok(Dense { n_in, n_out, w, b })
+        let mut layer = Dense::from_parts(n_in, n_out, w, b);
+        layer.pack();
+        Ok(layer)
     }
 }
 
@@ -169,7 +173,7 @@ impl Persist for SoftmaxHead {
     }
 }
 
-impl Persist for Tok2Vec {
+impl Persist for Encoder {
     fn save(&self, w: &mut ModelWriter) {
         w.u8(self.window as u8);
         w.u16(self.attrs.len() as u16);
@@ -220,7 +224,31 @@ impl Persist for Tok2Vec {
         {
             return Err(r.malformed("an encoder block does not match the width and window"));
         }
-        Ok(Tok2Vec { attrs, embeds, mixer, blocks, window, known })
+        Ok(Encoder { attrs, embeds, mixer, blocks, window, known })
+    }
+}
+
+/// The number of ensemble members a section holds (one in files of format version 4).
+fn members(r: &mut ModelReader<'_>) -> Result<usize, ModelLoadError> {
+    if r.version() < 5 {
+        return Ok(1);
+    }
+    match r.u8()? {
+        0 => Err(r.malformed("no ensemble members")),
+        n => Ok(usize::from(n)),
+    }
+}
+
+impl Persist for Tok2Vec {
+    fn save(&self, w: &mut ModelWriter) {
+        w.u8(self.members.len() as u8);
+        self.members.iter().for_each(|m| m.save(w));
+    }
+
+    fn load(r: &mut ModelReader<'_>, vocab: &mut Vocab) -> Result<Self, ModelLoadError> {
+        let n = members(r)?;
+        let members = (0..n).map(|_| Encoder::load(r, vocab)).collect::<Result<_, _>>()?;
+        Ok(Tok2Vec::new(members))
     }
 }
 
@@ -329,38 +357,50 @@ impl Persist for Lemmatizer {
 
 impl Persist for Parser {
     fn save(&self, w: &mut ModelWriter) {
-        let m = &self.model;
         w.strs(&self.labels);
-        w.u32(m.hidden as u32);
-        w.u8(m.pieces as u8);
-        m.lower.save(w);
-        w.floats(&m.pad);
-        w.floats(&m.label_rows);
-        m.upper.save(w);
+        w.u8(self.members.len() as u8);
+        for m in &self.members {
+            w.u32(m.hidden as u32);
+            w.u8(m.pieces as u8);
+            m.lower.save(w);
+            w.floats(&m.pad);
+            w.floats(&m.label_rows);
+            m.upper.save(w);
+        }
     }
 
     fn load(r: &mut ModelReader<'_>, vocab: &mut Vocab) -> Result<Self, ModelLoadError> {
         let labels = r.strs()?;
-        let hidden = dim(r, "hidden width")?;
-        let pieces = usize::from(r.u8()?);
-        let hp = hidden * pieces;
-        let lower = Dense::load(r, vocab)?;
-        if pieces == 0 || lower.n_out != TOKEN_SLOTS * hp {
-            return Err(r.malformed("the lower layer does not match the hidden width"));
-        }
-        let pad = r.floats(TOKEN_SLOTS * hp, "padding")?;
-        let label_rows = r.floats(LABEL_SLOTS * (labels.len() + 1) * hp, "label rows")?;
-        let upper = Dense::load(r, vocab)?;
-        if upper.n_in != hidden || upper.n_out != Action::count(labels.len()) {
-            return Err(r.malformed("the output layer does not match the labels"));
-        }
+        let n = members(r)?;
+        let members =
+            (0..n).map(|_| load_parser_model(r, vocab, labels.len())).collect::<Result<_, _>>()?;
         for label in labels.iter().map(|l| split_label(l).0).chain([ROOT_LABEL, SPACE_LABEL]) {
             vocab.intern(label);
         }
-        let n_labels = labels.len();
-        let model = ParserModel { lower, pad, label_rows, upper, hidden, pieces, n_labels };
-        Ok(Parser::new(labels, model))
+        Parser::ensemble(labels, members).ok_or_else(|| r.malformed("no ensemble members"))
     }
+}
+
+/// Reads one member of a parser over `n_labels` arc labels.
+fn load_parser_model(
+    r: &mut ModelReader<'_>,
+    vocab: &mut Vocab,
+    n_labels: usize,
+) -> Result<ParserModel, ModelLoadError> {
+    let hidden = dim(r, "hidden width")?;
+    let pieces = usize::from(r.u8()?);
+    let hp = hidden * pieces;
+    let lower = Dense::load(r, vocab)?;
+    if pieces == 0 || lower.n_out != TOKEN_SLOTS * hp {
+        return Err(r.malformed("the lower layer does not match the hidden width"));
+    }
+    let pad = r.floats(TOKEN_SLOTS * hp, "padding")?;
+    let label_rows = r.floats(LABEL_SLOTS * (n_labels + 1) * hp, "label rows")?;
+    let upper = Dense::load(r, vocab)?;
+    if upper.n_in != hidden || upper.n_out != Action::count(n_labels) {
+        return Err(r.malformed("the output layer does not match the labels"));
+    }
+    Ok(ParserModel { lower, pad, label_rows, upper, hidden, pieces, n_labels })
 }
 
 impl Persist for DocCleaner {
@@ -392,40 +432,43 @@ impl Persist for DocCleaner {
     }
 }
 
-/// Reads component `name` from its section. `width` carries the tok2vec width forward so
-/// every later component's input width is checked against it.
+/// Reads component `name` from its section. `widths` carries the widths of the tok2vec
+/// members forward, so every later component's input is checked against them.
 pub(crate) fn load_component(
     name: &str,
     r: &mut ModelReader<'_>,
     vocab: &mut Vocab,
-    width: &mut Option<usize>,
+    widths: &mut Option<Vec<usize>>,
 ) -> Result<Box<dyn Component>, ModelLoadError> {
-    let check = |r: &ModelReader<'_>, n_in: usize| match *width {
-        Some(w) if w == n_in => Ok(()),
-        Some(w) => Err(r.malformed(format!("input width {n_in} differs from tok2vec's {w}"))),
+    // A head reads every member's columns; each parser member reads its own.
+    let check = |r: &ModelReader<'_>, reads: &[usize], total: bool| match widths.as_deref() {
         None => Err(r.malformed("needs tok2vec earlier in the pipeline")),
+        Some(w) if total && reads == [w.iter().sum::<usize>()] => Ok(()),
+        Some(w) if !total && reads == w => Ok(()),
+        Some(w) => Err(r.malformed(format!("input widths {reads:?} differ from tok2vec's {w:?}"))),
     };
     Ok(match name {
         "tok2vec" => {
             let model = Tok2Vec::load(r, vocab)?;
-            *width = Some(model.width());
+            *widths = Some(model.members.iter().map(Encoder::width).collect());
             Box::new(model)
         }
         "tagger" => {
             let model = Tagger::load(r, vocab)?;
-            check(r, model.tag.layer.n_in)?;
+            check(r, &[model.tag.layer.n_in], true)?;
             Box::new(model)
         }
         "morphologizer" => {
             let model = Morphologizer::load(r, vocab)?;
-            check(r, model.feats.layer.n_in)?;
+            check(r, &[model.feats.layer.n_in], true)?;
             Box::new(model)
         }
         "lemmatizer" => Box::new(Lemmatizer::load(r, vocab)?),
         "ner" => Box::new(EntityRecognizer::load(r, vocab)?),
         "parser" => {
             let model = Parser::load(r, vocab)?;
-            check(r, model.model.lower.n_in)?;
+            let reads: Vec<usize> = model.members.iter().map(|m| m.lower.n_in).collect();
+            check(r, &reads, false)?;
             Box::new(model)
         }
         "doc_cleaner" => Box::new(DocCleaner::load(r, vocab)?),
@@ -450,6 +493,7 @@ mod tests {
         copy
     }
 
+    /// An ensemble of two members of width 4: tok2vec, tagger, parser; and a recogniser.
     fn parts() -> (Tok2Vec, Tagger, Parser, EntityRecognizer) {
         let mut rng = Rng::new(21);
         let config = Tok2VecConfig {
@@ -461,9 +505,10 @@ mod tests {
             pieces: 2,
             min_word_count: 0,
         };
-        let tok2vec = Tok2Vec::new(&config, &mut rng);
+        let tok2vec =
+            Tok2Vec::new(vec![Encoder::new(&config, &mut rng), Encoder::new(&config, &mut rng)]);
         let head = |labels: &[&str], rng: &mut Rng| {
-            SoftmaxHead::new(labels.iter().map(|l| l.to_string()).collect(), 4, rng)
+            SoftmaxHead::new(labels.iter().map(|l| l.to_string()).collect(), 8, rng)
         };
         let tagger = Tagger::new(
             head(&["NN", "VB"], &mut rng),
@@ -472,8 +517,10 @@ mod tests {
         )
         .unwrap();
         let labels = vec!["nsubj".to_string(), "obl||nsubj".to_string()];
-        let parser = Parser::new(labels, ParserModel::new(4, 3, 2, 2, &mut rng));
-        let mut own = Tok2Vec::new(&config, &mut rng);
+        let members =
+            vec![ParserModel::new(4, 3, 2, 2, &mut rng), ParserModel::new(4, 2, 3, 2, &mut rng)];
+        let parser = Parser::ensemble(labels, members).unwrap();
+        let mut own = Encoder::new(&config, &mut rng);
         own.known = Some([7].into_iter().collect());
         let ner = EntityRecognizer::new(vec!["PER".to_string()], own, &mut rng);
         (tok2vec, tagger, parser, ner)
@@ -492,12 +539,13 @@ mod tests {
         let sections = Sections::parse(&bytes).unwrap();
         let mut vocab = Vocab::new();
         let load = |name| sections.get(name).unwrap();
-        assert_eq!(Tok2Vec::load(&mut load("tok2vec"), &mut vocab).unwrap(), rounded(&tok2vec));
+        let loaded = Tok2Vec::load(&mut load("tok2vec"), &mut vocab).unwrap();
+        assert_eq!(loaded.members, tok2vec.members.iter().map(rounded).collect::<Vec<_>>());
         let loaded = Tagger::load(&mut load("tagger"), &mut vocab).unwrap();
         assert_eq!((loaded.tag, loaded.pos), (rounded(&tagger.tag), rounded(&tagger.pos)));
         assert_eq!(
-            Parser::load(&mut load("parser"), &mut vocab).unwrap().model,
-            rounded(&parser.model)
+            Parser::load(&mut load("parser"), &mut vocab).unwrap().members,
+            parser.members.iter().map(rounded).collect::<Vec<_>>()
         );
         assert_eq!(EntityRecognizer::load(&mut load("ner"), &mut vocab).unwrap(), rounded(&ner));
         assert!(
@@ -518,16 +566,53 @@ mod tests {
         let err = Pipeline::load(&writer.into_bytes()).unwrap_err();
         assert!(err.to_string().contains("needs tok2vec"), "{err}");
         let mut narrow = tagger.clone();
-        narrow.tag.layer = crate::pipeline::nn::Dense::new(3, 2, &mut Rng::new(1));
-        narrow.pos.layer = crate::pipeline::nn::Dense::new(3, 2, &mut Rng::new(1));
+        narrow.tag.layer = crate::pipeline::nn::Dense::new(4, 2, &mut Rng::new(1));
+        narrow.pos.layer = crate::pipeline::nn::Dense::new(4, 2, &mut Rng::new(1));
         let mut writer = PipelineWriter::default();
         writer.add("tok2vec", &tok2vec);
         writer.add("tagger", &narrow);
         let err = Pipeline::load(&writer.into_bytes()).unwrap_err();
-        assert!(err.to_string().contains("differs from tok2vec"), "{err}");
+        assert!(err.to_string().contains("differ from tok2vec"), "{err}");
+        // A parser reading all 8 columns as one member, where tok2vec has two of 4.
+        let labels = vec!["nsubj".to_string()];
+        let wide = Parser::new(labels, ParserModel::new(8, 3, 2, 1, &mut Rng::new(2)));
+        let mut writer = PipelineWriter::default();
+        writer.add("tok2vec", &tok2vec);
+        writer.add("parser", &wide);
+        let err = Pipeline::load(&writer.into_bytes()).unwrap_err();
+        assert!(err.to_string().contains("[8] differ from tok2vec's [4, 4]"), "{err}");
         let mut writer = PipelineWriter::default();
         writer.add("mystery", &tok2vec);
         let err = Pipeline::load(&writer.into_bytes()).unwrap_err();
         assert!(err.to_string().contains("unknown component"), "{err}");
+    }
+
+    #[test]
+    fn version_4_files_hold_one_member_without_a_count() {
+        let (tok2vec, mut narrow, ..) = parts();
+        let encoder = &tok2vec.members[0];
+        narrow.tag.layer = crate::pipeline::nn::Dense::new(4, 2, &mut Rng::new(1));
+        narrow.pos.layer = crate::pipeline::nn::Dense::new(4, 2, &mut Rng::new(1));
+        let mut writer = PipelineWriter::default();
+        writer.add("tok2vec", encoder);
+        writer.add("tagger", &narrow);
+        let mut bytes = writer.into_bytes();
+        assert!(Pipeline::load(&bytes).is_err(), "read as version 5, the layout is wrong");
+        bytes[8] = 4;
+        let pipeline = Pipeline::load(&bytes).unwrap();
+        assert_eq!(pipeline.component_names().collect::<Vec<_>>(), ["tok2vec", "tagger"]);
+        let sections = Sections::parse(&bytes).unwrap();
+        let loaded = Tok2Vec::load(&mut sections.get("tok2vec").unwrap(), &mut Vocab::new());
+        assert_eq!(loaded.unwrap().members, [rounded(encoder)]);
+        // Rewriting the file (e.g. `nlpd train --components ner`) upgrades it to the current
+        // layout.
+        let upgraded =
+            PipelineWriter::with_component(&bytes, "doc_cleaner", &DocCleaner::default()).unwrap();
+        assert_eq!(u32::from_le_bytes(upgraded[8..12].try_into().unwrap()), 5);
+        let sections = Sections::parse(&upgraded).unwrap();
+        let loaded = Tok2Vec::load(&mut sections.get("tok2vec").unwrap(), &mut Vocab::new());
+        assert_eq!(loaded.unwrap().members, [rounded(encoder)]);
+        let names: Vec<_> = Pipeline::load(&upgraded).unwrap().component_names().collect();
+        assert_eq!(names, ["tok2vec", "tagger", "doc_cleaner"]);
     }
 }

@@ -7,7 +7,7 @@
 //! ```text
 //! offset  size  field
 //!      0     8  magic: b"NLPDMODL"
-//!      8     4  format version (u32 LE), currently 3 (1 had no known-word lists, 2 had no NER ensembles nor digit-group lemma rules)
+//!      8     4  format version (u32 LE), currently 5; version 4 is read too
 //!     12     4  reserved, 0
 //!     16     8  payload length in bytes (u64 LE)
 //!     24     8  XXH3-64 of the payload (u64 LE)
@@ -32,6 +32,7 @@
 
 mod codec;
 pub(crate) mod components;
+pub mod ensemble;
 mod vocab;
 
 use std::path::Path;
@@ -42,13 +43,17 @@ pub(crate) use self::codec::{ModelReader, ModelWriter};
 use self::components::{Persist, load_component};
 use self::vocab::VOCAB_SECTION;
 use super::Pipeline;
+use super::parser::Parser;
+use super::tok2vec::Tok2Vec;
 use crate::tokenizer::Tokenizer;
 use crate::vocab::Vocab;
 
 /// The first eight bytes of every model file.
 pub const MAGIC: &[u8; 8] = b"NLPDMODL";
-/// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 4;
+/// The format version this build writes.
+pub const FORMAT_VERSION: u32 = 5;
+/// The oldest format version this build reads (version 4 files hold one ensemble member).
+pub const OLDEST_READ_VERSION: u32 = 4;
 const HEADER_LEN: usize = 32;
 
 /// Errors raised when loading a model file.
@@ -58,12 +63,16 @@ pub enum ModelLoadError {
     #[error("not an nlpd model file (bad magic bytes)")]
     BadMagic,
     /// Occurs when the file was written by an incompatible version of the format.
-    #[error("model format version {found} is not supported (this build reads version {supported})")]
+    #[error(
+        "model format version {found} is not supported (this build reads versions {oldest} to {newest})"
+    )]
     UnsupportedVersion {
         /// The version in the file.
         found: u32,
-        /// The version this build reads.
-        supported: u32,
+        /// The oldest version this build reads.
+        oldest: u32,
+        /// The version this build writes, the newest it reads.
+        newest: u32,
     },
     /// Occurs when the file is shorter than its header says (an interrupted copy or
     /// download).
@@ -119,11 +128,11 @@ impl Pipeline {
         let sections = Sections::parse(bytes)?;
         let names = sections.pipeline()?;
         let mut vocab = sections.vocab()?;
-        let mut width = None;
+        let mut widths = None;
         let mut components = Vec::with_capacity(names.len());
         for name in &names {
             let mut r = sections.get(name)?;
-            components.push(load_component(name, &mut r, &mut vocab, &mut width)?);
+            components.push(load_component(name, &mut r, &mut vocab, &mut widths)?);
             r.finish()?;
         }
         Ok(Pipeline::new(vocab, Tokenizer::english(), components))
@@ -245,12 +254,28 @@ impl PipelineWriter {
         Ok(writer.into_bytes())
     }
 
-    /// Appends component `name` as `sections` hold it.
+    /// Appends component `name` as `sections` hold it, in the current layout: sections of
+    /// a version 4 file whose layout has changed since are read and written anew.
     fn copy_component(
         &mut self,
         sections: &Sections<'_>,
         name: &str,
     ) -> Result<(), ModelLoadError> {
+        if sections.version < FORMAT_VERSION {
+            let mut r = sections.get(name)?;
+            let vocab = &mut Vocab::new();
+            match name {
+                "tok2vec" => self.add(name, &Tok2Vec::load(&mut r, vocab)?),
+                "parser" => self.add(name, &Parser::load(&mut r, vocab)?),
+                _ => return self.copy_raw(sections, name),
+            }
+            return r.finish();
+        }
+        self.copy_raw(sections, name)
+    }
+
+    /// Appends component `name` with the body `sections` hold, byte for byte.
+    fn copy_raw(&mut self, sections: &Sections<'_>, name: &str) -> Result<(), ModelLoadError> {
         let body = sections.get(name)?.rest;
         self.file.section(name, ModelWriter { buf: body.to_vec() });
         self.names.push(name.to_owned());
@@ -317,6 +342,7 @@ impl ModelFile {
 #[derive(Debug)]
 pub(crate) struct Sections<'a> {
     sections: Vec<(&'a str, &'a [u8])>,
+    version: u32,
 }
 
 impl<'a> Sections<'a> {
@@ -332,10 +358,11 @@ impl<'a> Sections<'a> {
         };
         let word = |at: usize| u64::from_le_bytes(header[at..at + 8].try_into().expect("8 bytes"));
         let version = u32::from_le_bytes(header[8..12].try_into().expect("4 bytes"));
-        if version != FORMAT_VERSION {
+        if !(OLDEST_READ_VERSION..=FORMAT_VERSION).contains(&version) {
             return Err(ModelLoadError::UnsupportedVersion {
                 found: version,
-                supported: FORMAT_VERSION,
+                oldest: OLDEST_READ_VERSION,
+                newest: FORMAT_VERSION,
             });
         }
         let (len, checksum) = (word(16), word(24));
@@ -360,12 +387,13 @@ impl<'a> Sections<'a> {
             let body_len = reader.len_prefix()?;
             sections.push((name, reader.bytes(body_len)?));
         }
-        Ok(Self { sections })
+        Ok(Self { sections, version })
     }
 
     /// A reader over section `name`, if the file has it.
     fn find(&self, name: &str) -> Option<ModelReader<'a>> {
-        self.sections.iter().find(|(n, _)| *n == name).map(|&(n, body)| ModelReader::new(n, body))
+        let (name, body) = *self.sections.iter().find(|(n, _)| *n == name)?;
+        Some(ModelReader::new(name, body).of_version(self.version))
     }
 
     /// A reader over section `name`.

@@ -16,11 +16,11 @@
 //! decoding finds the sequence the members agree on best. Each member costs one encoder
 //! pass.
 //!
-//! Its encoder knows the words it saw often enough in training (see [`Tok2Vec`]): an unseen
+//! Its encoder knows the words it saw often enough in training (see [`Encoder`]): an unseen
 //! name reads the shared unknown-word key, so the recogniser relies on shape, affixes and
 //! context, as it should.
 //!
-//! The recogniser has an encoder of its own (the [`Tok2Vec`] code, its own weights), as
+//! The recogniser has an encoder of its own (the [`Encoder`] code, its own weights), as
 //! spaCy's small English pipeline does: it trains on Universal NER independently of the
 //! tagger and parser, and it needs no earlier component. The CRF's decoder only considers
 //! valid tag sequences, so every entity is whole and has one type; whitespace tokens are
@@ -41,7 +41,7 @@ pub(crate) use self::crf::{Crf, Viterbi};
 
 use self::scheme::{Move, TagScheme};
 use super::nn::{Dense, Params, Rng};
-use super::tok2vec::Tok2Vec;
+use super::tok2vec::Encoder;
 use super::{Component, ComponentError};
 use crate::doc::Doc;
 use crate::vocab::{LexFlags, StringKey};
@@ -58,7 +58,7 @@ pub struct EntityRecognizer {
 /// One member of a recogniser: an encoder and its tag scores.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct NerEncoder {
-    pub(crate) tok2vec: Tok2Vec,
+    pub(crate) tok2vec: Encoder,
     /// Token vector → one score per tag.
     pub(crate) output: Dense,
 }
@@ -80,7 +80,7 @@ impl NerEncoder {
 
 impl EntityRecognizer {
     /// A freshly initialised recogniser over entity `labels`, on top of `tok2vec`.
-    pub(crate) fn new(labels: Vec<String>, tok2vec: Tok2Vec, rng: &mut Rng) -> Self {
+    pub(crate) fn new(labels: Vec<String>, tok2vec: Encoder, rng: &mut Rng) -> Self {
         let scheme = TagScheme::new(labels);
         let mut output = Dense::new(tok2vec.width(), scheme.n_tags(), rng);
         // Small initial scores: start near the uniform distribution.
@@ -119,7 +119,7 @@ impl EntityRecognizer {
     }
 
     /// The encoder that computes the feature keys of every member.
-    pub(crate) fn features(&self) -> &Tok2Vec {
+    pub(crate) fn features(&self) -> &Encoder {
         &self.members[0].tok2vec
     }
 
@@ -259,7 +259,7 @@ pub(crate) mod tests {
     fn per_everywhere(b: f32, i: f32, l: f32) -> EntityRecognizer {
         let mut rng = Rng::new(3);
         let labels = vec!["LOC".into(), "PER".into()];
-        let tok2vec = Tok2Vec::new(&tiny_config(), &mut rng);
+        let tok2vec = Encoder::new(&tiny_config(), &mut rng);
         let mut ner = EntityRecognizer::new(labels, tok2vec, &mut rng);
         let output = &mut ner.members[0].output;
         output.w.fill(0.0);
@@ -322,9 +322,9 @@ pub(crate) mod tests {
         let labels = || vec!["LOC".into(), "PER".into()];
         let mut rng = Rng::new(5);
         let mut one =
-            EntityRecognizer::new(labels(), Tok2Vec::new(&tiny_config(), &mut rng), &mut rng);
+            EntityRecognizer::new(labels(), Encoder::new(&tiny_config(), &mut rng), &mut rng);
         let mut two =
-            EntityRecognizer::new(labels(), Tok2Vec::new(&tiny_config(), &mut rng), &mut rng);
+            EntityRecognizer::new(labels(), Encoder::new(&tiny_config(), &mut rng), &mut rng);
         one.crf.trans.iter_mut().for_each(|v| *v = rng.normal(1.0));
         two.crf.trans.iter_mut().for_each(|v| *v = rng.normal(1.0));
         let vocab = Vocab::new();

@@ -12,7 +12,7 @@ use super::{Crf, EntityRecognizer, NerEncoder};
 use crate::pipeline::model_io::components::Persist;
 use crate::pipeline::model_io::{ModelLoadError, ModelReader, ModelWriter};
 use crate::pipeline::nn::Dense;
-use crate::pipeline::tok2vec::Tok2Vec;
+use crate::pipeline::tok2vec::Encoder;
 use crate::vocab::Vocab;
 
 impl Persist for EntityRecognizer {
@@ -41,7 +41,7 @@ impl Persist for EntityRecognizer {
         }
         let mut members = Vec::with_capacity(n_members);
         for _ in 0..n_members {
-            let tok2vec = Tok2Vec::load(r, vocab)?;
+            let tok2vec = Encoder::load(r, vocab)?;
             let output = Dense::load(r, vocab)?;
             if output.n_in != tok2vec.width() || output.n_out != t {
                 return Err(r.malformed(format!(
@@ -81,7 +81,7 @@ mod tests {
         let mut rng = Rng::new(21);
         let labels = vec!["ORG".into(), "PER".into()];
         let known = [StringKey::of("ada").as_u64(), 7].into_iter().collect();
-        let mut tok2vec = Tok2Vec::new(&tiny_config(), &mut rng);
+        let mut tok2vec = Encoder::new(&tiny_config(), &mut rng);
         tok2vec.known = Some(known);
         let mut ner = EntityRecognizer::new(labels, tok2vec, &mut rng);
         for p in ner.crf.params_mut() {

@@ -7,19 +7,30 @@
 //! Forward passes write into caller-owned buffers so inference reuses them per document.
 //! Backward passes accumulate into a gradient of the same type (a zeroed copy of the layer).
 
-use super::affine::affine;
+use super::affine::{Weights, affine, pack};
 use super::gemm::{Operand, gemm};
 use super::{Params, Rng, simd};
 
 /// A fully connected layer: `y = x · W + b`, with `W` stored `n_in × n_out` (row-major, so
 /// the matrix kernel reads it without transposition and a single row's outputs are an
 /// `axpy` over contiguous weights).
-#[derive(Clone, Debug, PartialEq)]
+///
+/// A loaded layer also keeps `W` in panels ([`Dense::pack`]), which batches of several rows
+/// read faster; the copy is derived from `W`: equality ignores it, and changing the
+/// parameters through [`Params::params_mut`] drops it.
+#[derive(Clone, Debug)]
 pub(crate) struct Dense {
     pub(crate) n_in: usize,
     pub(crate) n_out: usize,
     pub(crate) w: Vec<f32>,
     pub(crate) b: Vec<f32>,
+    panels: Option<Vec<f32>>,
+}
+
+impl PartialEq for Dense {
+    fn eq(&self, other: &Self) -> bool {
+        (self.n_in, self.n_out, &self.w, &self.b) == (other.n_in, other.n_out, &other.w, &other.b)
+    }
 }
 
 impl Dense {
@@ -27,17 +38,26 @@ impl Dense {
     pub(crate) fn new(n_in: usize, n_out: usize, rng: &mut Rng) -> Self {
         let std = (2.0 / n_in.max(1) as f32).sqrt();
         let w = (0..n_in * n_out).map(|_| rng.normal(std)).collect();
-        Self { n_in, n_out, w, b: vec![0.0; n_out] }
+        Self::from_parts(n_in, n_out, w, vec![0.0; n_out])
+    }
+
+    /// A layer with weights `w` (`n_in × n_out`, row-major) and biases `b`.
+    pub(crate) fn from_parts(n_in: usize, n_out: usize, w: Vec<f32>, b: Vec<f32>) -> Self {
+        Self { n_in, n_out, w, b, panels: None }
+    }
+
+    /// Keeps a copy of the weights in panels, for inference (see
+    /// [`pack`](super::affine::pack)). Unoptimised builds skip it: their kernel for the
+    /// row-major layout is the optimised `matrixmultiply`.
+    pub(crate) fn pack(&mut self) {
+        if !cfg!(debug_assertions) {
+            self.panels = Some(pack(&self.w, (self.n_in, self.n_out)));
+        }
     }
 
     /// A layer of the same shape with every parameter zero (a gradient accumulator).
     pub(crate) fn zeros_like(&self) -> Self {
-        Self {
-            n_in: self.n_in,
-            n_out: self.n_out,
-            w: vec![0.0; self.w.len()],
-            b: vec![0.0; self.n_out],
-        }
+        Self::from_parts(self.n_in, self.n_out, vec![0.0; self.w.len()], vec![0.0; self.n_out])
     }
 
     /// Number of rows in a batch `x` of inputs.
@@ -48,7 +68,12 @@ impl Dense {
 
     /// `y = x · W + b` for a batch `x` (`n × n_in`) into `y` (`n × n_out`).
     pub(crate) fn forward(&self, x: &[f32], y: &mut [f32]) {
-        affine(x, &self.w, &self.b, (self.n_in, self.n_out), y);
+        // A single row reads a row-major matrix in order anyway, with wider tiles.
+        let weights = match &self.panels {
+            Some(panels) if x.len() > self.n_in => Weights::Panels(panels),
+            _ => Weights::RowMajor(&self.w),
+        };
+        affine(x, weights, &self.b, (self.n_in, self.n_out), y);
     }
 
     /// Accumulates the parameter gradients for upstream gradient `dy` into `grad`, and adds
@@ -87,6 +112,7 @@ impl Params for Dense {
     }
 
     fn params_mut(&mut self) -> Vec<&mut [f32]> {
+        self.panels = None;
         vec![&mut self.w, &mut self.b]
     }
 }

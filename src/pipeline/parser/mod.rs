@@ -9,6 +9,10 @@
 //! pseudo-projectively (`projectivize`): lifted arcs carry decorated labels that are undone
 //! after parsing. Training uses a dynamic oracle (`oracle`).
 //!
+//! An ensemble parser has several networks, one per member of the pipeline ensemble, each
+//! reading its member's columns of the tensor; the decoder picks from the mean of their
+//! action scores.
+//!
 //! Whitespace tokens are not parsed: each is attached to the nearest preceding word
 //! (`dep`), as spaCy does. They still guide segmentation: a blank line (whitespace with two
 //! or more line breaks) ends a paragraph, parsed as a run of its own, and a single line
@@ -29,6 +33,7 @@ use self::model::{ParserModel, StateActivations};
 use self::projectivize::{deprojectivize, split_label};
 use self::state::{Action, State};
 use self::window::Window;
+use super::nn::Params;
 use super::{Component, ComponentError, tensor_of};
 use crate::doc::Doc;
 use crate::vocab::{LexFlags, StringKey};
@@ -43,7 +48,8 @@ pub const SPACE_LABEL: &str = "dep";
 pub struct Parser {
     pub(crate) labels: Vec<String>,
     plain: Vec<StringKey>,
-    pub(crate) model: ParserModel,
+    /// One network per ensemble member, in tensor column order.
+    pub(crate) members: Vec<ParserModel>,
 }
 
 impl Parser {
@@ -53,22 +59,50 @@ impl Parser {
     ///
     /// Panics if the model does not have `labels.len()` labels.
     pub(crate) fn new(labels: Vec<String>, model: ParserModel) -> Self {
-        assert_eq!(model.n_labels, labels.len(), "one label row per label");
+        Self::ensemble(labels, vec![model]).expect("one model makes an ensemble")
+    }
+
+    /// A parser whose `members` each read their own columns of the tensor, in order;
+    /// `None` if there are none.
+    ///
+    /// # Panics
+    ///
+    /// Panics if a member does not have `labels.len()` labels.
+    pub(crate) fn ensemble(labels: Vec<String>, members: Vec<ParserModel>) -> Option<Self> {
+        assert!(members.iter().all(|m| m.n_labels == labels.len()), "one label row per label");
+        if members.is_empty() {
+            return None;
+        }
         let plain = labels.iter().map(|l| StringKey::of(split_label(l).0)).collect();
-        Self { labels, plain, model }
+        Some(Self { labels, plain, members })
     }
 
-    /// A zeroed copy of the model (a gradient accumulator).
+    /// A zeroed copy of the networks (gradient accumulators).
     pub(crate) fn zeros_like(&self) -> Self {
-        Self { model: self.model.zeros_like(), ..self.clone() }
+        Self { members: self.members.iter().map(ParserModel::zeros_like).collect(), ..self.clone() }
     }
 
-    /// Greedily parses words with vectors `x` (n × width) into their final state, finding
-    /// sentence boundaries if `breaks`, helped by the words that start a line.
+    /// The network of a parser with one member (as training builds them).
+    ///
+    /// # Panics
+    ///
+    /// Panics if the parser is an ensemble.
+    pub(crate) fn single_mut(&mut self) -> &mut ParserModel {
+        assert_eq!(self.members.len(), 1, "an ensemble parser is not trained");
+        &mut self.members[0]
+    }
+
+    /// Width of the tensor rows the parser reads (its members' widths added up).
+    pub(crate) fn width(&self) -> usize {
+        self.members.iter().map(|m| m.lower.n_in).sum()
+    }
+
+    /// Greedily parses words with vectors `x` (n × width, each member's columns side by
+    /// side) into their final state, finding sentence boundaries if `breaks`, helped by
+    /// the words that start a line.
     fn decode(&self, x: &[f32], run: Run<'_>, scratch: &mut ParseScratch) -> State {
-        let ParseScratch { window, act } = scratch;
-        let n = x.len() / self.model.lower.n_in;
-        window.clear();
+        let n = x.len() / self.width();
+        scratch.prepare(self, x);
         let mut state = State::with_breaks(n, run.breaks);
         let mut decoder = Decoder::new(self.labels.len(), run.breaks, run.line_starts);
         while !state.is_final() {
@@ -79,9 +113,8 @@ impl Parser {
             }
             // Features read the sentence in progress and the buffer's first three words.
             let need = (state.b(0).min(n as u32) as usize + 3).min(n);
-            window.cover(&self.model, x, decoder.first_read(), need);
-            self.model.score_window(&state, window.rows(), act);
-            state.apply(decoder.next(&state, &act.scores));
+            let scores = scratch.score(self, x, &state, decoder.first_read(), need);
+            state.apply(decoder.next(&state, scores));
         }
         state
     }
@@ -115,11 +148,83 @@ impl Parser {
     }
 }
 
+impl Params for Parser {
+    fn params(&self) -> Vec<&[f32]> {
+        self.members.iter().flat_map(Params::params).collect()
+    }
+
+    fn params_mut(&mut self) -> Vec<&mut [f32]> {
+        self.members.iter_mut().flat_map(Params::params_mut).collect()
+    }
+}
+
 /// Buffers reused across the runs of words a parser call handles.
 #[derive(Debug, Default)]
 pub(crate) struct ParseScratch {
+    /// Per member: its precomputed rows, its activations and (in an ensemble) its columns
+    /// of the run's word vectors.
+    members: Vec<MemberScratch>,
+    /// The mean of the members' scores (in an ensemble).
+    scores: Vec<f32>,
+}
+
+/// One parser member's buffers.
+#[derive(Debug, Default)]
+struct MemberScratch {
     window: Window,
     act: StateActivations,
+    x: Vec<f32>,
+}
+
+impl ParseScratch {
+    /// Readies the buffers for parsing the run with word vectors `x`.
+    fn prepare(&mut self, parser: &Parser, x: &[f32]) {
+        self.members.resize_with(parser.members.len(), MemberScratch::default);
+        let stride = parser.width();
+        let mut column = 0;
+        for (scratch, model) in self.members.iter_mut().zip(&parser.members) {
+            scratch.window.clear();
+            let width = model.lower.n_in;
+            if parser.members.len() > 1 {
+                scratch.x.clear();
+                scratch
+                    .x
+                    .extend(x.chunks_exact(stride).flat_map(|row| &row[column..column + width]));
+            }
+            column += width;
+        }
+    }
+
+    /// The action scores of `state` (the mean of the members' scores), whose features read
+    /// words `first..need` of the run with word vectors `x` (as given to [`Self::prepare`]).
+    fn score(
+        &mut self,
+        parser: &Parser,
+        x: &[f32],
+        state: &State,
+        first: usize,
+        need: usize,
+    ) -> &[f32] {
+        let single = parser.members.len() == 1;
+        for (scratch, model) in self.members.iter_mut().zip(&parser.members) {
+            let x = if single { x } else { &scratch.x };
+            scratch.window.cover(model, x, first, need);
+            model.score_window(state, scratch.window.rows(), &mut scratch.act);
+        }
+        if single {
+            return &self.members[0].act.scores;
+        }
+        self.scores.clear();
+        self.scores.extend_from_slice(&self.members[0].act.scores);
+        for member in &self.members[1..] {
+            for (sum, s) in self.scores.iter_mut().zip(&member.act.scores) {
+                *sum += s;
+            }
+        }
+        let share = 1.0 / self.members.len() as f32;
+        self.scores.iter_mut().for_each(|s| *s *= share);
+        &self.scores
+    }
 }
 
 /// What is known of a run of words before parsing it.

@@ -41,7 +41,7 @@ use crate::doc::iob2::Iob2Sentence;
 use crate::pipeline::model_io::{ModelLoadError, PipelineWriter};
 use crate::pipeline::ner::EntityRecognizer;
 use crate::pipeline::nn::{Adam, Average, Rng};
-use crate::pipeline::tok2vec::{Dropout, Tok2Vec, Tok2VecCache, Tok2VecConfig};
+use crate::pipeline::tok2vec::{Dropout, Encoder, Tok2VecCache, Tok2VecConfig};
 use crate::vocab::Vocab;
 
 /// Mixed into the pipeline seed so the recogniser's random stream differs from the
@@ -145,7 +145,7 @@ fn fit_member(
     observer: &mut dyn TrainObserver,
 ) -> (EntityRecognizer, usize) {
     let mut rng = Rng::new(seed ^ SEED_SALT);
-    let mut tok2vec = Tok2Vec::new(&config.tok2vec, &mut rng);
+    let mut tok2vec = Encoder::new(&config.tok2vec, &mut rng);
     let vocab = Vocab::new();
     let zone = vocab.zone();
     let docs = train_sentences.iter().map(|s| s.to_doc(&zone, Keep::Words));
@@ -386,14 +386,14 @@ mod tests {
         let sentences: Vec<Iob2Sentence> = SENTENCES.iter().map(|s| sentence(s)).collect();
         let mut rng = Rng::new(9);
         let labels = labels(&sentences);
-        let tok2vec = Tok2Vec::new(&config().tok2vec, &mut rng);
+        let tok2vec = Encoder::new(&config().tok2vec, &mut rng);
         let mut own = tok2vec.clone();
         let vocab = Vocab::new();
         let zone = vocab.zone();
         own.learn_known_words(sentences.iter().map(|s| s.to_doc(&zone, Keep::Words)), 1);
         let ner = EntityRecognizer::new(labels, own, &mut rng);
         let mut writer = PipelineWriter::default();
-        writer.add("tok2vec", &tok2vec);
+        writer.add("tok2vec", &crate::pipeline::tok2vec::Tok2Vec::new(vec![tok2vec]));
         writer.add("doc_cleaner", &crate::pipeline::doc_cleaner::DocCleaner::default());
         let base = writer.into_bytes();
         let names = |bytes: &[u8]| -> Vec<String> {

@@ -1,0 +1,160 @@
+//! Joining trained pipelines into one ensemble model file.
+//!
+//! # Overview
+//!
+//! Pipelines trained alike from different seeds make different mistakes; an ensemble
+//! averages their scores. [`join_ensemble`] builds one model file from several:
+//!
+//! - `tok2vec` holds every member's encoder, and the tensor has their vectors side by side;
+//! - the tagger's and the morphologizer's heads become one linear head over that wider
+//!   tensor whose scores are the mean of the members' scores (each member's weights, scaled
+//!   by its share, stacked one under another; the biases averaged), so they cost one matrix
+//!   product as before;
+//! - the parser keeps each member's network and averages their action scores per state
+//!   (see [`crate::pipeline::parser`]);
+//! - everything else (lemmatizer, recogniser, doc_cleaner, vocabulary) comes from the first
+//!   file: the lemmatizer and the vocabulary are learned from the treebank alone, and the
+//!   recogniser has its own encoder.
+//!
+//! Members must have the same labels in the same order, as pipelines trained from one
+//! configuration do. A member may itself be an ensemble: it then weighs as many members.
+
+use super::components::Persist;
+use super::{ModelLoadError, ModelReader, PipelineWriter, Sections};
+use crate::pipeline::classifier::SoftmaxHead;
+use crate::pipeline::morphologizer::Morphologizer;
+use crate::pipeline::nn::Dense;
+use crate::pipeline::parser::Parser;
+use crate::pipeline::tagger::Tagger;
+use crate::pipeline::tok2vec::Tok2Vec;
+use crate::vocab::Vocab;
+
+/// One model file of the ensemble, its tensor-reading components loaded.
+struct Member {
+    tok2vec: Tok2Vec,
+    tagger: Tagger,
+    morphologizer: Morphologizer,
+    parser: Parser,
+}
+
+impl Member {
+    fn load(bytes: &[u8]) -> Result<Self, ModelLoadError> {
+        let sections = Sections::parse(bytes)?;
+        let mut vocab = Vocab::new();
+        Ok(Self {
+            tok2vec: read(&sections, "tok2vec", &mut vocab)?,
+            tagger: read(&sections, "tagger", &mut vocab)?,
+            morphologizer: read(&sections, "morphologizer", &mut vocab)?,
+            parser: read(&sections, "parser", &mut vocab)?,
+        })
+    }
+}
+
+/// Reads the whole section `name` as a `P`.
+fn read<P: Persist>(
+    sections: &Sections<'_>,
+    name: &str,
+    vocab: &mut Vocab,
+) -> Result<P, ModelLoadError> {
+    let mut r = sections.get(name)?;
+    let part = P::load(&mut r, vocab)?;
+    r.finish()?;
+    Ok(part)
+}
+
+/// The model file of the ensemble of the pipelines in `files` (at least one), in order.
+/// See the [module docs](self).
+///
+/// # Errors
+///
+/// Returns a [`ModelLoadError`] if a file is not a valid model file, lacks one of the
+/// tok2vec, tagger, morphologizer and parser components, or its labels differ from the
+/// first file's.
+pub fn join_ensemble(files: &[&[u8]]) -> Result<Vec<u8>, ModelLoadError> {
+    let members = files.iter().map(|bytes| Member::load(bytes)).collect::<Result<Vec<_>, _>>()?;
+    let Some(first) = members.first() else {
+        return Err(mismatch("tok2vec", "no model files to join"));
+    };
+    // Each file's share of the mean: its own member count out of all.
+    let counts: Vec<usize> = members.iter().map(|m| m.tok2vec.members.len()).collect();
+    let total = counts.iter().sum::<usize>() as f32;
+    let shares: Vec<f32> = counts.iter().map(|&c| c as f32 / total).collect();
+
+    let tok2vec = Tok2Vec::new(members.iter().flat_map(|m| m.tok2vec.members.clone()).collect());
+    let heads = |pick: fn(&Member) -> &SoftmaxHead, section| {
+        let heads: Vec<&SoftmaxHead> = members.iter().map(pick).collect();
+        mean_head(&heads, &shares).ok_or_else(|| mismatch(section, "members' labels differ"))
+    };
+    let (tag, pos) = (heads(|m| &m.tagger.tag, "tagger")?, heads(|m| &m.tagger.pos, "tagger")?);
+    if members.iter().any(|m| m.tagger.pairs != first.tagger.pairs) {
+        return Err(mismatch("tagger", "members' tag pairs differ"));
+    }
+    let tagger = Tagger::new(tag, pos, first.tagger.pairs.clone())
+        .ok_or_else(|| mismatch("tagger", "invalid tag pairs"))?;
+    let morphologizer = Morphologizer::new(heads(|m| &m.morphologizer.feats, "morphologizer")?);
+    if members.iter().any(|m| m.parser.labels != first.parser.labels) {
+        return Err(mismatch("parser", "members' arc labels differ"));
+    }
+    let networks = members.iter().flat_map(|m| m.parser.members.clone()).collect();
+    let parser = Parser::ensemble(first.parser.labels.clone(), networks)
+        .ok_or_else(|| mismatch("parser", "no ensemble members"))?;
+
+    let mut bytes = PipelineWriter::with_component(files[0], "tok2vec", &tok2vec)?;
+    bytes = PipelineWriter::with_component(&bytes, "tagger", &tagger)?;
+    bytes = PipelineWriter::with_component(&bytes, "morphologizer", &morphologizer)?;
+    PipelineWriter::with_component(&bytes, "parser", &parser)
+}
+
+/// A head scoring the `shares`-weighted mean of the scores of `heads` over their inputs
+/// side by side, or `None` if their labels differ.
+fn mean_head(heads: &[&SoftmaxHead], shares: &[f32]) -> Option<SoftmaxHead> {
+    let labels = heads[0].labels();
+    if heads.iter().any(|h| h.labels() != labels) {
+        return None;
+    }
+    let n_out = labels.len();
+    let (mut w, mut b) = (Vec::new(), vec![0.0; n_out]);
+    for (head, &share) in heads.iter().zip(shares) {
+        // Rows are inputs: stacking them reads each member's columns of the tensor.
+        w.extend(head.layer.w.iter().map(|v| v * share));
+        for (sum, bias) in b.iter_mut().zip(&head.layer.b) {
+            *sum += bias * share;
+        }
+    }
+    let n_in = heads.iter().map(|h| h.layer.n_in).sum();
+    Some(SoftmaxHead::from_parts(labels.to_vec(), Dense::from_parts(n_in, n_out, w, b)))
+}
+
+/// The error for members that cannot be joined.
+fn mismatch(section: &str, reason: &str) -> ModelLoadError {
+    ModelReader::new(section, &[]).malformed(reason)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::Pipeline;
+
+    #[test]
+    fn an_ensemble_of_one_pipeline_twice_annotates_as_it_does() {
+        let model = super::super::DEFAULT_MODEL;
+        let joined = join_ensemble(&[model, model]).unwrap();
+        let (single, double) = (Pipeline::load(model).unwrap(), Pipeline::load(&joined).unwrap());
+        let text = "Ms. Smith flew to Paris on Tuesday. She met the mayor there!";
+        let annotations = |pipeline: &Pipeline| {
+            let zone = pipeline.vocab().zone();
+            let doc = pipeline.process(&zone, text).unwrap();
+            let tokens = doc.tokens();
+            tokens
+                .iter()
+                .map(|t| (t.tag, t.pos, t.morph, t.head, t.dep, t.sent_start))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(annotations(&double), annotations(&single));
+        let tensor_width = |bytes: &[u8]| {
+            let sections = Sections::parse(bytes).unwrap();
+            read::<Tok2Vec>(&sections, "tok2vec", &mut Vocab::new()).unwrap().width()
+        };
+        assert_eq!(tensor_width(&joined), 2 * tensor_width(model));
+    }
+}
