@@ -61,6 +61,12 @@ struct Progress {
 }
 
 impl TrainObserver for Progress {
+    fn member_started(&mut self, member: u64, members: u64, seed: u64) {
+        if members > 1 {
+            eprintln!("member {member} of {members} (seed {seed})");
+        }
+    }
+
     fn epoch_started(&mut self, epoch: usize, batches: usize) {
         (self.loss, self.batches) = (0.0, 0);
         if !self.quiet {

@@ -145,6 +145,8 @@ impl DevScores {
 
 /// Progress callbacks of [`train`], for a progress bar and per-epoch reports.
 pub trait TrainObserver {
+    /// Ensemble member `member` (counted from 1) of `members`, seeded with `seed`, begins.
+    fn member_started(&mut self, member: u64, members: u64, seed: u64);
     /// An epoch of `batches` batches begins.
     fn epoch_started(&mut self, epoch: usize, batches: usize);
     /// A batch finished with this mean loss per word.
@@ -342,7 +344,9 @@ pub fn train(
     let lemmatizer = lemma_rules::induce(&train_corpus);
     let corpora = (&train_corpus, &dev_corpus);
     let (mut members, mut scores, mut epochs) = (Vec::new(), Vec::new(), Vec::new());
-    for seed in config.seed..config.seed + config.members.max(1) {
+    let count = config.members.max(1);
+    for seed in config.seed..config.seed + count {
+        observer.member_started(seed - config.seed + 1, count, seed);
         let (best, nets, ran) =
             train_member(config, seed, corpora, (&lemmatizer, &members), observer);
         members.push(save(&nets, &lemmatizer));
@@ -616,6 +620,7 @@ mod tests {
     struct Silent(usize);
 
     impl TrainObserver for Silent {
+        fn member_started(&mut self, _: u64, _: u64, _: u64) {}
         fn epoch_started(&mut self, _: usize, _: usize) {}
         fn batch_finished(&mut self, _: f64) {}
         fn epoch_finished(&mut self, _: usize, _: &DevScores, _: bool) {}

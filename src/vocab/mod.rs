@@ -117,8 +117,8 @@ impl Vocab {
 
     /// Makes room for at least `additional` more permanent lexemes, and for half as many
     /// again strings (a word list's shapes, affixes and lowercase forms are mostly shared:
-    /// English's 19,849 model words bring 26,902 strings), so loading a model's word list
-    /// grows each table about once.
+    /// English's 19,849 model words bring 26,758 strings with the labels), so loading a
+    /// model's word list grows each table about once.
     pub fn reserve(&mut self, additional: usize) {
         let permanent = Arc::make_mut(&mut self.permanent);
         permanent.lexemes.reserve(additional);

@@ -157,4 +157,24 @@ mod tests {
         };
         assert_eq!(tensor_width(&joined), 2 * tensor_width(model));
     }
+
+    #[test]
+    fn members_with_other_labels_or_components_are_refused() {
+        let model = super::super::DEFAULT_MODEL;
+        let sections = Sections::parse(model).unwrap();
+        let tagger: Tagger = read(&sections, "tagger", &mut Vocab::new()).unwrap();
+        let mut labels = tagger.tag.labels().to_vec();
+        labels[0] = "XX".into();
+        let tag = SoftmaxHead::from_parts(labels, tagger.tag.layer.clone());
+        let relabelled = Tagger::new(tag, tagger.pos.clone(), tagger.pairs.clone()).unwrap();
+        let other = PipelineWriter::with_component(model, "tagger", &relabelled).unwrap();
+        let err = join_ensemble(&[model, &other]).unwrap_err();
+        assert!(err.to_string().contains("labels differ"), "{err}");
+
+        let mut writer = PipelineWriter::default();
+        writer.add("tagger", &tagger);
+        let err = join_ensemble(&[model, &writer.into_bytes()]).unwrap_err();
+        assert!(err.to_string().contains("tok2vec"), "{err}");
+        assert!(join_ensemble(&[]).is_err(), "nothing to join");
+    }
 }

@@ -313,6 +313,9 @@ mod tests {
     }
 
     impl TrainObserver for Record {
+        fn member_started(&mut self, _: u64, _: u64, _: u64) {
+            unreachable!("only the recogniser trains here")
+        }
         fn epoch_started(&mut self, _: usize, _: usize) {}
         fn batch_finished(&mut self, loss: f64) {
             assert!(loss.is_finite() && loss >= 0.0, "loss {loss}");
