@@ -123,7 +123,9 @@ async fn binary_drains_on_sigterm_and_exits_zero() {
     let url = format!("http://{addr}");
     // Batches queue behind the single worker, so some are in flight at SIGTERM. (With the
     // binary we cannot hold a request open at will, as the in-process test above does; if
-    // every batch finished before a scrape saw one, the test still checks the exit.)
+    // every batch finished before a scrape saw them all, the test still checks the exit.)
+    // SIGTERM waits until the server has every batch: one still connecting would rightly be
+    // refused once the listener closes.
     let texts: Vec<String> = (0..32).map(|i| format!("word{i} ").repeat(60)).collect();
     let batches: Vec<_> = (0..8)
         .map(|_| {
@@ -131,11 +133,14 @@ async fn binary_drains_on_sigterm_and_exits_zero() {
             tokio::spawn(request.send())
         })
         .collect();
-    crate::common::eventually("a batch in flight", || async {
+    crate::common::eventually("every batch received", || async {
         let metrics = client.get(format!("{url}/metrics")).send().await.expect("scrape");
         let metrics = crate::common::Metrics::parse(&metrics.text().await.expect("text"));
-        metrics.value("nlpd_vocab_active_zones", &[]) >= 1.0
-            || batches.iter().all(tokio::task::JoinHandle::is_finished)
+        // The scrape itself is in flight too.
+        let in_flight = metrics.value("nlpd_http_requests_in_flight", &[]) - 1.0;
+        let labels = [("method", "POST"), ("route", "/parse"), ("status", "2xx")];
+        let answered = metrics.value("nlpd_http_requests_total", &labels);
+        in_flight + answered >= 8.0 || batches.iter().all(tokio::task::JoinHandle::is_finished)
     })
     .await;
     nlpd.terminate();
