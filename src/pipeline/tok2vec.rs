@@ -158,7 +158,7 @@ pub struct EmbedConfig {
     pub width: usize,
 }
 
-/// Shape of a [`Encoder`].
+/// Shape of an [`Encoder`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tok2VecConfig {

@@ -353,8 +353,8 @@ pub fn train(
         scores.push(best);
         epochs.push(ran);
     }
-    let mut model =
-        join(&members[..members.len() - 1], members.last().cloned().unwrap_or_default());
+    let last = members.pop().expect("at least one member is trained");
+    let mut model = join(&members, last);
     if let Some(ner) = &config.ner {
         let ner = super::ner::train(ner, config.seed, observer)?.model;
         model = PipelineWriter::with_component(&model, "ner", &ner).expect("This is a bug.");

@@ -33,7 +33,7 @@ use super::simd;
 /// Rows per tile: four rows of two AVX-512 (or four AVX2) accumulators each.
 const ROWS: usize = 4;
 /// Columns per tile of a whole panel.
-pub(crate) const COLS: usize = 32;
+const COLS: usize = 32;
 /// Columns per tile when there is a single row (a vector–matrix product, as the parser's
 /// output layer makes per state): four accumulators keep the FMA units busy.
 const COLS_ONE_ROW: usize = 64;
