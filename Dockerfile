@@ -37,12 +37,10 @@ RUN find src -name '*.rs' -exec touch {} + \
 # ---------------------------------------------------------------------------------------
 FROM ${RUNTIME_IMAGE} AS runtime
 
-# busybox-static (about 2 MB) supplies `wget` for the HEALTHCHECK below; curl would pull
-# in libcurl, OpenSSL, Kerberos and LDAP libraries (about 15 MB) for a loopback GET.
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends busybox-static \
-    && rm -rf /var/lib/apt/lists/* \
-    && groupadd --system --gid 10001 nlpd \
+# No package is installed: the HEALTHCHECK below is the binary's own `nlpd healthcheck`,
+# so the image needs neither curl (libcurl, OpenSSL, Kerberos, LDAP: about 15 MB) nor
+# busybox (bookworm's busybox-static 1.35 has no `wget -T` and crashes on it).
+RUN groupadd --system --gid 10001 nlpd \
     && useradd --system --uid 10001 --gid nlpd --no-create-home --home-dir /nonexistent \
         --shell /usr/sbin/nologin nlpd
 
@@ -59,10 +57,11 @@ USER 10001:10001
 EXPOSE 8080
 
 # Liveness only: /healthz answers while the process runs. Readiness (/readyz) is for load
-# balancers and Kubernetes; a draining replica must not be reported unhealthy. The port
-# follows NLPD_SERVER__LISTEN, so overriding the listen address keeps the check right.
+# balancers and Kubernetes; a draining replica must not be reported unhealthy.
+# `nlpd healthcheck` reads the same settings as `nlpd serve` (so NLPD_SERVER__LISTEN moves
+# the probe with the port), never loads the model, and gives up after 2 s.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-    CMD busybox wget -q -T 2 -O /dev/null "http://127.0.0.1:${NLPD_SERVER__LISTEN##*:}/healthz" || exit 1
+    CMD ["/usr/local/bin/nlpd", "healthcheck", "--timeout", "2"]
 
 # Exec form: nlpd is PID 1 and receives SIGTERM itself. It installs its own SIGTERM
 # handler (go not-ready, drain, exit 0) and starts no child processes, so no init

@@ -94,6 +94,13 @@ def compose_checks(root):
         yield f"{name}: stop_grace_period outlasts the drain", stop > grace, (
             f"stop_grace_period {stop}s vs shutdown grace {grace}s"
         )
+        # nginx resolves upstream names once: a replica must come back on the same address.
+        fixed = [
+            net.get("ipv4_address")
+            for net in (service.get("networks") or {}).values()
+            if isinstance(net, dict)
+        ]
+        yield f"{name}: keeps a fixed address across restarts", any(fixed), service.get("networks")
 
 
 def kubernetes_checks(root):

@@ -3,11 +3,13 @@
 //! # Overview
 //!
 //! [`run`] parses the arguments with clap and dispatches to one module per subcommand:
-//! `parse`/`tokenize` (`parse.rs`), `evaluate`, `serve`, `train` and `ensemble`. Errors
+//! `parse`/`tokenize` (`parse.rs`), `evaluate`, `serve`, `healthcheck`, `train` and
+//! `ensemble`. Errors
 //! are reported with their context chain and mapped to a non-zero exit code.
 
 mod ensemble;
 mod evaluate;
+mod healthcheck;
 mod parse;
 mod serve;
 mod train;
@@ -34,6 +36,8 @@ enum Command {
     Evaluate(evaluate::EvaluateArgs),
     /// Run the HTTP service.
     Serve(serve::ServeArgs),
+    /// Exit 0 if the server on this host answers `GET /healthz` (for container health checks).
+    Healthcheck(healthcheck::HealthcheckArgs),
     /// Train a pipeline from CoNLL-U and IOB2 data.
     Train(train::TrainArgs),
     /// Join trained pipelines into one ensemble model (scores averaged).
@@ -48,6 +52,7 @@ pub fn run() -> ExitCode {
         Command::Tokenize(args) => parse::run(args, parse::Mode::TokenizeOnly),
         Command::Evaluate(args) => evaluate::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Healthcheck(args) => healthcheck::run(args),
         Command::Train(args) => train::run(args),
         Command::Ensemble(args) => ensemble::run(&args),
     };
@@ -80,4 +85,13 @@ fn load_pipeline(model: Option<&std::path::Path>) -> anyhow::Result<crate::pipel
             .with_context(|| format!("cannot open model {}", path.display())),
         None => Ok(crate::pipeline::Pipeline::default_english()),
     }
+}
+
+/// This process's environment, lossily decoded, for [`crate::config::Settings::load`].
+fn process_env() -> Vec<(String, String)> {
+    std::env::vars_os()
+        .map(|(name, value)| {
+            (name.to_string_lossy().into_owned(), value.to_string_lossy().into_owned())
+        })
+        .collect()
 }

@@ -54,11 +54,7 @@ impl ServeArgs {
 
 /// Runs `nlpd serve`.
 pub(super) fn run(args: ServeArgs) -> anyhow::Result<()> {
-    let env: Vec<(String, String)> = std::env::vars_os()
-        .map(|(name, value)| {
-            (name.to_string_lossy().into_owned(), value.to_string_lossy().into_owned())
-        })
-        .collect();
+    let env = super::process_env();
     let (config_file, flags) = args.into_layers();
     let settings = Settings::load(config_file.as_deref(), env.iter().cloned(), &flags)
         .context("invalid configuration")?;

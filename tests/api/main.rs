@@ -6,6 +6,7 @@ mod common;
 mod conllu;
 mod data;
 mod errors;
+mod healthcheck;
 mod http_zones;
 mod metrics;
 mod openapi;
