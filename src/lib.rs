@@ -3,7 +3,7 @@
 //! # Overview
 //!
 //! ```text
-//! text ──► Tokenizer ──► Doc<'zone> ──► pipeline components ──► JSON | CoNLL-U
+//! text ──► Tokenizer ──► Doc<'zone> ──► components ──► DocWriter (JSON, JSONL, CoNLL-U, IOB2)
 //! ```
 //!
 //! - [`vocab`]: strings, lexemes and memory zones.

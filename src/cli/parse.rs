@@ -5,8 +5,9 @@
 //! Each input ([`Source`]: a file or standard input) is read in the chosen
 //! [`InputFormat`] and split into documents, streaming (only `text`, where the whole input
 //! is one document, reads an input at once). Every document is tokenized (or, from CoNLL-U,
-//! rebuilt from its given words), annotated and written in the chosen [`OutputFormat`]
-//! inside a memory zone of its own, so the vocabulary never grows however much is parsed.
+//! rebuilt from its given words), annotated and written in the chosen [`DocFormat`] by the
+//! [`Annotator`], inside a memory zone of its own, so the vocabulary never grows however
+//! much is parsed. JSON is written as a pretty-printed array ([`JsonLayout::PrettyArray`]).
 
 use std::borrow::Cow;
 use std::fs::File;
@@ -14,11 +15,12 @@ use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use clap::builder::PossibleValue;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::doc::Doc;
-use crate::doc::conllu::{ConlluReader, ConlluWriter, Keep, SentenceMeta};
-use crate::doc::iob2::{Iob2Reader, Iob2Writer};
+use crate::doc::conllu::{ConlluReader, Keep, SentenceMeta};
+use crate::doc::iob2::Iob2Reader;
+use crate::doc::{Doc, DocFormat, DocWriter, JsonLayout};
 use crate::pipeline::Pipeline;
 
 /// Arguments of `nlpd parse` and `nlpd tokenize`.
@@ -31,8 +33,8 @@ pub(super) struct ParseArgs {
     #[arg(long, value_enum, default_value_t = InputFormat::Text)]
     input: InputFormat,
     /// How documents are written to standard output.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Json)]
-    output: OutputFormat,
+    #[arg(long, value_enum, default_value_t = DocFormat::Json)]
+    output: DocFormat,
     /// Model to load instead of the default one.
     #[arg(long, value_name = "PATH")]
     model: Option<PathBuf>,
@@ -55,17 +57,23 @@ enum InputFormat {
     Iob2,
 }
 
-/// How documents are written.
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-enum OutputFormat {
-    /// A JSON array of documents in spaCy's `Doc.to_json()` layout.
-    Json,
-    /// One JSON document per line.
-    Jsonl,
-    /// CoNLL-U, a `# newdoc` per document.
-    Conllu,
-    /// IOB2 entity tags (`ID<TAB>TOKEN<TAB>TAG`), as `nlpd evaluate --ner-system` reads.
-    Iob2,
+/// `--output`: the formats with what each writes on the command line.
+impl clap::ValueEnum for DocFormat {
+    fn value_variants<'a>() -> &'a [Self] {
+        &DocFormat::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        let help = match self {
+            DocFormat::Json => "A JSON array of documents in spaCy's `Doc.to_json()` layout",
+            DocFormat::Jsonl => "One JSON document per line",
+            DocFormat::Conllu => "CoNLL-U, a `# newdoc` per document",
+            DocFormat::Iob2 => {
+                "IOB2 entity tags (`ID<TAB>TOKEN<TAB>TAG`), as `nlpd evaluate --ner-system` reads"
+            }
+        };
+        Some(PossibleValue::new(self.name()).help(help))
+    }
 }
 
 /// Which components `nlpd parse` runs.
@@ -84,13 +92,14 @@ pub(super) fn run(args: ParseArgs, mode: Mode) -> anyhow::Result<()> {
     let sources = Source::all(&files);
     let progress = progress_bar(&sources)?;
     let stdout = io::stdout().lock();
-    let mut parser = Parser { pipeline, mode, sink: Sink::new(BufWriter::new(stdout), output) };
+    let writer = DocWriter::new(BufWriter::new(stdout), output, JsonLayout::PrettyArray);
+    let mut annotator = Annotator { pipeline, mode, writer };
     for source in sources {
         let name = source.name();
         let reader = source.open(&progress)?;
-        parser.read(reader, input).with_context(|| name.clone())?;
+        annotator.read(reader, input).with_context(|| name.clone())?;
     }
-    parser.sink.finish()?;
+    annotator.writer.finish()?;
     progress.finish_and_clear();
     Ok(())
 }
@@ -158,14 +167,15 @@ fn progress_bar(sources: &[Source<'_>]) -> anyhow::Result<ProgressBar> {
     Ok(ProgressBar::new(total).with_style(style))
 }
 
-/// The pipeline, what it runs, and where documents go.
-struct Parser<W: Write> {
+/// Runs documents through the pipeline and writes them: the pipeline, what it runs, and
+/// where documents go.
+struct Annotator<W: Write> {
     pipeline: Pipeline,
     mode: Mode,
-    sink: Sink<W>,
+    writer: DocWriter<W>,
 }
 
-impl<W: Write> Parser<W> {
+impl<W: Write> Annotator<W> {
     /// Reads every document of one input.
     fn read(&mut self, mut input: Box<dyn BufRead>, format: InputFormat) -> anyhow::Result<()> {
         match format {
@@ -225,7 +235,7 @@ impl<W: Write> Parser<W> {
         if let Mode::Full = self.mode {
             self.pipeline.annotate(&mut doc, None)?;
         }
-        self.sink.write(&doc, metas)?;
+        self.writer.write(&doc, metas)?;
         Ok(())
     }
 }
@@ -245,60 +255,4 @@ fn for_each_line(
         f(line.trim_end_matches(['\n', '\r'])).with_context(|| format!("line {number}"))?;
     }
     Ok(())
-}
-
-/// Where documents are written, in one output format.
-enum Sink<W: Write> {
-    Json { out: W, docs: usize },
-    Jsonl(W),
-    Conllu(ConlluWriter<W>),
-    Iob2(Iob2Writer<W>),
-}
-
-impl<W: Write> Sink<W> {
-    fn new(out: W, format: OutputFormat) -> Self {
-        match format {
-            OutputFormat::Json => Sink::Json { out, docs: 0 },
-            OutputFormat::Jsonl => Sink::Jsonl(out),
-            OutputFormat::Conllu => Sink::Conllu(ConlluWriter::new(out)),
-            OutputFormat::Iob2 => Sink::Iob2(Iob2Writer::new(out)),
-        }
-    }
-
-    fn write<'m>(
-        &mut self,
-        doc: &Doc<'_>,
-        metas: impl IntoIterator<Item = &'m SentenceMeta>,
-    ) -> anyhow::Result<()> {
-        match self {
-            Sink::Json { out, docs } => {
-                // The array opens with the first document, so a failure before it prints
-                // nothing.
-                out.write_all(if *docs == 0 { b"[\n" } else { b",\n" })?;
-                serde_json::to_writer_pretty(&mut *out, &doc.to_json())?;
-                *docs += 1;
-            }
-            Sink::Jsonl(out) => {
-                serde_json::to_writer(&mut *out, &doc.to_json())?;
-                out.write_all(b"\n")?;
-            }
-            Sink::Conllu(writer) => writer.write_doc(doc, metas)?,
-            Sink::Iob2(writer) => writer.write_doc(doc, metas)?,
-        }
-        Ok(())
-    }
-
-    fn finish(self) -> anyhow::Result<()> {
-        let mut out = match self {
-            Sink::Json { mut out, docs } => {
-                out.write_all(if docs == 0 { b"[]\n" } else { b"\n]\n" })?;
-                out
-            }
-            Sink::Jsonl(out) => out,
-            Sink::Conllu(writer) => writer.into_inner(),
-            Sink::Iob2(writer) => writer.into_inner(),
-        };
-        out.flush()?;
-        Ok(())
-    }
 }

@@ -22,7 +22,9 @@
 //! [`Token`] is a cheap borrowed view of one token; [`Span`] a range of tokens.
 //!
 //! Docs are read and written in two line-based formats: [`conllu`] (UD annotations) and
-//! [`iob2`] (Universal NER entities); both readers fail with [`ReadError`].
+//! [`iob2`] (Universal NER entities); both readers fail with [`ReadError`]. [`DocWriter`]
+//! writes Docs in every output format ([`DocFormat`]: JSON, JSON Lines, CoNLL-U, IOB2) for
+//! the command line and the HTTP service alike.
 
 pub mod conllu;
 pub mod iob2;
@@ -33,6 +35,7 @@ mod sentence_writer;
 mod span;
 mod tensor;
 mod token;
+mod writer;
 
 use std::collections::BTreeMap;
 
@@ -43,6 +46,7 @@ pub use sentence_writer::{SentenceWords, SentenceWriter, WriteSentence};
 pub use span::{Span, TextSpan};
 pub use tensor::{Tensor, live_tensor_bytes};
 pub use token::{EntIob, Pos, Token, TokenData};
+pub use writer::{DocFormat, DocWriter, JsonLayout};
 
 use crate::vocab::Zone;
 

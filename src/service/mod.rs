@@ -20,7 +20,6 @@
 //! the very gauges it reports. Every error, including unknown routes (404), wrong methods
 //! (405), extractor rejections and panics, is answered as an [`ApiError`].
 
-mod body;
 mod error;
 mod health;
 mod metrics;
@@ -47,7 +46,7 @@ use tower_http::trace::TraceLayer;
 
 pub use error::{ApiError, AppJson, ErrorCode};
 pub use health::Readiness;
-pub use parse::{Output, ParseRequest};
+pub use parse::ParseRequest;
 pub use pool::{Cancellation, NlpWorkers};
 pub use shutdown::{serve, signal};
 pub use zone_layer::{MemoryZone, MemoryZoneLayer, RequestZone, ResponseFuture, ZoneSlot};

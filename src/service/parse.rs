@@ -4,17 +4,24 @@
 //!
 //! [`ParseRequest`] is the body: `{"text": "..."}` or `{"texts": ["...", ...]}`, with
 //! optional `"components"` (run only these and what they need) and `"output"`
-//! ([`Output`]). The handler checks it against the limits and the pipeline ([`Job::new`],
-//! cheap, on the reactor), then moves the job and the request's [`RequestZone`] into one
-//! blocking closure on the
-//! [`NlpWorkers`](super::NlpWorkers): documents are made there, borrow the zone, are
-//! serialised to bytes there, and the zone is dropped when the closure ends. Nothing that
-//! borrows the zone crosses an `.await`.
+//! ([`DocFormat`]). The handler checks it against the limits and the pipeline
+//! ([`Job::new`], cheap, on the reactor), then moves the job and the request's
+//! [`RequestZone`] into one blocking closure on the [`NlpWorkers`](super::NlpWorkers):
+//! documents are made there, borrow the zone, are serialised to bytes there, and the zone
+//! is dropped when the closure ends. Nothing that borrows the zone crosses an `.await`.
 //!
-//! Responses: a single text answers one document object, a batch answers
-//! `{"docs": [...]}` in input order; documents use the layout of spaCy's `Doc.to_json()`
-//! ([`crate::doc::DocJson`]). `"output": "conllu"` answers CoNLL-U text
-//! (`text/conllu; charset=utf-8`).
+//! Responses are written by a [`DocWriter`] in the requested [`DocFormat`], documents in
+//! input order:
+//!
+//! - `json` (`application/json`, the default): a single text answers one document object,
+//!   a batch answers `{"docs": [...]}`; documents use the layout of spaCy's
+//!   `Doc.to_json()` ([`crate::doc::DocJson`]).
+//! - `jsonl` (`application/x-ndjson`): one document per line, as compact JSON, for a single
+//!   text (one line) and a batch alike, with no `{"docs": ...}` around them, so a client
+//!   can read the documents line by line.
+//! - `conllu` (`text/conllu; charset=utf-8`) and `iob2` (`text/plain; charset=utf-8`): each
+//!   document opens with `# newdoc` (`# newdoc id = N`, its position, in a batch) and
+//!   sentence ids run across the whole body.
 
 use std::sync::Arc;
 
@@ -27,11 +34,12 @@ use serde::{Deserialize, Deserializer};
 use tracing::{Span, instrument};
 
 use super::AppState;
-use super::body::BodyWriter;
 use super::error::{ApiError, AppJson};
 use super::pool::Cancellation;
 use super::zone_layer::RequestZone;
 use crate::config::Limits;
+use crate::doc::conllu::SentenceMeta;
+use crate::doc::{DocFormat, DocWriter, JsonLayout};
 use crate::pipeline::{Pipeline, PipelineError};
 use crate::telemetry::PARSE_WORDS;
 use crate::vocab::Zone;
@@ -43,16 +51,17 @@ pub struct ParseRequest {
     /// One text: the response is one document.
     #[serde(default, deserialize_with = "present")]
     pub text: Option<String>,
-    /// Several texts: the response is `{"docs": [...]}` in the same order.
+    /// Several texts: the response holds their documents in the same order
+    /// (`{"docs": [...]}` in JSON).
     #[serde(default, deserialize_with = "present")]
     pub texts: Option<Vec<String>>,
     /// Run only these components and those they need (in pipeline order); all of them
     /// when absent.
     #[serde(default, deserialize_with = "present")]
     pub components: Option<Vec<String>>,
-    /// The response format.
+    /// The response format (see the module docs).
     #[serde(default)]
-    pub output: Output,
+    pub output: DocFormat,
 }
 
 impl<'de> Deserialize<'de> for ParseRequest {
@@ -78,23 +87,14 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Optio
     T::deserialize(d).map(Some)
 }
 
-/// The format of a `/parse` response.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Output {
-    /// JSON in the layout of spaCy's `Doc.to_json()`.
-    #[default]
-    Json,
-    /// CoNLL-U: sentences with `# text` comments, documents opened by `# newdoc`.
-    Conllu,
-}
-
-impl Output {
-    fn content_type(self) -> &'static str {
-        match self {
-            Output::Json => "application/json",
-            Output::Conllu => "text/conllu; charset=utf-8",
-        }
+/// The `Content-Type` of a `/parse` response in `format`.
+fn content_type(format: DocFormat) -> &'static str {
+    match format {
+        DocFormat::Json => "application/json",
+        DocFormat::Jsonl => "application/x-ndjson",
+        DocFormat::Conllu => "text/conllu; charset=utf-8",
+        // IOB2 has no media type of its own.
+        DocFormat::Iob2 => "text/plain; charset=utf-8",
     }
 }
 
@@ -106,7 +106,7 @@ struct Job {
     n_chars: usize,
     batch: bool,
     components: Option<Vec<String>>,
-    output: Output,
+    output: DocFormat,
 }
 
 impl Job {
@@ -158,8 +158,12 @@ impl Job {
         cancel: &Cancellation,
     ) -> Result<Vec<u8>, ApiError> {
         let capacity = self.texts.iter().map(|text| text.len() * 8).sum();
-        let mut body = BodyWriter::new(self.output, self.batch, capacity);
-        for text in &self.texts {
+        let layout = if self.batch { JsonLayout::Docs } else { JsonLayout::Object };
+        let mut body = DocWriter::new(Vec::with_capacity(capacity), self.output, layout);
+        let written = |err: std::io::Error| {
+            ApiError::Internal(format!("writing {}: {err}", self.output.name()))
+        };
+        for (n, text) in self.texts.iter().enumerate() {
             if cancel.is_cancelled() {
                 return Err(ApiError::Internal("request abandoned by the client".to_owned()));
             }
@@ -169,9 +173,14 @@ impl Job {
                 PipelineError::Component(err) => ApiError::Internal(err.to_string()),
             })?;
             metrics::counter!(PARSE_WORDS).increment(doc.len() as u64);
-            body.write(&doc)?;
+            let meta = if self.batch {
+                SentenceMeta { newdoc: Some(n.to_string()), ..SentenceMeta::default() }
+            } else {
+                SentenceMeta::new_document()
+            };
+            body.write(&doc, [&meta]).map_err(written)?;
         }
-        Ok(body.finish())
+        body.finish().map_err(written)
     }
 }
 
@@ -193,7 +202,7 @@ pub(super) async fn parse(
     let span = Span::current();
     span.record("n_texts", job.texts.len());
     span.record("n_chars", job.n_chars);
-    let content_type = job.output.content_type();
+    let content_type = content_type(job.output);
     let pipeline = Arc::clone(&state.pipeline);
     let body = state
         .workers

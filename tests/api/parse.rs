@@ -1,4 +1,5 @@
-//! `POST /parse` on a real socket: single and batch documents, awkward Unicode, 64 clients.
+//! `POST /parse` on a real socket: single and batch documents in every output format,
+//! awkward Unicode, 64 clients.
 
 use serde_json::{Value, json};
 
@@ -47,18 +48,82 @@ async fn batch_answers_docs_in_input_order() {
 }
 
 #[tokio::test]
-async fn conllu_output_for_single_and_batch() {
+async fn line_formats_for_single_and_batch() {
     let server = TestServer::start().await;
+    let conllu = "text/conllu; charset=utf-8";
+    let iob2 = "text/plain; charset=utf-8";
     let cases = [
-        ("conllu_single", json!({"text": "Ada wrote code", "output": "conllu"})),
-        ("conllu_batch", json!({"texts": ["Ada wrote", "We don't"], "output": "conllu"})),
+        ("conllu_single", conllu, json!({"text": "Ada wrote code", "output": "conllu"})),
+        ("conllu_batch", conllu, json!({"texts": ["Ada wrote", "We don't"], "output": "conllu"})),
+        ("iob2_single", iob2, json!({"text": "Ada wrote code", "output": "iob2"})),
+        ("iob2_batch", iob2, json!({"texts": ["Ada wrote", "We don't"], "output": "iob2"})),
     ];
-    for (name, body) in cases {
+    for (name, content_type, body) in cases {
         let response = server.parse(&body).await;
         assert_eq!(response.status(), 200, "{name}");
-        assert_eq!(response.headers()["content-type"], "text/conllu; charset=utf-8");
+        assert_eq!(response.headers()["content-type"], content_type, "{name}");
         insta::assert_snapshot!(name, response.text().await.expect("text"));
     }
+}
+
+#[tokio::test]
+async fn jsonl_answers_a_line_per_document_for_single_and_batch() {
+    let server = TestServer::start().await;
+    let batch = ["Ada wrote", "We don't", "ok"];
+    let cases = [
+        (json!({"text": "Ada wrote code", "output": "jsonl"}), &["Ada wrote code"][..]),
+        (json!({"texts": batch, "output": "jsonl"}), &batch[..]),
+    ];
+    for (body, texts) in cases {
+        let response = server.parse(&body).await;
+        assert_eq!(response.status(), 200, "{body}");
+        assert_eq!(response.headers()["content-type"], "application/x-ndjson");
+        let lines = response.text().await.expect("text");
+        assert!(lines.ends_with('\n'), "{lines:?}");
+        assert_eq!(lines.lines().count(), texts.len(), "{lines:?}");
+        for (line, text) in lines.lines().zip(texts) {
+            assert_doc_of(&serde_json::from_str(line).expect("a JSON line"), text);
+        }
+    }
+    // A line is the very document `json` answers.
+    let json = server.parse(&json!({"text": "Ada wrote code"})).await.text().await.expect("text");
+    let jsonl = server.parse(&json!({"text": "Ada wrote code", "output": "jsonl"})).await;
+    assert_eq!(jsonl.text().await.expect("text"), format!("{json}\n"));
+}
+
+#[tokio::test]
+async fn iob2_tags_the_entities_that_json_reports() {
+    let pipeline = nlpd::pipeline::Pipeline::default_english();
+    let server = TestServer::with(pipeline, nlpd::config::Settings::default()).await;
+    let texts = ["Ada Lovelace met Charles Babbage in London.", "Google hired Ann in Paris."];
+    let response = server.parse(&json!({"texts": texts, "output": "iob2"})).await;
+    assert_eq!(response.status(), 200);
+    let iob2 = response.text().await.expect("text");
+    assert!(iob2.starts_with("# newdoc id = 0\n# sent_id = 1\n# text = Ada"), "{iob2}");
+    assert!(iob2.contains("# newdoc id = 1\n"), "{iob2}");
+    let tags: Vec<&str> = iob2
+        .lines()
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(|line| line.split('\t').nth(2).expect("ID, TOKEN and TAG"))
+        .collect();
+    // The same tags, from the JSON tokens and entities.
+    let body: Value = server.parse(&json!({"texts": texts})).await.json().await.expect("json");
+    let mut expected = Vec::new();
+    for doc in body["docs"].as_array().expect("docs") {
+        let tokens = doc["tokens"].as_array().expect("tokens");
+        let mut doc_tags = vec!["O".to_owned(); tokens.len()];
+        for ent in doc["ents"].as_array().expect("the model sets entities") {
+            let (start, end) = (ent["start_token"].as_u64(), ent["end_token"].as_u64());
+            let (start, end) = (start.expect("start") as usize, end.expect("end") as usize);
+            let label = ent["label"].as_str().expect("label");
+            for (i, tag) in doc_tags[start..end].iter_mut().enumerate() {
+                *tag = format!("{}-{label}", if i == 0 { "B" } else { "I" });
+            }
+        }
+        expected.extend(doc_tags);
+    }
+    assert!(expected.iter().any(|tag| tag != "O"), "no entity found in {texts:?}");
+    assert_eq!(tags, expected, "{iob2}");
 }
 
 #[tokio::test]
