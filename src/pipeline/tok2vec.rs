@@ -36,7 +36,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
 use super::nn::{HashEmbed, LayerNorm, Maxout, NormCache, Params, Rng};
-use super::{Component, ComponentError};
+use super::{Component, ComponentError, ComponentKind};
 use crate::doc::{Doc, Tensor};
 use crate::vocab::LexFlags;
 
@@ -590,7 +590,7 @@ impl Tok2Vec {
 
 impl Component for Tok2Vec {
     fn name(&self) -> &'static str {
-        "tok2vec"
+        ComponentKind::Tok2Vec.name()
     }
 
     fn process(&self, doc: &mut Doc<'_>) -> Result<(), ComponentError> {

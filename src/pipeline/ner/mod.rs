@@ -34,7 +34,6 @@
 
 mod crf;
 mod mentions;
-mod persist;
 pub(crate) mod scheme;
 
 pub(crate) use self::crf::{Crf, Viterbi};
@@ -42,7 +41,7 @@ pub(crate) use self::crf::{Crf, Viterbi};
 use self::scheme::{Move, TagScheme};
 use super::nn::{Dense, Params, Rng};
 use super::tok2vec::Encoder;
-use super::{Component, ComponentError};
+use super::{Component, ComponentError, ComponentKind};
 use crate::doc::Doc;
 use crate::vocab::{LexFlags, StringKey};
 
@@ -183,7 +182,7 @@ impl Params for EntityRecognizer {
 
 impl Component for EntityRecognizer {
     fn name(&self) -> &'static str {
-        "ner"
+        ComponentKind::Ner.name()
     }
 
     fn process(&self, doc: &mut Doc<'_>) -> Result<(), ComponentError> {

@@ -34,7 +34,7 @@ use self::projectivize::{deprojectivize, split_label};
 use self::state::{Action, State};
 use self::window::Window;
 use super::nn::Params;
-use super::{Component, ComponentError, tensor_of};
+use super::{Component, ComponentError, ComponentKind, tensor_of};
 use crate::doc::Doc;
 use crate::vocab::{LexFlags, StringKey};
 
@@ -249,11 +249,11 @@ pub(crate) struct Parse {
 
 impl Component for Parser {
     fn name(&self) -> &'static str {
-        "parser"
+        ComponentKind::Parser.name()
     }
 
-    fn needs(&self) -> &'static [&'static str] {
-        &["tok2vec"]
+    fn needs(&self) -> &'static [ComponentKind] {
+        ComponentKind::Parser.needs()
     }
 
     fn process(&self, doc: &mut Doc<'_>) -> Result<(), ComponentError> {
