@@ -235,7 +235,7 @@ impl Component for EntityRecognizer {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::doc::EntIob;
+    use crate::doc::{EntIob, Span};
     use crate::pipeline::tok2vec::{Attr, EmbedConfig, Tok2VecConfig};
     use crate::vocab::{StringKey, Vocab};
 
@@ -312,8 +312,8 @@ pub(crate) mod tests {
             token.sent_start = Some(i == 0 || i == 3);
         }
         ner.process(&mut doc).unwrap();
-        let spans: Vec<(usize, usize)> = doc.ents().iter().map(|e| (e.start(), e.end())).collect();
-        assert_eq!(spans, [(0, 3), (3, 5)]);
+        let spans: Vec<_> = doc.ents().iter().map(Span::tokens).collect();
+        assert_eq!(spans, [0..3, 3..5]);
     }
 
     #[test]
