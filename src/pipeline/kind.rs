@@ -1,19 +1,14 @@
 //! The built-in components by kind: each one's name, what it needs, and where it goes.
-//!
-//! # Overview
-//!
-//! A [`ComponentKind`] is the one place a built-in component's name is spelled. The name
-//! is the component's section in a model file (see [`model_io`](super::model_io)), its
-//! entry in the `components` request field and in [`Pipeline::component_names`]; the
-//! kind also lists the components whose annotations it reads ([`ComponentKind::needs`])
-//! and reads the component from its section (`ComponentKind::load`, with every section
-//! layout in `model_io`).
-//!
-//! [`Pipeline::component_names`]: super::Pipeline::component_names
 
 use std::fmt;
 
-/// A built-in component. See the [module docs](self).
+/// A built-in component, the one place its name is spelled.
+///
+/// The name is the component's section in a model file (see
+/// [`model_io`](super::model_io)), its entry in the `components` request field and in
+/// [`Pipeline::component_names`](super::Pipeline::component_names); the kind also lists the
+/// components whose annotations it reads ([`ComponentKind::needs`]) and reads the component
+/// from its section (`ComponentKind::load`, next to every section layout in `model_io`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ComponentKind {
     /// The shared encoder, which writes `Doc.tensor`.

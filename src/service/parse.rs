@@ -39,20 +39,20 @@ use crate::vocab::Zone;
 /// The body of `POST /parse`: a JSON object with exactly one of `text` and `texts`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, remote = "Self")]
-pub struct ParseRequest {
+pub(crate) struct ParseRequest {
     /// One text: the response is one document.
     #[serde(default, deserialize_with = "present")]
-    pub text: Option<String>,
+    pub(crate) text: Option<String>,
     /// Several texts: the response is `{"docs": [...]}` in the same order.
     #[serde(default, deserialize_with = "present")]
-    pub texts: Option<Vec<String>>,
+    pub(crate) texts: Option<Vec<String>>,
     /// Run only these components and those they need (in pipeline order); all of them
     /// when absent.
     #[serde(default, deserialize_with = "present")]
-    pub components: Option<Vec<String>>,
+    pub(crate) components: Option<Vec<String>>,
     /// The response format.
     #[serde(default)]
-    pub output: Output,
+    pub(crate) output: Output,
 }
 
 impl<'de> Deserialize<'de> for ParseRequest {
@@ -81,7 +81,7 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Optio
 /// The format of a `/parse` response.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Output {
+pub(crate) enum Output {
     /// JSON in the layout of spaCy's `Doc.to_json()`.
     #[default]
     Json,

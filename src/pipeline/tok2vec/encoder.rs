@@ -60,7 +60,7 @@ pub(crate) struct Block {
 }
 
 /// One encoder: hash embeddings and residual convolution blocks. See the
-/// [module docs](self).
+/// [tok2vec docs](super).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Encoder {
     pub(crate) attrs: Vec<Attr>,
