@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::pipeline::ComponentKind;
 use crate::pipeline::model_io::{DEFAULT_MODEL, PipelineWriter, load_vocab};
 use crate::train::corpus::Corpus;
 use crate::train::evaluate::NerScores;
@@ -228,8 +229,9 @@ fn rebuild_lemmatizer(
 ) -> anyhow::Result<()> {
     let corpus = Corpus::read(&config.train)?;
     let lemmatizer = lemma_rules::induce(&corpus);
-    let model = PipelineWriter::with_component(&base_model(base)?, "lemmatizer", &lemmatizer)
-        .with_context(|| base_name(base))?;
+    let model =
+        PipelineWriter::with_component(&base_model(base)?, ComponentKind::Lemmatizer, &lemmatizer)
+            .with_context(|| base_name(base))?;
     write_model(output, &model)?;
     eprintln!(
         "wrote {} ({:.2} MiB) with {} rules, {} exceptions and {} lexicon entries",

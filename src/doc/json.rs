@@ -7,7 +7,7 @@
 
 use serde::{Serialize, Serializer};
 
-use super::{Doc, EntIob, Span, Token, TokenData};
+use super::{Doc, EntIob, Span, Token, TokenData, TokenIdx};
 
 /// A borrowed view of a [`Doc`], returned by [`Doc::to_json`], that serialises (with any serde
 /// serializer, e.g. `serde_json::to_writer`) without copying the text or any annotation
@@ -200,7 +200,7 @@ impl<'a> TokensJson<'a> {
             morph: fields.morph.then(|| token.resolve(data.morph)),
             lemma: fields.lemma.then(|| token.resolve(data.lemma)),
             dep: fields.dep.then(|| token.resolve(data.dep)),
-            head: fields.dep.then(|| data.head.unwrap_or(token.i())),
+            head: fields.dep.then(|| data.head.map_or(token.i(), TokenIdx::index)),
             ent_iob: fields.ents.then(|| match data.ent_iob {
                 // A token left unannotated in an annotated document is outside any entity.
                 EntIob::Missing => EntIob::Outside.as_str(),
@@ -288,7 +288,7 @@ mod tests {
             token.pos = Some(pos);
             token.morph = (!morph.is_empty()).then(|| zone.intern(morph));
             token.dep = Some(zone.intern(dep));
-            token.head = Some(head);
+            token.head = Some(TokenIdx::new(head));
             token.lemma = Some(zone.intern(lemma));
             token.ent_iob = iob;
             token.ent_type = label.map(|label| zone.intern(label));
@@ -305,7 +305,7 @@ mod tests {
             (|t| t.tag = Some(crate::vocab::StringKey::of("NN")), &["tag"]),
             (|t| t.morph = Some(crate::vocab::StringKey::of("")), &["morph"]),
             (|t| t.lemma = Some(crate::vocab::StringKey::of("x")), &["lemma"]),
-            (|t| t.head = Some(0), &["dep", "head", "sents"]),
+            (|t| t.head = Some(TokenIdx::new(0)), &["dep", "head", "sents"]),
             (|t| t.ent_iob = EntIob::Outside, &["ent_iob", "ents"]),
         ];
         let base = ["id", "start", "end", "text", "whitespace"];

@@ -45,7 +45,7 @@ pub use sentence_reader::{DocumentSentence, Documents, ReadSentence, SentenceRea
 pub use sentence_writer::{SentenceWords, SentenceWriter, WriteSentence};
 pub use span::{Span, TextSpan};
 pub use tensor::{Tensor, live_tensor_bytes};
-pub use token::{EntIob, Pos, Token, TokenData};
+pub use token::{EntIob, Pos, Token, TokenData, TokenIdx};
 pub use writer::{DocFormat, DocWriter, JsonLayout};
 
 use crate::vocab::Zone;

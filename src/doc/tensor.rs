@@ -69,11 +69,6 @@ impl Tensor {
     pub fn as_slice(&self) -> &[f32] {
         &self.data
     }
-
-    /// All data, row-major, mutably.
-    pub fn as_mut_slice(&mut self) -> &mut [f32] {
-        &mut self.data
-    }
 }
 
 impl Clone for Tensor {

@@ -113,6 +113,27 @@ impl EntIob {
     }
 }
 
+/// The position of a token in its document (what a head points at).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(transparent)]
+pub struct TokenIdx(u32);
+
+impl TokenIdx {
+    /// The token at `index`.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `index` does not fit in 32 bits (no document has that many tokens).
+    pub fn new(index: usize) -> Self {
+        Self(u32::try_from(index).expect("a document has fewer than 2^32 tokens"))
+    }
+
+    /// The index into the document's tokens.
+    pub const fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
 /// Everything a Doc stores about one token (a syntactic word). The text offsets are fixed by
 /// the tokenizer; the annotations are filled in by pipeline components.
 #[derive(Clone, Copy, Debug)]
@@ -129,8 +150,8 @@ pub struct TokenData<'z> {
     pub morph: Option<StringKey>,
     /// Lemma.
     pub lemma: Option<StringKey>,
-    /// Absolute index of the syntactic head (its own index for a root).
-    pub head: Option<usize>,
+    /// The syntactic head (the token itself for a root).
+    pub head: Option<TokenIdx>,
     /// Dependency label.
     pub dep: Option<StringKey>,
     /// Entity IOB code.

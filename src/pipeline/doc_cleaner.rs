@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Component, ComponentError};
+use super::{Component, ComponentError, ComponentKind};
 use crate::doc::Doc;
 
 /// One thing the cleaner clears.
@@ -57,7 +57,7 @@ impl DocCleaner {
 
 impl Component for DocCleaner {
     fn name(&self) -> &'static str {
-        "doc_cleaner"
+        ComponentKind::DocCleaner.name()
     }
 
     fn process(&self, doc: &mut Doc<'_>) -> Result<(), ComponentError> {

@@ -20,7 +20,7 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::{Component, ComponentError};
+use super::{Component, ComponentError, ComponentKind};
 use crate::doc::Doc;
 use crate::vocab::{LexFlags, StringKey};
 
@@ -317,11 +317,11 @@ impl Lemmatizer {
 
 impl Component for Lemmatizer {
     fn name(&self) -> &'static str {
-        "lemmatizer"
+        ComponentKind::Lemmatizer.name()
     }
 
-    fn needs(&self) -> &'static [&'static str] {
-        &["tagger"]
+    fn needs(&self) -> &'static [ComponentKind] {
+        ComponentKind::Lemmatizer.needs()
     }
 
     fn process(&self, doc: &mut Doc<'_>) -> Result<(), ComponentError> {
@@ -334,7 +334,7 @@ impl Component for Lemmatizer {
                 token.lex().orth
             } else {
                 let tag = token.tag.ok_or(ComponentError::MissingInput {
-                    component: "lemmatizer",
+                    component: ComponentKind::Lemmatizer.name(),
                     needs: "tag (run the tagger first)",
                 })?;
                 self.lemmatize(form, tag, &mut scratch, &mut lemma);

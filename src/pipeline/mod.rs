@@ -14,6 +14,7 @@ use crate::vocab::{Vocab, Zone};
 
 pub(crate) mod classifier;
 pub mod doc_cleaner;
+mod kind;
 pub mod lemmatizer;
 pub mod model_io;
 pub mod morphologizer;
@@ -24,13 +25,16 @@ pub use nn::AdamConfig;
 pub mod tagger;
 pub mod tok2vec;
 
+pub use self::kind::ComponentKind;
+
 /// One processing step over a document (tagger, parser, doc_cleaner…).
 pub trait Component: Send + Sync {
-    /// The component's name, as used in configs and the `components` request field.
+    /// The component's name, as used in configs and the `components` request field (a
+    /// built-in component's [`ComponentKind::name`]).
     fn name(&self) -> &'static str;
 
     /// The components whose annotations this one reads (run before it whenever it runs).
-    fn needs(&self) -> &'static [&'static str] {
+    fn needs(&self) -> &'static [ComponentKind] {
         &[]
     }
 
@@ -170,7 +174,8 @@ impl Pipeline {
         let mut selected = vec![false; self.components.len()];
         while let Some(i) = pending.pop() {
             if !std::mem::replace(&mut selected[i], true) {
-                pending.extend(self.components[i].needs().iter().filter_map(|n| position(n)));
+                pending
+                    .extend(self.components[i].needs().iter().filter_map(|n| position(n.name())));
             }
         }
         Ok(selected)
@@ -187,7 +192,7 @@ mod tests {
         let zone = nlp.vocab().zone();
         let only = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
         let mut doc = nlp.tokenizer().tokenize(&zone, "The dogs barked at the mailman.");
-        nlp.annotate(&mut doc, Some(&only(&["lemmatizer"]))).unwrap();
+        nlp.annotate(&mut doc, Some(&only(&[ComponentKind::Lemmatizer.name()]))).unwrap();
         let dogs = &doc.tokens()[1];
         assert!(dogs.tag.is_some(), "the tagger ran for the lemmatizer");
         assert_eq!(doc.token(1).resolve(dogs.lemma), "dog");
@@ -195,7 +200,9 @@ mod tests {
         assert!(doc.tensor().is_some(), "tok2vec ran for the tagger; doc_cleaner did not");
 
         let mut doc = nlp.tokenizer().tokenize(&zone, "text");
-        let err = nlp.annotate(&mut doc, Some(&only(&["tagger", "nope"]))).unwrap_err();
+        let err = nlp
+            .annotate(&mut doc, Some(&only(&[ComponentKind::Tagger.name(), "nope"])))
+            .unwrap_err();
         assert!(matches!(err, PipelineError::UnknownComponent { name, .. } if name == "nope"));
         assert!(doc.tokens()[0].tag.is_none(), "nothing runs for an invalid request");
     }

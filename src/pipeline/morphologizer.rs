@@ -9,7 +9,7 @@
 //! tokens always do.
 
 use super::classifier::SoftmaxHead;
-use super::{Component, ComponentError, tensor_of};
+use super::{Component, ComponentError, ComponentKind, tensor_of};
 use crate::doc::Doc;
 use crate::vocab::{LexFlags, StringKey};
 
@@ -33,11 +33,11 @@ impl Morphologizer {
 
 impl Component for Morphologizer {
     fn name(&self) -> &'static str {
-        "morphologizer"
+        ComponentKind::Morphologizer.name()
     }
 
-    fn needs(&self) -> &'static [&'static str] {
-        &["tok2vec"]
+    fn needs(&self) -> &'static [ComponentKind] {
+        ComponentKind::Morphologizer.needs()
     }
 
     fn process(&self, doc: &mut Doc<'_>) -> Result<(), ComponentError> {

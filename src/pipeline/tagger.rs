@@ -11,7 +11,7 @@
 //! POS `SPACE`, as in spaCy.
 
 use super::classifier::SoftmaxHead;
-use super::{Component, ComponentError, tensor_of};
+use super::{Component, ComponentError, ComponentKind, tensor_of};
 use crate::doc::{Doc, Pos};
 use crate::vocab::{LexFlags, StringKey};
 
@@ -91,11 +91,11 @@ impl Tagger {
 
 impl Component for Tagger {
     fn name(&self) -> &'static str {
-        "tagger"
+        ComponentKind::Tagger.name()
     }
 
-    fn needs(&self) -> &'static [&'static str] {
-        &["tok2vec"]
+    fn needs(&self) -> &'static [ComponentKind] {
+        ComponentKind::Tagger.needs()
     }
 
     fn process(&self, doc: &mut Doc<'_>) -> Result<(), ComponentError> {

@@ -21,7 +21,7 @@ use tower::BoxError;
 
 /// An error answered by the API.
 #[derive(Debug, Error)]
-pub enum ApiError {
+pub(crate) enum ApiError {
     /// Occurs when the body is not well-formed JSON (bad syntax, invalid UTF-8, a lone
     /// surrogate in a `\u` escape).
     #[error("{0}")]
@@ -100,7 +100,7 @@ fn describe_text(index: Option<usize>) -> String {
 
 /// The `code` of an error response, attached to it as a response extension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ErrorCode(pub &'static str);
+pub(crate) struct ErrorCode(pub(crate) &'static str);
 
 #[derive(Serialize)]
 struct ErrorBody<'a> {
@@ -115,7 +115,7 @@ struct ErrorDetail<'a> {
 
 impl ApiError {
     /// The HTTP status and stable error code of this error.
-    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
+    pub(crate) fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             Self::MalformedJson(_) => (StatusCode::BAD_REQUEST, "malformed_json"),
             Self::BadBody(_) => (StatusCode::BAD_REQUEST, "bad_body"),
@@ -140,7 +140,7 @@ impl ApiError {
     }
 
     /// Classifies an error raised by a tower middleware (timeout, load shedding).
-    pub fn from_middleware(err: &BoxError, retry_after: Duration) -> Self {
+    pub(crate) fn from_middleware(err: &BoxError, retry_after: Duration) -> Self {
         if err.is::<tower::timeout::error::Elapsed>() {
             Self::Timeout
         } else if err.is::<tower::load_shed::error::Overloaded>() {
@@ -188,7 +188,7 @@ impl From<JsonRejection> for ApiError {
 /// axum's `Json` extractor, rejecting in the API's error format.
 #[derive(Debug, FromRequest)]
 #[from_request(via(axum::Json), rejection(ApiError))]
-pub struct AppJson<T>(pub T);
+pub(crate) struct AppJson<T>(pub(crate) T);
 
 #[cfg(test)]
 mod tests {

@@ -18,7 +18,7 @@
 //! Shedding, the body limit and the zone apply to `/parse` only: a saturated parser must
 //! not fail liveness probes or scrapes, and a zone opened for `/metrics` would show up in
 //! the very gauges it reports. Every error, including unknown routes (404), wrong methods
-//! (405), extractor rejections and panics, is answered as an [`ApiError`].
+//! (405), extractor rejections and panics, is answered as an `ApiError`.
 
 mod error;
 mod health;
@@ -44,12 +44,12 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::MakeRequestUuid;
 use tower_http::trace::TraceLayer;
 
-pub use error::{ApiError, AppJson, ErrorCode};
 pub use health::Readiness;
-pub use parse::ParseRequest;
-pub use pool::{Cancellation, NlpWorkers};
 pub use shutdown::{serve, signal};
-pub use zone_layer::{MemoryZone, MemoryZoneLayer, RequestZone, ResponseFuture, ZoneSlot};
+
+use self::error::ApiError;
+use self::pool::NlpWorkers;
+use self::zone_layer::MemoryZoneLayer;
 
 use crate::config::Settings;
 use crate::pipeline::Pipeline;

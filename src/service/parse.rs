@@ -47,21 +47,21 @@ use crate::vocab::Zone;
 /// The body of `POST /parse`: a JSON object with exactly one of `text` and `texts`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, remote = "Self")]
-pub struct ParseRequest {
+pub(crate) struct ParseRequest {
     /// One text: the response is one document.
     #[serde(default, deserialize_with = "present")]
-    pub text: Option<String>,
+    pub(crate) text: Option<String>,
     /// Several texts: the response holds their documents in the same order
     /// (`{"docs": [...]}` in JSON).
     #[serde(default, deserialize_with = "present")]
-    pub texts: Option<Vec<String>>,
+    pub(crate) texts: Option<Vec<String>>,
     /// Run only these components and those they need (in pipeline order); all of them
     /// when absent.
     #[serde(default, deserialize_with = "present")]
-    pub components: Option<Vec<String>>,
+    pub(crate) components: Option<Vec<String>>,
     /// The response format (see the module docs).
     #[serde(default)]
-    pub output: DocFormat,
+    pub(crate) output: DocFormat,
 }
 
 impl<'de> Deserialize<'de> for ParseRequest {

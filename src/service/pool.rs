@@ -38,7 +38,7 @@ type Task = Box<dyn FnOnce() + Send>;
 /// A fixed pool of NLP worker threads. Clones share the pool; the threads exit once the
 /// last clone is dropped and the queue is empty.
 #[derive(Clone, Debug)]
-pub struct NlpWorkers {
+pub(crate) struct NlpWorkers {
     handle: Arc<PoolHandle>,
 }
 
@@ -101,11 +101,11 @@ impl Drop for PoolHandle {
 
 /// Tells a running job whether its request was abandoned.
 #[derive(Clone, Debug, Default)]
-pub struct Cancellation(Arc<AtomicBool>);
+pub(crate) struct Cancellation(Arc<AtomicBool>);
 
 impl Cancellation {
     /// Whether the request that started the job is gone (client disconnect, timeout).
-    pub fn is_cancelled(&self) -> bool {
+    pub(crate) fn is_cancelled(&self) -> bool {
         self.0.load(Ordering::Relaxed)
     }
 }
@@ -125,7 +125,7 @@ impl NlpWorkers {
     /// # Panics
     ///
     /// Panics if the operating system refuses to start a thread.
-    pub fn new(threads: NonZeroUsize) -> Self {
+    pub(crate) fn new(threads: NonZeroUsize) -> Self {
         let queue = Arc::new(Queue::default());
         for i in 0..threads.get() {
             let queue = Arc::clone(&queue);
@@ -141,11 +141,6 @@ impl NlpWorkers {
         Self { handle: Arc::new(PoolHandle { queue }) }
     }
 
-    /// Jobs waiting for a worker.
-    pub fn waiting(&self) -> usize {
-        self.handle.queue.state.lock().tasks.len()
-    }
-
     /// Runs `job` on a worker thread and returns its result.
     ///
     /// # Errors
@@ -156,7 +151,7 @@ impl NlpWorkers {
     ///
     /// A panic inside `job` is resumed here, on the request's task, so that the
     /// `CatchPanicLayer` answers it and every guard on the way unwinds.
-    pub async fn run<T, F>(&self, job: F) -> Result<T, ApiError>
+    pub(crate) async fn run<T, F>(&self, job: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&Cancellation) -> T + Send + 'static,
@@ -193,7 +188,7 @@ mod tests {
         }
         let names: Vec<String> = thread_names(&workers).await;
         assert!(names.iter().all(|name| name.starts_with("nlpd-nlp-")), "{names:?}");
-        assert_eq!(workers.waiting(), 0);
+        assert_eq!(workers.handle.queue.state.lock().tasks.len(), 0, "no job waits");
     }
 
     async fn thread_names(workers: &NlpWorkers) -> Vec<String> {
@@ -224,9 +219,14 @@ mod tests {
                 })
                 .await
         });
-        started_rx.await.expect("job started");
+        // Bounded waits: a job that never starts or never sees its cancellation fails the
+        // test instead of hanging it.
+        let limit = Duration::from_secs(10);
+        let started = tokio::time::timeout(limit, started_rx).await;
+        started.expect("the job starts within 10 s").expect("job started");
         request.abort();
-        tokio::task::spawn_blocking(move || seen_rx.recv()).await.expect("join").expect("saw it");
+        let seen = tokio::task::spawn_blocking(move || seen_rx.recv_timeout(limit));
+        seen.await.expect("join").expect("the job sees its cancellation within 10 s");
     }
 
     #[tokio::test]

@@ -37,13 +37,13 @@ use crate::vocab::{Vocab, Zone};
 /// it records its transient lexemes in [`telemetry::ZONE_TRANSIENT_LEXEMES`] and rolls the
 /// zone back.
 #[derive(Debug)]
-pub struct RequestZone {
+pub(crate) struct RequestZone {
     zone: Zone<'static>,
 }
 
 impl RequestZone {
     /// The zone, for making documents.
-    pub fn zone(&self) -> &Zone<'static> {
+    pub(crate) fn zone(&self) -> &Zone<'static> {
         &self.zone
     }
 }
@@ -62,7 +62,7 @@ impl Drop for RequestZone {
 /// A request extension must be `Clone`, but the zone must have one owner: the slot keeps
 /// it behind a mutex that is locked only to take it out.
 #[derive(Clone, Debug)]
-pub struct ZoneSlot(Arc<Mutex<Option<RequestZone>>>);
+pub(crate) struct ZoneSlot(Arc<Mutex<Option<RequestZone>>>);
 
 impl ZoneSlot {
     fn open(vocab: &Vocab) -> Self {
@@ -71,7 +71,7 @@ impl ZoneSlot {
 
     /// Takes the zone out, leaving the slot empty. Returns `None` if it was already taken
     /// or closed.
-    pub fn take(&self) -> Option<RequestZone> {
+    fn take(&self) -> Option<RequestZone> {
         self.0.lock().take()
     }
 
@@ -97,13 +97,13 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestZone {
 
 /// A [`Layer`] giving every request its own memory zone on `vocab`.
 #[derive(Clone, Debug)]
-pub struct MemoryZoneLayer {
+pub(crate) struct MemoryZoneLayer {
     vocab: Vocab,
 }
 
 impl MemoryZoneLayer {
     /// A layer opening zones on `vocab`.
-    pub fn new(vocab: Vocab) -> Self {
+    pub(crate) fn new(vocab: Vocab) -> Self {
         Self { vocab }
     }
 }
@@ -118,7 +118,7 @@ impl<S> Layer<S> for MemoryZoneLayer {
 
 /// The service made by [`MemoryZoneLayer`].
 #[derive(Clone, Debug)]
-pub struct MemoryZone<S> {
+pub(crate) struct MemoryZone<S> {
     inner: S,
     vocab: Vocab,
 }
@@ -156,7 +156,7 @@ pin_project! {
     /// The response future of [`MemoryZone`]: closes the request's zone (if the handler did
     /// not take it) when the response is ready or the future is dropped.
     #[derive(Debug)]
-    pub struct ResponseFuture<F> {
+    pub(crate) struct ResponseFuture<F> {
         #[pin]
         inner: F,
         guard: CloseOnDrop,

@@ -7,6 +7,8 @@ use std::sync::LazyLock;
 use proptest::prelude::*;
 
 use super::Tokenizer;
+use crate::doc::Span;
+use crate::doc::conllu::ConlluReader;
 use crate::vocab::{LexFlags, Vocab};
 
 /// Built once: compiling the patterns in a debug build takes a while.
@@ -248,38 +250,32 @@ fn long_runs_round_trip() {
 const EWT_DEV: &str =
     concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/ud-english-ewt/en_ewt-ud-dev.conllu");
 
-/// A surface token as a span of the text with all whitespace removed (how the CoNLL 2018
-/// evaluation aligns tokenizations).
-type Span = (usize, usize);
-
 /// The raw paragraphs of a CoNLL-U file (the `# text` of each paragraph's sentences joined
-/// by a space) and its gold surface tokens.
+/// by a space) and its gold surface tokens, each a [`Span`] of the text with all whitespace
+/// removed (how the CoNLL 2018 evaluation aligns tokenizations).
 fn gold(conllu: &str) -> (Vec<String>, HashSet<Span>) {
     let (mut paragraphs, mut sentences, mut tokens) = (Vec::new(), Vec::new(), HashSet::new());
-    let (mut at, mut range_end) = (0, 0);
-    for line in conllu.lines() {
-        if line.is_empty() {
-            range_end = 0;
-        } else if line.starts_with("# newpar") || line.starts_with("# newdoc") {
-            if !sentences.is_empty() {
-                paragraphs.push(sentences.join(" "));
-                sentences.clear();
-            }
-        } else if let Some(text) = line.strip_prefix("# text = ") {
-            sentences.push(text);
-        } else if let Some((id, rest)) = line.split_once('\t') {
-            let form = rest.split('\t').next().unwrap_or_default();
+    let mut at = 0;
+    for sentence in ConlluReader::new(conllu.as_bytes()) {
+        let sentence = sentence.expect("EWT is valid CoNLL-U");
+        let meta = &sentence.meta;
+        if (meta.newpar.is_some() || meta.newdoc.is_some()) && !sentences.is_empty() {
+            paragraphs.push(sentences.join(" "));
+            sentences.clear();
+        }
+        sentences.extend(sentence.text.clone());
+        let mut ranges = sentence.multiword_tokens.iter().peekable();
+        let mut i = 0;
+        while i < sentence.words.len() {
+            // A multiword token is one surface token, its words none of their own.
+            let (form, next) = match ranges.next_if(|range| range.first == i) {
+                Some(range) => (&range.form, range.last + 1),
+                None => (&sentence.words[i].form, i + 1),
+            };
             let len = form.chars().filter(|c| !c.is_whitespace()).count();
-            let within_range = id.parse::<usize>().is_ok_and(|id| id <= range_end);
-            if let Some((_, end)) = id.split_once('-') {
-                range_end = end.parse().expect("a range ends in a number");
-            } else if id.contains('.') || within_range {
-                continue;
-            } else {
-                range_end = 0;
-            }
-            tokens.insert((at, at + len));
+            tokens.insert(Span::new(at, at + len));
             at += len;
+            i = next;
         }
     }
     paragraphs.push(sentences.join(" "));
@@ -298,7 +294,7 @@ fn surface_tokens(paragraphs: &[String]) -> HashSet<Span> {
         for token in doc.iter().filter(|t| !t.lex().is(LexFlags::IS_SPACE)) {
             at += token.text().chars().count();
             if !token.data().fused_with_next() {
-                tokens.insert((start, at));
+                tokens.insert(Span::new(start, at));
                 start = at;
             }
         }

@@ -106,11 +106,6 @@ impl LexFlags {
     pub const fn bits(self) -> u32 {
         self.0
     }
-
-    /// Flags from raw bits.
-    pub const fn from_bits(bits: u32) -> LexFlags {
-        LexFlags(bits)
-    }
 }
 
 /// The lexical attributes of one token text. Strings are referenced by key; their texts live

@@ -135,11 +135,6 @@ impl Vocab {
         Arc::make_mut(&mut self.permanent).strings.intern(text)
     }
 
-    /// The permanent lexeme of `text`, if there is one.
-    pub fn lexeme_id(&self, text: &str) -> Option<LexemeId> {
-        self.permanent.index.get(&StringKey::of(text)).copied()
-    }
-
     /// The permanent lexeme `id`.
     ///
     /// # Panics

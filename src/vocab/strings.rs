@@ -28,11 +28,6 @@ impl StringKey {
         Self(xxhash_rust::xxh3::xxh3_64(text.as_bytes()))
     }
 
-    /// Wraps a raw key read from a model file or a feature table.
-    pub const fn from_raw(raw: u64) -> Self {
-        Self(raw)
-    }
-
     /// The raw 64-bit value.
     pub const fn as_u64(self) -> u64 {
         self.0

@@ -39,7 +39,7 @@ mod write;
 pub use read::{ConlluParser, ConlluReader};
 pub use write::{ConlluFormat, ConlluWriter};
 
-use super::{Doc, Pos};
+use super::{Doc, Pos, TokenIdx};
 use crate::vocab::Zone;
 
 /// The sentence-level comments a CoNLL-U file carries besides `# text`.
@@ -205,9 +205,11 @@ impl ConlluDocument {
                     token.tag = intern(&word.xpos);
                     token.morph = intern(&word.feats);
                     token.dep = intern(&word.deprel);
-                    token.head = word.head.map(|head| match head {
-                        0 => offset + i,
-                        head => offset + head - 1,
+                    token.head = word.head.map(|head| {
+                        TokenIdx::new(match head {
+                            0 => offset + i,
+                            head => offset + head - 1,
+                        })
                     });
                 }
             }
@@ -290,7 +292,7 @@ mod tests {
         assert_eq!(fused, ["do", "Zoë"]);
         assert_eq!(doc.sents(), [crate::doc::Span::new(0, 8), crate::doc::Span::new(8, 10)]);
         let heads: Vec<_> = doc.iter().map(|t| t.data().head).collect();
-        let expected = [3, 3, 3, 3, 6, 4, 3, 3, 8, 8].map(Some);
+        let expected = [3, 3, 3, 3, 6, 4, 3, 3, 8, 8].map(|i| Some(TokenIdx::new(i)));
         assert_eq!(heads, expected);
         assert_eq!(doc.token(5).resolve(doc.token(5).data().dep), "case");
     }

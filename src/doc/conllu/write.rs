@@ -67,8 +67,8 @@ fn write_word(
     )?;
     // A root is its own head; a head outside the sentence (or on whitespace) has no ID.
     match data.head {
-        Some(head) if head == token.i() => write!(out, "0")?,
-        Some(head) => match sentence.binary_search(&head) {
+        Some(head) if head.index() == token.i() => write!(out, "0")?,
+        Some(head) => match sentence.binary_search(&head.index()) {
             Ok(k) => write!(out, "{}", k + 1)?,
             Err(_) => write!(out, "_")?,
         },
@@ -81,7 +81,7 @@ fn write_word(
 mod tests {
     use super::*;
     use crate::doc::conllu::SentenceMeta;
-    use crate::doc::{Doc, TokenData};
+    use crate::doc::{Doc, TokenData, TokenIdx};
     use crate::vocab::Vocab;
 
     fn write(doc: &Doc<'_>, metas: &[SentenceMeta]) -> String {
@@ -113,9 +113,9 @@ mod tests {
             .collect();
         let mut doc = Doc::new(&zone, text.to_owned(), tokens);
         doc.tokens_mut()[5].sent_start = Some(true);
-        doc.tokens_mut()[0].head = Some(0);
-        doc.tokens_mut()[1].head = Some(0);
-        doc.tokens_mut()[3].head = Some(5);
+        doc.tokens_mut()[0].head = Some(TokenIdx::new(0));
+        doc.tokens_mut()[1].head = Some(TokenIdx::new(0));
+        doc.tokens_mut()[3].head = Some(TokenIdx::new(5));
         insta::assert_snapshot!(write(&doc, &[SentenceMeta::new_document()]), @r"
         # newdoc
         # sent_id = 1

@@ -1,15 +1,8 @@
-//! Section layouts of each component and layer (all integers little-endian; `floats` are
-//! a u64 count then f16 values; `str` is a u32 byte length then UTF-8):
+//! Section layouts of the components, and how each kind is read (all integers
+//! little-endian; `floats` are a u64 count then f16 values; `str` is a u32 byte length then
+//! UTF-8; `Head`, `Encoder` and the other parts are laid out as `layers` says):
 //!
 //! ```text
-//! Dense        n_in u32, n_out u32, w floats (n_out × n_in: one row per output), b floats
-//! Maxout       pieces u8, Dense
-//! LayerNorm    width u32, gain floats, bias floats
-//! HashEmbed    rows u32, width u32, seed u64, table floats (rows × width)
-//! Block        Maxout, LayerNorm
-//! Head         labels (u64 count, str each), Dense
-//! Encoder      window u8, n u16, n × (attr code u16, HashEmbed), mixer Block, depth u16,
-//!              depth × Block, depth × dilation u16, known words (u64 count, u64 keys)
 //! tok2vec      members u8, members × Encoder (version 4: one Encoder)
 //! tagger       XPOS Head, UPOS Head, per XPOS class the UPOS classes allowed with it
 //!              (u16 count, u16 each)
@@ -25,26 +18,29 @@
 //!              per member: hidden u32, pieces u8, lower Dense, padding floats
 //!              (slots × hidden·pieces), label rows floats (label slots × (labels + 1) ×
 //!              hidden·pieces), upper Dense
-//! ner          see [`crate::pipeline::ner`] (its own tok2vec, output Dense, CRF scores)
+//! ner          labels (u64 count, str each), members u16, members × (Encoder (with the
+//!              known words), output Dense (tags × width)), CRF start floats (tags),
+//!              transitions floats (tags × tags), end floats (tags), where
+//!              tags = 1 + 4 × labels
 //! doc_cleaner  targets (u64 count; kind u8: 0 tensor, 1 all user data, 2 one array + name str)
 //! ```
 
-use rustc_hash::FxHashSet;
-
+use super::layers::dim;
 use super::{ModelLoadError, ModelReader, ModelWriter};
-use crate::pipeline::Component;
 use crate::pipeline::classifier::SoftmaxHead;
 use crate::pipeline::doc_cleaner::{CleanTarget, DocCleaner, DocCleanerConfig};
 use crate::pipeline::lemmatizer::{Case, CaseClass, Exception, Lemmatizer, Rule, RuleNode};
 use crate::pipeline::morphologizer::Morphologizer;
-use crate::pipeline::ner::EntityRecognizer;
-use crate::pipeline::nn::{Dense, HashEmbed, LayerNorm, Maxout};
+use crate::pipeline::ner::scheme::TagScheme;
+use crate::pipeline::ner::{Crf, EntityRecognizer, NerEncoder};
+use crate::pipeline::nn::Dense;
 use crate::pipeline::parser::model::{LABEL_SLOTS, ParserModel, TOKEN_SLOTS};
 use crate::pipeline::parser::projectivize::split_label;
 use crate::pipeline::parser::state::Action;
 use crate::pipeline::parser::{Parser, ROOT_LABEL, SPACE_LABEL};
 use crate::pipeline::tagger::{SPACE_TAG, Tagger};
-use crate::pipeline::tok2vec::{Attr, Block, Encoder, Tok2Vec};
+use crate::pipeline::tok2vec::{Encoder, Tok2Vec};
+use crate::pipeline::{Component, ComponentKind};
 use crate::vocab::Vocab;
 
 /// A model part with a section layout.
@@ -54,178 +50,6 @@ pub(crate) trait Persist: Sized {
 
     /// Reads the part, interning the strings it predicts into `vocab`.
     fn load(r: &mut ModelReader<'_>, vocab: &mut Vocab) -> Result<Self, ModelLoadError>;
-}
-
-fn dim(r: &mut ModelReader<'_>, what: &str) -> Result<usize, ModelLoadError> {
-    match r.u32()? as usize {
-        0 => Err(r.malformed(format!("{what} is zero"))),
-        n if n > 1 << 24 => Err(r.malformed(format!("{what} {n} is implausibly large"))),
-        n => Ok(n),
-    }
-}
-
-/// The transpose of a row-major `rows × cols` matrix. Files keep one row per output, the
-/// layout of format version 1, whatever the in-memory layout.
-fn transpose(m: &[f32], rows: usize, cols: usize) -> Vec<f32> {
-    (0..cols).flat_map(|c| (0..rows).map(move |r| m[r * cols + c])).collect()
-}
-
-impl Persist for Dense {
-    fn save(&self, w: &mut ModelWriter) {
-        w.u32(self.n_in as u32);
-        w.u32(self.n_out as u32);
-        w.floats(&transpose(&self.w, self.n_in, self.n_out));
-        w.floats(&self.b);
-    }
-
-    fn load(r: &mut ModelReader<'_>, _: &mut Vocab) -> Result<Self, ModelLoadError> {
-        let (n_in, n_out) = (dim(r, "input width")?, dim(r, "output width")?);
-        let w = transpose(&r.floats(n_in * n_out, "weights")?, n_out, n_in);
-        let b = r.floats(n_out, "biases")?;
-        let mut layer = Dense::from_parts(n_in, n_out, w, b);
-        layer.pack();
-        Ok(layer)
-    }
-}
-
-impl Persist for Maxout {
-    fn save(&self, w: &mut ModelWriter) {
-        w.u8(self.pieces as u8);
-        self.affine.save(w);
-    }
-
-    fn load(r: &mut ModelReader<'_>, vocab: &mut Vocab) -> Result<Self, ModelLoadError> {
-        let pieces = usize::from(r.u8()?);
-        let affine = Dense::load(r, vocab)?;
-        if pieces == 0 || affine.n_out % pieces != 0 {
-            return Err(
-                r.malformed(format!("{} outputs do not split into {pieces} pieces", affine.n_out))
-            );
-        }
-        Ok(Maxout { affine, pieces })
-    }
-}
-
-impl Persist for LayerNorm {
-    fn save(&self, w: &mut ModelWriter) {
-        w.u32(self.g.len() as u32);
-        w.floats(&self.g);
-        w.floats(&self.b);
-    }
-
-    fn load(r: &mut ModelReader<'_>, _: &mut Vocab) -> Result<Self, ModelLoadError> {
-        let width = dim(r, "norm width")?;
-        Ok(LayerNorm { g: r.floats(width, "gain")?, b: r.floats(width, "bias")? })
-    }
-}
-
-impl Persist for HashEmbed {
-    fn save(&self, w: &mut ModelWriter) {
-        w.u32(self.rows as u32);
-        w.u32(self.width as u32);
-        w.u64(self.seed);
-        w.floats(&self.table);
-    }
-
-    fn load(r: &mut ModelReader<'_>, _: &mut Vocab) -> Result<Self, ModelLoadError> {
-        let (rows, width) = (dim(r, "embedding rows")?, dim(r, "embedding width")?);
-        let seed = r.u64()?;
-        Ok(HashEmbed { rows, width, seed, table: r.floats(rows * width, "embedding table")? })
-    }
-}
-
-impl Persist for Block {
-    fn save(&self, w: &mut ModelWriter) {
-        self.maxout.save(w);
-        self.norm.save(w);
-    }
-
-    fn load(r: &mut ModelReader<'_>, vocab: &mut Vocab) -> Result<Self, ModelLoadError> {
-        let maxout = Maxout::load(r, vocab)?;
-        let norm = LayerNorm::load(r, vocab)?;
-        if norm.g.len() != maxout.n_out() {
-            return Err(r.malformed("a block's norm does not match its maxout width"));
-        }
-        Ok(Block { maxout, norm, dilation: 1 })
-    }
-}
-
-impl Persist for SoftmaxHead {
-    fn save(&self, w: &mut ModelWriter) {
-        w.strs(self.labels());
-        self.layer.save(w);
-    }
-
-    fn load(r: &mut ModelReader<'_>, vocab: &mut Vocab) -> Result<Self, ModelLoadError> {
-        let labels = r.strs()?;
-        let layer = Dense::load(r, vocab)?;
-        if layer.n_out != labels.len() {
-            return Err(r.malformed(format!(
-                "{} labels but {} outputs",
-                labels.len(),
-                layer.n_out
-            )));
-        }
-        for label in &labels {
-            vocab.intern(label);
-        }
-        Ok(SoftmaxHead::from_parts(labels, layer))
-    }
-}
-
-impl Persist for Encoder {
-    fn save(&self, w: &mut ModelWriter) {
-        w.u8(self.window as u8);
-        w.u16(self.attrs.len() as u16);
-        for (attr, embed) in self.attrs.iter().zip(&self.embeds) {
-            w.u16(attr.code());
-            embed.save(w);
-        }
-        self.mixer.save(w);
-        w.u16(self.blocks.len() as u16);
-        self.blocks.iter().for_each(|b| b.save(w));
-        self.blocks.iter().for_each(|b| w.u16(b.dilation as u16));
-        let mut known: Vec<u64> = self.known.iter().flatten().copied().collect();
-        known.sort_unstable();
-        w.len(known.len());
-        known.into_iter().for_each(|key| w.u64(key));
-    }
-
-    fn load(r: &mut ModelReader<'_>, vocab: &mut Vocab) -> Result<Self, ModelLoadError> {
-        let window = usize::from(r.u8()?);
-        let n = usize::from(r.u16()?);
-        let (mut attrs, mut embeds) = (Vec::with_capacity(n), Vec::with_capacity(n));
-        for _ in 0..n {
-            let code = r.u16()?;
-            attrs.push(
-                Attr::from_code(code)
-                    .ok_or_else(|| r.malformed(format!("unknown attribute {code}")))?,
-            );
-            embeds.push(HashEmbed::load(r, vocab)?);
-        }
-        let mixer = Block::load(r, vocab)?;
-        let embed_width: usize = embeds.iter().map(|e| e.width).sum();
-        if mixer.maxout.affine.n_in != embed_width {
-            return Err(r.malformed("the mixer does not match the embedding widths"));
-        }
-        let width = mixer.norm.g.len();
-        let depth = usize::from(r.u16()?);
-        let mut blocks =
-            (0..depth).map(|_| Block::load(r, vocab)).collect::<Result<Vec<_>, _>>()?;
-        for block in &mut blocks {
-            block.dilation = usize::from(r.u16()?).max(1);
-        }
-        let n_known = r.count()?;
-        let known: FxHashSet<u64> = (0..n_known).map(|_| r.u64()).collect::<Result<_, _>>()?;
-        let known = (!known.is_empty()).then_some(known);
-        if blocks
-            .iter()
-            .any(|b| b.maxout.affine.n_in != width * (2 * window + 1) || b.norm.g.len() != width)
-        {
-            return Err(r.malformed("an encoder block does not match the width and window"));
-        }
-        Ok(Encoder { attrs, embeds, mixer, blocks, window, known })
-    }
 }
 
 /// The number of ensemble members a section holds (one in files of format version 4).
@@ -432,57 +256,116 @@ impl Persist for DocCleaner {
     }
 }
 
-/// Reads component `name` from its section. `widths` carries the widths of the tok2vec
-/// members forward, so every later component's input is checked against them.
-pub(crate) fn load_component(
-    name: &str,
-    r: &mut ModelReader<'_>,
-    vocab: &mut Vocab,
-    widths: &mut Option<Vec<usize>>,
-) -> Result<Box<dyn Component>, ModelLoadError> {
-    // A head reads every member's columns; each parser member reads its own.
-    let check = |r: &ModelReader<'_>, reads: &[usize], total: bool| match widths.as_deref() {
-        None => Err(r.malformed("needs tok2vec earlier in the pipeline")),
-        Some(w) if total && reads == [w.iter().sum::<usize>()] => Ok(()),
-        Some(w) if !total && reads == w => Ok(()),
-        Some(w) => Err(r.malformed(format!("input widths {reads:?} differ from tok2vec's {w:?}"))),
-    };
-    Ok(match name {
-        "tok2vec" => {
-            let model = Tok2Vec::load(r, vocab)?;
-            *widths = Some(model.members.iter().map(Encoder::width).collect());
-            Box::new(model)
+impl Persist for EntityRecognizer {
+    fn save(&self, w: &mut ModelWriter) {
+        w.strs(self.scheme.labels());
+        w.u16(self.members.len() as u16);
+        for member in &self.members {
+            member.tok2vec.save(w);
+            member.output.save(w);
         }
-        "tagger" => {
-            let model = Tagger::load(r, vocab)?;
-            check(r, &[model.tag.layer.n_in], true)?;
-            Box::new(model)
+        w.floats(&self.crf.start);
+        w.floats(&self.crf.trans);
+        w.floats(&self.crf.end);
+    }
+
+    fn load(r: &mut ModelReader<'_>, vocab: &mut Vocab) -> Result<Self, ModelLoadError> {
+        let labels = r.strs()?;
+        if labels.is_empty() || labels.len() >= 64 {
+            return Err(r.malformed(format!("{} entity labels (expected 1 to 63)", labels.len())));
         }
-        "morphologizer" => {
-            let model = Morphologizer::load(r, vocab)?;
-            check(r, &[model.feats.layer.n_in], true)?;
-            Box::new(model)
+        let scheme = TagScheme::new(labels);
+        let t = scheme.n_tags();
+        let n_members = usize::from(r.u16()?);
+        if n_members == 0 {
+            return Err(r.malformed("a recogniser without encoders"));
         }
-        "lemmatizer" => Box::new(Lemmatizer::load(r, vocab)?),
-        "ner" => Box::new(EntityRecognizer::load(r, vocab)?),
-        "parser" => {
-            let model = Parser::load(r, vocab)?;
-            let reads: Vec<usize> = model.members.iter().map(|m| m.lower.n_in).collect();
-            check(r, &reads, false)?;
-            Box::new(model)
+        let mut members = Vec::with_capacity(n_members);
+        for _ in 0..n_members {
+            let tok2vec = Encoder::load(r, vocab)?;
+            let output = Dense::load(r, vocab)?;
+            if output.n_in != tok2vec.width() || output.n_out != t {
+                return Err(r.malformed(format!(
+                    "the output layer is {}×{}, expected {t}×{}",
+                    output.n_out,
+                    output.n_in,
+                    tok2vec.width()
+                )));
+            }
+            members.push(NerEncoder { tok2vec, output });
         }
-        "doc_cleaner" => Box::new(DocCleaner::load(r, vocab)?),
-        other => return Err(r.malformed(format!("unknown component `{other}`"))),
-    })
+        let mut crf = Crf::new(&scheme);
+        crf.start = r.floats(t, "CRF start scores")?;
+        crf.trans = r.floats(t * t, "CRF transition scores")?;
+        crf.end = r.floats(t, "CRF end scores")?;
+        for label in scheme.labels() {
+            vocab.intern(label);
+        }
+        let ner = EntityRecognizer { members, scheme, crf };
+        if !ner.features_agree() {
+            return Err(r.malformed("the ensemble's encoders read different features"));
+        }
+        Ok(ner)
+    }
+}
+
+impl ComponentKind {
+    /// Reads the component of this kind from its section. `widths` carries the widths of
+    /// the tok2vec members forward, so every later component's input is checked against
+    /// them.
+    pub(crate) fn load(
+        self,
+        r: &mut ModelReader<'_>,
+        vocab: &mut Vocab,
+        widths: &mut Option<Vec<usize>>,
+    ) -> Result<Box<dyn Component>, ModelLoadError> {
+        // A head reads every member's columns; each parser member reads its own.
+        let check = |r: &ModelReader<'_>, reads: &[usize], total: bool| match widths.as_deref() {
+            None => Err(r.malformed("needs tok2vec earlier in the pipeline")),
+            Some(w) if total && reads == [w.iter().sum::<usize>()] => Ok(()),
+            Some(w) if !total && reads == w => Ok(()),
+            Some(w) => {
+                Err(r.malformed(format!("input widths {reads:?} differ from tok2vec's {w:?}")))
+            }
+        };
+        Ok(match self {
+            Self::Tok2Vec => {
+                let model = Tok2Vec::load(r, vocab)?;
+                *widths = Some(model.members.iter().map(Encoder::width).collect());
+                Box::new(model)
+            }
+            Self::Tagger => {
+                let model = Tagger::load(r, vocab)?;
+                check(r, &[model.tag.layer.n_in], true)?;
+                Box::new(model)
+            }
+            Self::Morphologizer => {
+                let model = Morphologizer::load(r, vocab)?;
+                check(r, &[model.feats.layer.n_in], true)?;
+                Box::new(model)
+            }
+            Self::Lemmatizer => Box::new(Lemmatizer::load(r, vocab)?),
+            Self::Ner => Box::new(EntityRecognizer::load(r, vocab)?),
+            Self::Parser => {
+                let model = Parser::load(r, vocab)?;
+                let reads: Vec<usize> = model.members.iter().map(|m| m.lower.n_in).collect();
+                check(r, &reads, false)?;
+                Box::new(model)
+            }
+            Self::DocCleaner => Box::new(DocCleaner::load(r, vocab)?),
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::pipeline::Pipeline;
-    use crate::pipeline::model_io::{PipelineWriter, Sections};
+    use crate::pipeline::model_io::{ModelFile, PipelineWriter, Sections};
+    use crate::pipeline::ner::tests::tiny_config;
     use crate::pipeline::nn::{Params, Rng};
-    use crate::pipeline::tok2vec::{EmbedConfig, Tok2VecConfig};
+    use crate::pipeline::tok2vec::{Attr, EmbedConfig, Tok2VecConfig};
+    use crate::vocab::StringKey;
 
     /// Rounds every parameter to half precision, as a save/load cycle does.
     fn rounded<P: Params + Clone>(part: &P) -> P {
@@ -530,31 +413,44 @@ mod tests {
     fn saved_parts_load_back_identically() {
         let (tok2vec, tagger, parser, ner) = parts();
         let mut writer = PipelineWriter::default();
-        writer.add("tok2vec", &tok2vec);
-        writer.add("tagger", &tagger);
-        writer.add("parser", &parser);
-        writer.add("ner", &ner);
-        writer.add("doc_cleaner", &DocCleaner::default());
+        writer.add(ComponentKind::Tok2Vec, &tok2vec);
+        writer.add(ComponentKind::Tagger, &tagger);
+        writer.add(ComponentKind::Parser, &parser);
+        writer.add(ComponentKind::Ner, &ner);
+        writer.add(ComponentKind::DocCleaner, &DocCleaner::default());
         let bytes = writer.into_bytes();
         let sections = Sections::parse(&bytes).unwrap();
         let mut vocab = Vocab::new();
-        let load = |name| sections.get(name).unwrap();
-        let loaded = Tok2Vec::load(&mut load("tok2vec"), &mut vocab).unwrap();
+        let load = |kind: ComponentKind| sections.get(kind.name()).unwrap();
+        let loaded = Tok2Vec::load(&mut load(ComponentKind::Tok2Vec), &mut vocab).unwrap();
         assert_eq!(loaded.members, tok2vec.members.iter().map(rounded).collect::<Vec<_>>());
-        let loaded = Tagger::load(&mut load("tagger"), &mut vocab).unwrap();
+        let loaded = Tagger::load(&mut load(ComponentKind::Tagger), &mut vocab).unwrap();
         assert_eq!((loaded.tag, loaded.pos), (rounded(&tagger.tag), rounded(&tagger.pos)));
         assert_eq!(
-            Parser::load(&mut load("parser"), &mut vocab).unwrap().members,
+            Parser::load(&mut load(ComponentKind::Parser), &mut vocab).unwrap().members,
             parser.members.iter().map(rounded).collect::<Vec<_>>()
         );
-        assert_eq!(EntityRecognizer::load(&mut load("ner"), &mut vocab).unwrap(), rounded(&ner));
+        assert_eq!(
+            EntityRecognizer::load(&mut load(ComponentKind::Ner), &mut vocab).unwrap(),
+            rounded(&ner)
+        );
         assert!(
             vocab.string(crate::vocab::StringKey::of("obl")).is_some(),
             "plain labels interned"
         );
         let pipeline = Pipeline::load(&bytes).unwrap();
         let names: Vec<_> = pipeline.component_names().collect();
-        assert_eq!(names, ["tok2vec", "tagger", "parser", "ner", "doc_cleaner"]);
+        assert_eq!(
+            names,
+            [
+                ComponentKind::Tok2Vec,
+                ComponentKind::Tagger,
+                ComponentKind::Parser,
+                ComponentKind::Ner,
+                ComponentKind::DocCleaner
+            ]
+            .map(ComponentKind::name)
+        );
     }
 
     #[test]
@@ -562,23 +458,23 @@ mod tests {
         let (tok2vec, tagger, ..) = parts();
         // A tagger without tok2vec before it, and one whose width differs.
         let mut writer = PipelineWriter::default();
-        writer.add("tagger", &tagger);
+        writer.add(ComponentKind::Tagger, &tagger);
         let err = Pipeline::load(&writer.into_bytes()).unwrap_err();
         assert!(err.to_string().contains("needs tok2vec"), "{err}");
         let mut narrow = tagger.clone();
         narrow.tag.layer = crate::pipeline::nn::Dense::new(4, 2, &mut Rng::new(1));
         narrow.pos.layer = crate::pipeline::nn::Dense::new(4, 2, &mut Rng::new(1));
         let mut writer = PipelineWriter::default();
-        writer.add("tok2vec", &tok2vec);
-        writer.add("tagger", &narrow);
+        writer.add(ComponentKind::Tok2Vec, &tok2vec);
+        writer.add(ComponentKind::Tagger, &narrow);
         let err = Pipeline::load(&writer.into_bytes()).unwrap_err();
         assert!(err.to_string().contains("differ from tok2vec"), "{err}");
         // A parser reading all 8 columns as one member, where tok2vec has two of 4.
         let labels = vec!["nsubj".to_string()];
         let wide = Parser::new(labels, ParserModel::new(8, 3, 2, 1, &mut Rng::new(2)));
         let mut writer = PipelineWriter::default();
-        writer.add("tok2vec", &tok2vec);
-        writer.add("parser", &wide);
+        writer.add(ComponentKind::Tok2Vec, &tok2vec);
+        writer.add(ComponentKind::Parser, &wide);
         let err = Pipeline::load(&writer.into_bytes()).unwrap_err();
         assert!(err.to_string().contains("[8] differ from tok2vec's [4, 4]"), "{err}");
         let mut writer = PipelineWriter::default();
@@ -594,25 +490,133 @@ mod tests {
         narrow.tag.layer = crate::pipeline::nn::Dense::new(4, 2, &mut Rng::new(1));
         narrow.pos.layer = crate::pipeline::nn::Dense::new(4, 2, &mut Rng::new(1));
         let mut writer = PipelineWriter::default();
-        writer.add("tok2vec", encoder);
-        writer.add("tagger", &narrow);
+        writer.add(ComponentKind::Tok2Vec, encoder);
+        writer.add(ComponentKind::Tagger, &narrow);
         let mut bytes = writer.into_bytes();
         assert!(Pipeline::load(&bytes).is_err(), "read as version 5, the layout is wrong");
         bytes[8] = 4;
         let pipeline = Pipeline::load(&bytes).unwrap();
-        assert_eq!(pipeline.component_names().collect::<Vec<_>>(), ["tok2vec", "tagger"]);
+        assert_eq!(
+            pipeline.component_names().collect::<Vec<_>>(),
+            [ComponentKind::Tok2Vec, ComponentKind::Tagger].map(ComponentKind::name)
+        );
         let sections = Sections::parse(&bytes).unwrap();
-        let loaded = Tok2Vec::load(&mut sections.get("tok2vec").unwrap(), &mut Vocab::new());
+        let loaded = Tok2Vec::load(
+            &mut sections.get(ComponentKind::Tok2Vec.name()).unwrap(),
+            &mut Vocab::new(),
+        );
         assert_eq!(loaded.unwrap().members, [rounded(encoder)]);
         // Rewriting the file (e.g. `nlpd train --components ner`) upgrades it to the current
         // layout.
-        let upgraded =
-            PipelineWriter::with_component(&bytes, "doc_cleaner", &DocCleaner::default()).unwrap();
+        let upgraded = PipelineWriter::with_component(
+            &bytes,
+            ComponentKind::DocCleaner,
+            &DocCleaner::default(),
+        )
+        .unwrap();
         assert_eq!(u32::from_le_bytes(upgraded[8..12].try_into().unwrap()), 5);
         let sections = Sections::parse(&upgraded).unwrap();
-        let loaded = Tok2Vec::load(&mut sections.get("tok2vec").unwrap(), &mut Vocab::new());
+        let loaded = Tok2Vec::load(
+            &mut sections.get(ComponentKind::Tok2Vec.name()).unwrap(),
+            &mut Vocab::new(),
+        );
         assert_eq!(loaded.unwrap().members, [rounded(encoder)]);
         let names: Vec<_> = Pipeline::load(&upgraded).unwrap().component_names().collect();
-        assert_eq!(names, ["tok2vec", "tagger", "doc_cleaner"]);
+        assert_eq!(
+            names,
+            [ComponentKind::Tok2Vec, ComponentKind::Tagger, ComponentKind::DocCleaner]
+                .map(ComponentKind::name)
+        );
+    }
+
+    fn recognizer() -> EntityRecognizer {
+        let mut rng = Rng::new(21);
+        let labels = vec!["ORG".into(), "PER".into()];
+        let known = [StringKey::of("ada").as_u64(), 7].into_iter().collect();
+        let mut tok2vec = Encoder::new(&tiny_config(), &mut rng);
+        tok2vec.known = Some(known);
+        let mut ner = EntityRecognizer::new(labels, tok2vec, &mut rng);
+        for p in ner.crf.params_mut() {
+            p.iter_mut().for_each(|v| *v = rng.normal(1.0));
+        }
+        ner
+    }
+
+    /// Loads a section body written by `write`, requiring it to be read to the end.
+    fn load_ner(
+        write: impl FnOnce(&mut ModelWriter),
+        vocab: &mut Vocab,
+    ) -> Result<EntityRecognizer, ModelLoadError> {
+        let mut body = ModelWriter::default();
+        write(&mut body);
+        let mut file = ModelFile::default();
+        file.section(ComponentKind::Ner.name(), body);
+        let bytes = file.into_bytes();
+        let sections = Sections::parse(&bytes)?;
+        let mut r = sections.get(ComponentKind::Ner.name())?;
+        let ner = EntityRecognizer::load(&mut r, vocab)?;
+        r.finish()?;
+        Ok(ner)
+    }
+
+    #[test]
+    fn a_recognizer_round_trips_at_half_precision_and_interns_labels() {
+        let ner = recognizer();
+        let mut vocab = Vocab::new();
+        let loaded = load_ner(|w| ner.save(w), &mut vocab).unwrap();
+        let mut halved = ner.clone();
+        for p in halved.params_mut() {
+            p.iter_mut().for_each(|v| *v = half::f16::from_f32(*v).to_f32());
+        }
+        assert_eq!(loaded, halved);
+        assert_eq!(vocab.string(StringKey::of("PER")), Some("PER"));
+
+        let mut other = recognizer();
+        other.members[0].output.b[0] += 1.0;
+        let pair = EntityRecognizer::ensemble(vec![ner.clone(), other]);
+        let loaded = load_ner(|w| pair.save(w), &mut vocab).unwrap();
+        assert_eq!(loaded.members.len(), 2, "an ensemble keeps its members");
+
+        let mut writer = PipelineWriter::default();
+        writer.add(ComponentKind::Ner, &ner);
+        let pipeline = Pipeline::load(&writer.into_bytes()).unwrap();
+        assert_eq!(
+            pipeline.component_names().collect::<Vec<_>>(),
+            [ComponentKind::Ner].map(ComponentKind::name)
+        );
+    }
+
+    #[test]
+    fn inconsistent_recognizer_sections_are_rejected() {
+        let ner = recognizer();
+        let mut relabelled = ner.clone();
+        relabelled.scheme = TagScheme::new(vec!["PER".into()]);
+        type Write<'a> = Box<dyn FnOnce(&mut ModelWriter) + 'a>;
+        let mut unlike = EntityRecognizer::ensemble(vec![ner.clone(), ner.clone()]);
+        unlike.members[1].tok2vec.known = None;
+        let cases: [(&str, Write<'_>); 5] = [
+            ("labels do not match the output layer", Box::new(|w| relabelled.save(w))),
+            ("members read different features", Box::new(|w| unlike.save(w))),
+            (
+                "no members",
+                Box::new(|w| {
+                    w.strs(ner.labels());
+                    w.u16(0);
+                }),
+            ),
+            (
+                "cut after the encoder",
+                Box::new(|w| {
+                    w.strs(ner.labels());
+                    w.u16(1);
+                    ner.features().save(w);
+                }),
+            ),
+            ("no labels", Box::new(|w| w.strs(&[]))),
+        ];
+        for (name, write) in cases {
+            let err = load_ner(write, &mut Vocab::new()).expect_err(name);
+            assert!(matches!(err, ModelLoadError::Malformed { .. }), "{name}: {err}");
+        }
     }
 }

@@ -21,6 +21,7 @@
 
 use super::components::Persist;
 use super::{ModelLoadError, ModelReader, PipelineWriter, Sections};
+use crate::pipeline::ComponentKind;
 use crate::pipeline::classifier::SoftmaxHead;
 use crate::pipeline::morphologizer::Morphologizer;
 use crate::pipeline::nn::Dense;
@@ -42,21 +43,21 @@ impl Member {
         let sections = Sections::parse(bytes)?;
         let mut vocab = Vocab::new();
         Ok(Self {
-            tok2vec: read(&sections, "tok2vec", &mut vocab)?,
-            tagger: read(&sections, "tagger", &mut vocab)?,
-            morphologizer: read(&sections, "morphologizer", &mut vocab)?,
-            parser: read(&sections, "parser", &mut vocab)?,
+            tok2vec: read(&sections, ComponentKind::Tok2Vec, &mut vocab)?,
+            tagger: read(&sections, ComponentKind::Tagger, &mut vocab)?,
+            morphologizer: read(&sections, ComponentKind::Morphologizer, &mut vocab)?,
+            parser: read(&sections, ComponentKind::Parser, &mut vocab)?,
         })
     }
 }
 
-/// Reads the whole section `name` as a `P`.
+/// Reads the whole section of component `kind` as a `P`.
 fn read<P: Persist>(
     sections: &Sections<'_>,
-    name: &str,
+    kind: ComponentKind,
     vocab: &mut Vocab,
 ) -> Result<P, ModelLoadError> {
-    let mut r = sections.get(name)?;
+    let mut r = sections.get(kind.name())?;
     let part = P::load(&mut r, vocab)?;
     r.finish()?;
     Ok(part)
@@ -73,7 +74,7 @@ fn read<P: Persist>(
 pub fn join_ensemble(files: &[&[u8]]) -> Result<Vec<u8>, ModelLoadError> {
     let members = files.iter().map(|bytes| Member::load(bytes)).collect::<Result<Vec<_>, _>>()?;
     let Some(first) = members.first() else {
-        return Err(mismatch("tok2vec", "no model files to join"));
+        return Err(mismatch(ComponentKind::Tok2Vec, "no model files to join"));
     };
     // Each file's share of the mean: its own member count out of all.
     let counts: Vec<usize> = members.iter().map(|m| m.tok2vec.members.len()).collect();
@@ -81,28 +82,32 @@ pub fn join_ensemble(files: &[&[u8]]) -> Result<Vec<u8>, ModelLoadError> {
     let shares: Vec<f32> = counts.iter().map(|&c| c as f32 / total).collect();
 
     let tok2vec = Tok2Vec::new(members.iter().flat_map(|m| m.tok2vec.members.clone()).collect());
-    let heads = |pick: fn(&Member) -> &SoftmaxHead, section| {
+    let heads = |pick: fn(&Member) -> &SoftmaxHead, kind| {
         let heads: Vec<&SoftmaxHead> = members.iter().map(pick).collect();
-        mean_head(&heads, &shares).ok_or_else(|| mismatch(section, "members' labels differ"))
+        mean_head(&heads, &shares).ok_or_else(|| mismatch(kind, "members' labels differ"))
     };
-    let (tag, pos) = (heads(|m| &m.tagger.tag, "tagger")?, heads(|m| &m.tagger.pos, "tagger")?);
+    let (tag, pos) = (
+        heads(|m| &m.tagger.tag, ComponentKind::Tagger)?,
+        heads(|m| &m.tagger.pos, ComponentKind::Tagger)?,
+    );
     if members.iter().any(|m| m.tagger.pairs != first.tagger.pairs) {
-        return Err(mismatch("tagger", "members' tag pairs differ"));
+        return Err(mismatch(ComponentKind::Tagger, "members' tag pairs differ"));
     }
     let tagger = Tagger::new(tag, pos, first.tagger.pairs.clone())
-        .ok_or_else(|| mismatch("tagger", "invalid tag pairs"))?;
-    let morphologizer = Morphologizer::new(heads(|m| &m.morphologizer.feats, "morphologizer")?);
+        .ok_or_else(|| mismatch(ComponentKind::Tagger, "invalid tag pairs"))?;
+    let morphologizer =
+        Morphologizer::new(heads(|m| &m.morphologizer.feats, ComponentKind::Morphologizer)?);
     if members.iter().any(|m| m.parser.labels != first.parser.labels) {
-        return Err(mismatch("parser", "members' arc labels differ"));
+        return Err(mismatch(ComponentKind::Parser, "members' arc labels differ"));
     }
     let networks = members.iter().flat_map(|m| m.parser.members.clone()).collect();
     let parser = Parser::ensemble(first.parser.labels.clone(), networks)
-        .ok_or_else(|| mismatch("parser", "no ensemble members"))?;
+        .ok_or_else(|| mismatch(ComponentKind::Parser, "no ensemble members"))?;
 
-    let mut bytes = PipelineWriter::with_component(files[0], "tok2vec", &tok2vec)?;
-    bytes = PipelineWriter::with_component(&bytes, "tagger", &tagger)?;
-    bytes = PipelineWriter::with_component(&bytes, "morphologizer", &morphologizer)?;
-    PipelineWriter::with_component(&bytes, "parser", &parser)
+    let mut bytes = PipelineWriter::with_component(files[0], ComponentKind::Tok2Vec, &tok2vec)?;
+    bytes = PipelineWriter::with_component(&bytes, ComponentKind::Tagger, &tagger)?;
+    bytes = PipelineWriter::with_component(&bytes, ComponentKind::Morphologizer, &morphologizer)?;
+    PipelineWriter::with_component(&bytes, ComponentKind::Parser, &parser)
 }
 
 /// A head scoring the `shares`-weighted mean of the scores of `heads` over their inputs
@@ -126,8 +131,8 @@ fn mean_head(heads: &[&SoftmaxHead], shares: &[f32]) -> Option<SoftmaxHead> {
 }
 
 /// The error for members that cannot be joined.
-fn mismatch(section: &str, reason: &str) -> ModelLoadError {
-    ModelReader::new(section, &[]).malformed(reason)
+fn mismatch(kind: ComponentKind, reason: &str) -> ModelLoadError {
+    ModelReader::new(kind.name(), &[]).malformed(reason)
 }
 
 #[cfg(test)]
@@ -153,7 +158,7 @@ mod tests {
         assert_eq!(annotations(&double), annotations(&single));
         let tensor_width = |bytes: &[u8]| {
             let sections = Sections::parse(bytes).unwrap();
-            read::<Tok2Vec>(&sections, "tok2vec", &mut Vocab::new()).unwrap().width()
+            read::<Tok2Vec>(&sections, ComponentKind::Tok2Vec, &mut Vocab::new()).unwrap().width()
         };
         assert_eq!(tensor_width(&joined), 2 * tensor_width(model));
     }
@@ -162,19 +167,20 @@ mod tests {
     fn members_with_other_labels_or_components_are_refused() {
         let model = super::super::DEFAULT_MODEL;
         let sections = Sections::parse(model).unwrap();
-        let tagger: Tagger = read(&sections, "tagger", &mut Vocab::new()).unwrap();
+        let tagger: Tagger = read(&sections, ComponentKind::Tagger, &mut Vocab::new()).unwrap();
         let mut labels = tagger.tag.labels().to_vec();
         labels[0] = "XX".into();
         let tag = SoftmaxHead::from_parts(labels, tagger.tag.layer.clone());
         let relabelled = Tagger::new(tag, tagger.pos.clone(), tagger.pairs.clone()).unwrap();
-        let other = PipelineWriter::with_component(model, "tagger", &relabelled).unwrap();
+        let other =
+            PipelineWriter::with_component(model, ComponentKind::Tagger, &relabelled).unwrap();
         let err = join_ensemble(&[model, &other]).unwrap_err();
         assert!(err.to_string().contains("labels differ"), "{err}");
 
         let mut writer = PipelineWriter::default();
-        writer.add("tagger", &tagger);
+        writer.add(ComponentKind::Tagger, &tagger);
         let err = join_ensemble(&[model, &writer.into_bytes()]).unwrap_err();
-        assert!(err.to_string().contains("tok2vec"), "{err}");
+        assert!(err.to_string().contains(ComponentKind::Tok2Vec.name()), "{err}");
         assert!(join_ensemble(&[]).is_err(), "nothing to join");
     }
 }

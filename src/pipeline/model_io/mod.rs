@@ -18,9 +18,10 @@
 //! Bodies are built from little-endian primitives: integers, strings (u32 length + UTF-8)
 //! and float arrays stored as IEEE half precision (u64 count + 2 bytes each), which halves
 //! the file with no measurable loss of accuracy. The section `pipeline` lists the
-//! components in order; each component has a section of its own name (see
-//! `components` for their layouts). The optional section `vocab` holds the word forms
-//! loaded as permanent lexemes (see `vocab` for its layout); it was added without a
+//! components in order; each component has a section of its own name (its
+//! [`ComponentKind::name`]; see `components` for their layouts, and `layers` for the parts
+//! they are built from). The optional section `vocab` holds the word forms
+//! loaded as permanent lexemes (see `word_list` for its layout); it was added without a
 //! version change, because readers look sections up by name: older builds skip it, and
 //! files without it load with an empty permanent vocabulary. Sections may come in any
 //! order; rewriting a file ([`Pipeline`] components or the vocabulary) copies every
@@ -33,18 +34,19 @@
 mod codec;
 pub(crate) mod components;
 pub mod ensemble;
-mod vocab;
+mod layers;
+mod word_list;
 
 use std::path::Path;
 
 use thiserror::Error;
 
 pub(crate) use self::codec::{ModelReader, ModelWriter};
-use self::components::{Persist, load_component};
-use self::vocab::VOCAB_SECTION;
-use super::Pipeline;
+use self::components::Persist;
+use self::word_list::VOCAB_SECTION;
 use super::parser::Parser;
 use super::tok2vec::Tok2Vec;
+use super::{ComponentKind, Pipeline};
 use crate::tokenizer::Tokenizer;
 use crate::vocab::Vocab;
 
@@ -132,7 +134,9 @@ impl Pipeline {
         let mut components = Vec::with_capacity(names.len());
         for name in &names {
             let mut r = sections.get(name)?;
-            components.push(load_component(name, &mut r, &mut vocab, &mut widths)?);
+            let kind = ComponentKind::from_name(name)
+                .ok_or_else(|| r.malformed(format!("unknown component `{name}`")))?;
+            components.push(kind.load(&mut r, &mut vocab, &mut widths)?);
             r.finish()?;
         }
         Ok(Pipeline::new(vocab, Tokenizer::english(), components))
@@ -196,30 +200,35 @@ pub(crate) struct PipelineWriter {
 }
 
 impl PipelineWriter {
-    /// Appends component `name`.
-    pub(crate) fn add<P: Persist>(&mut self, name: &str, part: &P) {
+    /// Appends component `kind` (a [`ComponentKind`], or its name).
+    pub(crate) fn add<P: Persist>(&mut self, kind: impl Into<&'static str>, part: &P) {
+        let name = kind.into();
         let mut body = ModelWriter::default();
         part.save(&mut body);
         self.file.section(name, body);
         self.names.push(name.to_owned());
     }
 
-    /// The model file `bytes` with component `name` set to `part`: in place of the file's
-    /// own `name` if it has one, else just before `doc_cleaner` (or last). Every other
-    /// section is copied unchanged.
+    /// The model file `bytes` with component `kind` (a [`ComponentKind`], or its name) set
+    /// to `part`: in place of the file's own if it has one, else just before the component
+    /// that [runs last](ComponentKind::runs_last) (or last). Every other section is copied
+    /// unchanged.
     ///
     /// # Errors
     ///
     /// Returns a [`ModelLoadError`] if `bytes` is not a valid model file.
     pub(crate) fn with_component<P: Persist>(
         bytes: &[u8],
-        name: &str,
+        kind: impl Into<&'static str>,
         part: &P,
     ) -> Result<Vec<u8>, ModelLoadError> {
+        let name = kind.into();
         let sections = Sections::parse(bytes)?;
         let mut names = sections.pipeline()?;
         if !names.iter().any(|n| n == name) {
-            let at = names.iter().position(|n| n == "doc_cleaner").unwrap_or(names.len());
+            let last =
+                |n: &String| ComponentKind::from_name(n).is_some_and(ComponentKind::runs_last);
+            let at = names.iter().position(last).unwrap_or(names.len());
             names.insert(at, name.to_owned());
         }
         let mut writer = PipelineWriter::default();
@@ -249,7 +258,7 @@ impl PipelineWriter {
         for component in &sections.pipeline()? {
             writer.copy_component(&sections, component)?;
         }
-        writer.file.section(VOCAB_SECTION, vocab::encode(words));
+        writer.file.section(VOCAB_SECTION, word_list::encode(words));
         writer.copy_rest(&sections);
         Ok(writer.into_bytes())
     }
@@ -264,9 +273,11 @@ impl PipelineWriter {
         if sections.version < FORMAT_VERSION {
             let mut r = sections.get(name)?;
             let vocab = &mut Vocab::new();
-            match name {
-                "tok2vec" => self.add(name, &Tok2Vec::load(&mut r, vocab)?),
-                "parser" => self.add(name, &Parser::load(&mut r, vocab)?),
+            match ComponentKind::from_name(name) {
+                Some(kind @ ComponentKind::Tok2Vec) => {
+                    self.add(kind, &Tok2Vec::load(&mut r, vocab)?)
+                }
+                Some(kind @ ComponentKind::Parser) => self.add(kind, &Parser::load(&mut r, vocab)?),
                 _ => return self.copy_raw(sections, name),
             }
             return r.finish();
@@ -414,7 +425,7 @@ impl<'a> Sections<'a> {
     fn vocab(&self) -> Result<Vocab, ModelLoadError> {
         let mut vocab = Vocab::new();
         if let Some(mut r) = self.find(VOCAB_SECTION) {
-            vocab::decode_into(&mut r, &mut vocab)?;
+            word_list::decode_into(&mut r, &mut vocab)?;
             r.finish()?;
         }
         Ok(vocab)
@@ -485,7 +496,7 @@ mod tests {
     fn rewriting_a_component_or_the_vocabulary_keeps_every_other_section() {
         use crate::pipeline::doc_cleaner::DocCleaner;
         let mut writer = PipelineWriter::default();
-        writer.add("doc_cleaner", &DocCleaner::default());
+        writer.add(ComponentKind::DocCleaner, &DocCleaner::default());
         let plain = writer.into_bytes();
         let with_words = PipelineWriter::with_vocab(&plain, ["b", "a"]).unwrap();
         let cases = [
@@ -493,14 +504,22 @@ mod tests {
             ("vocabulary replaced", PipelineWriter::with_vocab(&with_words, ["c"]).unwrap(), 1),
             (
                 "component replaced",
-                PipelineWriter::with_component(&with_words, "doc_cleaner", &DocCleaner::default())
-                    .unwrap(),
+                PipelineWriter::with_component(
+                    &with_words,
+                    ComponentKind::DocCleaner,
+                    &DocCleaner::default(),
+                )
+                .unwrap(),
                 2,
             ),
         ];
         for (name, bytes, words) in cases {
             let pipeline = Pipeline::load(&bytes).unwrap();
-            assert_eq!(pipeline.component_names().collect::<Vec<_>>(), ["doc_cleaner"], "{name}");
+            assert_eq!(
+                pipeline.component_names().collect::<Vec<_>>(),
+                [ComponentKind::DocCleaner.name()],
+                "{name}"
+            );
             assert_eq!(pipeline.vocab().generation(), words, "{name}");
         }
         assert_eq!(Pipeline::load(&plain).unwrap().vocab().generation(), 0);
@@ -524,15 +543,15 @@ mod tests {
 
 #[cfg(test)]
 mod default_model_tests {
-    use crate::pipeline::Pipeline;
+    use crate::pipeline::{ComponentKind, Pipeline};
     use crate::vocab::LexFlags;
 
     #[test]
     fn embedded_model_loads_and_annotates_every_token() {
         let pipeline = Pipeline::default_english();
         let names: Vec<_> = pipeline.component_names().collect();
-        assert_eq!(names.first(), Some(&"tok2vec"));
-        assert_eq!(names.last(), Some(&"doc_cleaner"));
+        assert_eq!(names.first(), Some(&ComponentKind::Tok2Vec.name()));
+        assert_eq!(names.last(), Some(&ComponentKind::DocCleaner.name()));
         let zone = pipeline.vocab().zone();
         let doc =
             pipeline.process(&zone, "Ada Lovelace wrote programs. She lived in London.").unwrap();
@@ -546,7 +565,7 @@ mod default_model_tests {
             );
             assert!(data.lemma.is_some() && data.dep.is_some(), "{}", token.text());
             let head = data.head.expect("every token gets a head");
-            assert!(head < doc.len());
+            assert!(head.index() < doc.len());
         }
         assert_eq!(doc.token(0).data().sent_start, Some(true));
         assert_eq!(doc.sents().len(), 2, "{:?}", doc.sents());
@@ -589,7 +608,7 @@ mod default_model_tests {
             let doc = pipeline.process(&zone, text).unwrap();
             for token in doc.iter() {
                 let head = token.data().head.expect("every token gets a head");
-                assert!(head < doc.len(), "{text:?}");
+                assert!(head.index() < doc.len(), "{text:?}");
                 assert!(token.data().lemma.is_some(), "{text:?}");
             }
         }

@@ -34,7 +34,6 @@
 
 mod crf;
 mod mentions;
-mod persist;
 pub(crate) mod scheme;
 
 pub(crate) use self::crf::{Crf, Viterbi};
@@ -42,7 +41,7 @@ pub(crate) use self::crf::{Crf, Viterbi};
 use self::scheme::{Move, TagScheme};
 use super::nn::{Dense, Params, Rng};
 use super::tok2vec::Encoder;
-use super::{Component, ComponentError};
+use super::{Component, ComponentError, ComponentKind};
 use crate::doc::Doc;
 use crate::vocab::{LexFlags, StringKey};
 
@@ -183,7 +182,7 @@ impl Params for EntityRecognizer {
 
 impl Component for EntityRecognizer {
     fn name(&self) -> &'static str {
-        "ner"
+        ComponentKind::Ner.name()
     }
 
     fn process(&self, doc: &mut Doc<'_>) -> Result<(), ComponentError> {
@@ -236,7 +235,7 @@ impl Component for EntityRecognizer {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::doc::EntIob;
+    use crate::doc::{EntIob, Span};
     use crate::pipeline::tok2vec::{Attr, EmbedConfig, Tok2VecConfig};
     use crate::vocab::{StringKey, Vocab};
 
@@ -313,8 +312,8 @@ pub(crate) mod tests {
             token.sent_start = Some(i == 0 || i == 3);
         }
         ner.process(&mut doc).unwrap();
-        let spans: Vec<(usize, usize)> = doc.ents().iter().map(|e| (e.start(), e.end())).collect();
-        assert_eq!(spans, [(0, 3), (3, 5)]);
+        let spans: Vec<_> = doc.ents().iter().map(Span::tokens).collect();
+        assert_eq!(spans, [0..3, 3..5]);
     }
 
     #[test]

@@ -34,8 +34,8 @@ use self::projectivize::{deprojectivize, split_label};
 use self::state::{Action, State};
 use self::window::Window;
 use super::nn::Params;
-use super::{Component, ComponentError, tensor_of};
-use crate::doc::Doc;
+use super::{Component, ComponentError, ComponentKind, tensor_of};
+use crate::doc::{Doc, TokenIdx};
 use crate::vocab::{LexFlags, StringKey};
 
 /// The label of sentence roots.
@@ -249,11 +249,11 @@ pub(crate) struct Parse {
 
 impl Component for Parser {
     fn name(&self) -> &'static str {
-        "parser"
+        ComponentKind::Parser.name()
     }
 
-    fn needs(&self) -> &'static [&'static str] {
-        &["tok2vec"]
+    fn needs(&self) -> &'static [ComponentKind] {
+        ComponentKind::Parser.needs()
     }
 
     fn process(&self, doc: &mut Doc<'_>) -> Result<(), ComponentError> {
@@ -295,7 +295,7 @@ impl Component for Parser {
         for (bounds, parse) in runs.windows(2).zip(&parses) {
             for (w, &i) in words[bounds[0]..bounds[1]].iter().enumerate() {
                 let token = &mut tokens[i];
-                token.head = Some(words[bounds[0] + parse.heads[w] as usize]);
+                token.head = Some(TokenIdx::new(words[bounds[0] + parse.heads[w] as usize]));
                 token.dep = Some(self.label_key(parse.labels[w]));
                 token.sent_start = Some(parse.sent_starts[w]);
             }
@@ -304,7 +304,7 @@ impl Component for Parser {
         for (i, token) in tokens.iter_mut().enumerate() {
             if token.lex().is(LexFlags::IS_SPACE) {
                 let head = previous.or_else(|| words.first().copied()).unwrap_or(i);
-                token.head = Some(head);
+                token.head = Some(TokenIdx::new(head));
                 token.dep = Some(space);
                 token.sent_start = Some(i == 0);
             } else {

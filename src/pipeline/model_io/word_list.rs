@@ -1,4 +1,5 @@
-//! The `vocab` section: the word forms a model loads as permanent lexemes.
+//! The word list of the `vocab` section: the word forms a model loads as permanent
+//! lexemes, sorted and front-coded.
 //!
 //! # Overview
 //!
