@@ -278,6 +278,20 @@ mod tests {
     }
 
     #[test]
+    fn batches_close_once_they_reach_the_word_budget() {
+        let cases = [
+            // (shuffled order, batch words, batches); example i has i + 1 words
+            (vec![0, 1, 2, 3], 3, vec![vec![0, 1], vec![2], vec![3]]),
+            (vec![3, 0, 1], 4, vec![vec![3], vec![0, 1]]),
+            (vec![2, 1], 100, vec![vec![2, 1]]),
+            (vec![], 10, vec![]),
+        ];
+        for (order, batch_words, want) in cases {
+            assert_eq!(batch(&order, |i| i + 1, batch_words), want, "{order:?} {batch_words}");
+        }
+    }
+
+    #[test]
     fn warmup_rises_linearly_to_one() {
         let schedule = Schedule {
             max_epochs: 1,
