@@ -14,10 +14,11 @@
 //! 4. scores the averaged weights on dev ([`DevScores`]) after every epoch and
 //!    checkpoints each new best.
 
+use serde::Deserialize;
+
 use super::corpus::{Corpus, Paragraph};
 use super::parser::{self as parser_training, ParserStep, ParserTrainer};
-use super::schedule::{Batch, BestEpoch, Learner, Splits, run_epochs};
-use super::trainer::TrainConfig;
+use super::schedule::{Batch, BestEpoch, Learner, Schedule, Splits, run_epochs};
 use super::{DevScores, TrainObserver};
 use crate::doc::conllu::ConlluWord;
 use crate::pipeline::classifier::{HeadStats, SoftmaxHead};
@@ -31,14 +32,18 @@ use crate::pipeline::parser::Parser;
 use crate::pipeline::parser::model::ParserModel;
 use crate::pipeline::parser::oracle::Gold;
 use crate::pipeline::tagger::{TagScratch, Tagger};
-use crate::pipeline::tok2vec::{Dropout, Encoder, Tok2Vec, Tok2VecCache};
+use crate::pipeline::tok2vec::{Dropout, Encoder, Tok2Vec, Tok2VecCache, Tok2VecConfig};
 use crate::vocab::{StringKey, Vocab};
 
 /// What every member of the ensemble trains from.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Member<'a> {
-    /// The training configuration.
-    pub(super) config: &'a TrainConfig,
+    /// Epochs, early stopping, batches, dropout and the optimiser.
+    pub(super) schedule: &'a Schedule,
+    /// The shared encoder's shape.
+    pub(super) tok2vec: &'a Tok2VecConfig,
+    /// The parser's shape and training.
+    pub(super) parser: &'a ParserConfig,
     /// The training corpus.
     pub(super) train: &'a Corpus,
     /// The development corpus, for scoring and early stopping.
@@ -56,21 +61,36 @@ pub(super) fn train_member(
     checkpoint: &dyn Fn(Vec<u8>) -> Vec<u8>,
     observer: &mut dyn TrainObserver,
 ) -> BestEpoch<Vec<u8>, DevScores> {
-    let Member { config, train, dev, lemmatizer } = member;
     let mut rng = Rng::new(seed);
-    let nets = build_nets(config, train, &mut rng);
+    let nets = build_nets(&member, &mut rng);
+    let Member { schedule, parser, train, dev, lemmatizer, .. } = member;
     let train_set = gold_paragraphs(&train.paragraphs, &nets);
     let dev_set = gold_paragraphs(&dev.paragraphs, &nets);
     let mut learner = JointLearner {
-        explore: config.parser.explore,
+        explore: parser.explore,
         lemmatizer,
         checkpoint,
         cache: Tok2VecCache::default(),
         parser: ParserTrainer::new(seed ^ 0x7a55e),
     };
     let splits = Splits { train: &train_set, dev: &dev_set };
-    let best = run_epochs(&mut learner, nets, splits, &config.schedule, &mut rng, observer);
+    let best = run_epochs(&mut learner, nets, splits, schedule, &mut rng, observer);
     BestEpoch { model: save(&best.model, lemmatizer), scores: best.scores, epochs: best.epochs }
+}
+
+/// The parser's settings.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParserConfig {
+    /// Hidden units.
+    pub hidden: usize,
+    /// Maxout pieces of the hidden layer.
+    pub pieces: usize,
+    /// Arc labels seen fewer times in training are dropped.
+    pub min_label_count: usize,
+    /// From the second epoch on, the probability of following the parser's own prediction
+    /// when it is wrong (exploration with the dynamic oracle).
+    pub explore: f32,
 }
 
 /// The jointly trained networks (the lemmatizer is learned separately).
@@ -182,25 +202,27 @@ fn gold_paragraphs(paragraphs: &[Paragraph], nets: &Nets) -> Vec<GoldParagraph> 
         .collect()
 }
 
-/// Freshly initialised networks over the label sets of the `train` corpus.
-fn build_nets(config: &TrainConfig, train: &Corpus, rng: &mut Rng) -> Nets {
+/// Freshly initialised networks of the member's shape, over the label sets of its
+/// training corpus.
+fn build_nets(member: &Member<'_>, rng: &mut Rng) -> Nets {
+    let train = member.train;
     let words = || train.paragraphs.iter().flat_map(Paragraph::words);
     let tags = label_set(words().filter_map(|w| w.xpos.as_deref()));
     let pos = label_set(words().filter_map(|w| w.upos.map(|p| p.as_str())));
     let feats = label_set(words().map(|w| feats_label(w.feats.as_deref())));
-    let mut tok2vec = Encoder::new(&config.tok2vec, rng);
+    let mut tok2vec = Encoder::new(member.tok2vec, rng);
     let vocab = Vocab::new();
     let zone = vocab.zone();
     let docs = train.paragraphs.iter().map(|p| p.to_doc(&zone));
-    tok2vec.learn_known_words(docs, config.tok2vec.min_word_count);
+    tok2vec.learn_known_words(docs, member.tok2vec.min_word_count);
     let width = tok2vec.width();
     let (tag, pos) = (SoftmaxHead::new(tags, width, rng), SoftmaxHead::new(pos, width, rng));
     let pairs = tag_pairs(&tag, &pos, words());
     let tagger = Tagger::new(tag, pos, pairs)
         .expect("UPOS labels come from parsed UD tags and every tag has a pair. This is a bug.");
     let morphologizer = Morphologizer::new(SoftmaxHead::new(feats, width, rng));
-    let labels = parser_training::labels(train.paragraphs.iter(), config.parser.min_label_count);
-    let p = &config.parser;
+    let labels = parser_training::labels(train.paragraphs.iter(), member.parser.min_label_count);
+    let p = member.parser;
     let model = ParserModel::new(width, p.hidden, p.pieces, labels.len(), rng);
     let parser = Parser::new(labels, model);
     Nets { tok2vec, tagger, morphologizer, parser }

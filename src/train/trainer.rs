@@ -22,6 +22,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use super::corpus::Corpus;
+pub use super::joint::ParserConfig;
 use super::joint::{self, Member};
 use super::schedule::Schedule;
 use super::{DevScores, TrainError, TrainObserver, lemma_rules, word_forms};
@@ -57,21 +58,6 @@ fn one() -> u64 {
     1
 }
 
-/// The parser's settings.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ParserConfig {
-    /// Hidden units.
-    pub hidden: usize,
-    /// Maxout pieces of the hidden layer.
-    pub pieces: usize,
-    /// Arc labels seen fewer times in training are dropped.
-    pub min_label_count: usize,
-    /// From the second epoch on, the probability of following the parser's own prediction
-    /// when it is wrong (exploration with the dynamic oracle).
-    pub explore: f32,
-}
-
 /// The result of [`train`].
 #[derive(Debug)]
 pub struct Trained {
@@ -100,7 +86,14 @@ pub fn train(
         return Err(TrainError::EmptyCorpus { path: config.train.clone() });
     }
     let lemmatizer = lemma_rules::induce(&train_corpus);
-    let member = Member { config, train: &train_corpus, dev: &dev_corpus, lemmatizer: &lemmatizer };
+    let member = Member {
+        schedule: &config.schedule,
+        tok2vec: &config.tok2vec,
+        parser: &config.parser,
+        train: &train_corpus,
+        dev: &dev_corpus,
+        lemmatizer: &lemmatizer,
+    };
     let (mut members, mut scores, mut epochs) = (Vec::new(), Vec::new(), Vec::new());
     let count = config.members.max(1);
     for seed in config.seed..config.seed + count {
