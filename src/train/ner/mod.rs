@@ -34,7 +34,7 @@ use serde::Deserialize;
 
 use self::gold::{GoldSentence, batch_keys, gold_sentences, labels, read};
 use super::evaluate::NerScores;
-use super::schedule::{Batch, Learner, Schedule, Splits, run_epochs};
+use super::schedule::{Batch, BestEpoch, Learner, Schedule, Splits, run_epochs};
 use super::{TrainError, TrainObserver};
 use crate::doc::conllu::Keep;
 use crate::doc::iob2::Iob2Sentence;
@@ -106,13 +106,13 @@ pub fn train(
         return Err(TrainError::EmptyCorpus { path: config.train.clone() });
     }
     let seed = config.seed.unwrap_or(seed);
-    Ok(fit(&train_sentences, &dev_sentences, &labels, config, seed, observer))
+    let sentences = Splits { train: &train_sentences, dev: &dev_sentences };
+    Ok(fit(sentences, &labels, config, seed, observer))
 }
 
 /// [`train`] over sentences already read: every member, their ensemble, its calibration.
 fn fit(
-    train_sentences: &[Iob2Sentence],
-    dev_sentences: &[Iob2Sentence],
+    sentences: Splits<'_, Iob2Sentence>,
     labels: &[String],
     config: &NerConfig,
     seed: u64,
@@ -121,29 +121,28 @@ fn fit(
     let mut epochs = 0;
     let members = (0..config.members.max(1) as u64)
         .map(|k| {
-            let sentences = Splits { train: train_sentences, dev: dev_sentences };
-            let (model, member_epochs) =
-                fit_member(sentences, labels.to_vec(), config, seed.wrapping_add(k), observer);
-            epochs += member_epochs;
-            model
+            let seed = seed.wrapping_add(k);
+            let best = fit_member(sentences, labels.to_vec(), config, seed, observer);
+            epochs += best.epochs;
+            best.model
         })
         .collect();
     let model = EntityRecognizer::ensemble(members);
-    let dev_set = gold_sentences(dev_sentences, &model);
+    let dev_set = gold_sentences(sentences.dev, &model);
     let scores = score::span_scores(&model, &dev_set);
     let (model, scores, outside_penalty) = score::calibrate(model, scores, &dev_set);
     TrainedNer { model, scores, epochs, outside_penalty }
 }
 
-/// Trains one recogniser from `seed`: its best epoch's averaged weights, and the epochs
-/// run.
+/// Trains one recogniser from `seed`: its best epoch's averaged weights, their dev scores
+/// and the epochs run.
 fn fit_member(
     sentences: Splits<'_, Iob2Sentence>,
     labels: Vec<String>,
     config: &NerConfig,
     seed: u64,
     observer: &mut dyn TrainObserver,
-) -> (EntityRecognizer, usize) {
+) -> BestEpoch<EntityRecognizer, NerScores> {
     let mut rng = Rng::new(seed ^ SEED_SALT);
     let mut tok2vec = Encoder::new(&config.tok2vec, &mut rng);
     let vocab = Vocab::new();
@@ -155,8 +154,7 @@ fn fit_member(
     let dev_set = gold_sentences(sentences.dev, &model);
     let mut learner = NerLearner { cache: Tok2VecCache::default() };
     let splits = Splits { train: &train_set, dev: &dev_set };
-    let best = run_epochs(&mut learner, model, splits, &config.schedule, &mut rng, observer);
-    (best.model, best.epochs)
+    run_epochs(&mut learner, model, splits, &config.schedule, &mut rng, observer)
 }
 
 /// The recogniser's side of the epoch loop: the CRF's loss over its encoder's emissions.
@@ -335,7 +333,8 @@ mod tests {
         let labels = labels(&sentences);
         assert_eq!(labels, ["PER", "ORG", "LOC"]);
         let mut record = Record::default();
-        let trained = fit(&sentences, &sentences, &labels, &config(), 7, &mut record);
+        let both = Splits { train: &sentences[..], dev: &sentences[..] };
+        let trained = fit(both, &labels, &config(), 7, &mut record);
         assert_eq!(trained.scores.overall.f1, 1.0, "{:?}", trained.scores);
         assert_eq!(record.epochs, trained.epochs);
 
@@ -369,7 +368,8 @@ mod tests {
         config.schedule.max_epochs = 2;
         let run = |config: &NerConfig, seed| {
             let labels = labels(&sentences);
-            fit(&sentences, &sentences, &labels, config, seed, &mut Record::default()).model
+            let both = Splits { train: &sentences[..], dev: &sentences[..] };
+            fit(both, &labels, config, seed, &mut Record::default()).model
         };
         assert_eq!(run(&config, 3), run(&config, 3));
         assert_ne!(run(&config, 3), run(&config, 4));
