@@ -7,8 +7,9 @@ use crate::pipeline::ComponentKind;
 use crate::pipeline::model_io::{DEFAULT_MODEL, PipelineWriter, load_vocab};
 use crate::train::corpus::Corpus;
 use crate::train::evaluate::NerScores;
-use crate::train::trainer::{DevScores, TrainConfig, TrainObserver, train};
-use crate::train::{lemma_rules, ner, vocab};
+use crate::train::trainer::{TrainConfig, train};
+use crate::train::{DevScores, TrainObserver};
+use crate::train::{lemma_rules, ner, word_forms};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -207,8 +208,8 @@ fn base_name(base: Option<&Path>) -> String {
 /// config's training corpus.
 fn rebuild_vocab(config: &TrainConfig, base: Option<&Path>, output: &Path) -> anyhow::Result<()> {
     let corpus = Corpus::read(&config.train)?;
-    let model =
-        vocab::with_training_vocab(&base_model(base)?, &corpus).with_context(|| base_name(base))?;
+    let model = word_forms::with_training_vocab(&base_model(base)?, &corpus)
+        .with_context(|| base_name(base))?;
     write_model(output, &model)?;
     let words = load_vocab(&model)?.generation();
     eprintln!(

@@ -16,7 +16,7 @@ use crate::doc::conllu::{ConlluDocument, ConlluReader, ConlluSentence, ConlluWor
 use crate::doc::{Doc, Pos};
 use crate::vocab::Zone;
 
-use super::trainer::TrainError;
+use super::TrainError;
 
 /// Consecutive sentences of one paragraph.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -84,9 +84,9 @@ impl Corpus {
     ///
     /// # Errors
     ///
-    /// Returns [`TrainError::Read`] if the file cannot be opened or is not valid CoNLL-U.
+    /// Returns [`TrainError::ReadConllu`] if the file cannot be opened or is not valid CoNLL-U.
     pub fn read(path: &Path) -> Result<Self, TrainError> {
-        let read_err = |source: ReadError| TrainError::Read { path: path.to_owned(), source };
+        let read_err = |source: ReadError| TrainError::ReadConllu { path: path.to_owned(), source };
         let file =
             File::open(path).map_err(|source| read_err(ReadError::Io { line: 0, source }))?;
         ConlluReader::new(BufReader::new(file)).map(|s| s.map_err(read_err)).collect()

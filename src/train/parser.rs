@@ -58,6 +58,16 @@ pub(crate) fn gold(paragraph: &Paragraph, parser: &Parser) -> Option<Gold> {
     Some(Gold::new(heads, labels, paragraph.sent_starts()))
 }
 
+/// How [`ParserTrainer::paragraph`] learns from one paragraph.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ParserStep {
+    /// The factor of the loss gradient (one over the batch's words).
+    pub(crate) scale: f32,
+    /// The probability per state of following the parser's own best action when it is
+    /// wrong, rather than the best zero-cost one.
+    pub(crate) explore: f32,
+}
+
 /// Parser training state: the exploration generator and scratch reused across paragraphs.
 #[derive(Debug)]
 pub(crate) struct ParserTrainer {
@@ -80,9 +90,9 @@ impl ParserTrainer {
         }
     }
 
-    /// Runs the parser over one paragraph with vectors `x`, adding `scale ×` the loss
-    /// gradient into `grad` and `dx`. With probability `explore` per state it follows its
-    /// own best action, else the best zero-cost one. Returns the summed loss.
+    /// Runs the parser over one paragraph with vectors `x`, adding `step.scale ×` the loss
+    /// gradient into `grad` and `dx`. With probability `step.explore` per state it follows
+    /// its own best action, else the best zero-cost one. Returns the summed loss.
     pub(crate) fn paragraph(
         &mut self,
         parser: &Parser,
@@ -90,8 +100,9 @@ impl ParserTrainer {
         gold: &Gold,
         x: &[f32],
         dx: &mut [f32],
-        (scale, explore): (f32, f32),
+        step: ParserStep,
     ) -> f64 {
+        let ParserStep { scale, explore } = step;
         let model = &parser.members[0];
         let n_labels = parser.labels.len();
         let n_actions = Action::count(n_labels);
@@ -202,7 +213,8 @@ mod tests {
         let mut trainer = ParserTrainer::new(4);
         for _ in 0..200 {
             let mut dx = vec![0.0; x.len()];
-            trainer.paragraph(&parser, &mut grad, &gold, &x, &mut dx, (1.0, 0.0));
+            let step = ParserStep { scale: 1.0, explore: 0.0 };
+            trainer.paragraph(&parser, &mut grad, &gold, &x, &mut dx, step);
             adam.update(&mut parser, &mut grad, 1.0);
         }
         let parse = parser.parse(&x, true, &mut ParseScratch::default());

@@ -1,15 +1,19 @@
-//! What every training loop shares: the schedule settings and early stopping on dev.
+//! The one training loop every model shares, and its settings.
 //!
 //! # Overview
 //!
 //! [`Schedule`] is the `[schedule]` table of a training configuration (and of its `[ner]`
 //! table): epochs, patience, batch size, dropout, the weight average and the optimiser.
-//! `EarlyStopping` keeps the best-scoring model of the epochs so far and says when
-//! `patience` epochs have passed without a better one.
+//! `run_epochs` is the epoch loop: shuffle, batch, optimiser step, weight average, dev
+//! scores, early stopping and the observer's calls. A model takes part by implementing
+//! `Learner` (a batch's gradient, dev scores, what to report). `EarlyStopping` keeps the
+//! best-scoring model of the epochs so far and says when `patience` epochs have passed
+//! without a better one.
 
 use serde::Deserialize;
 
-use crate::pipeline::nn::AdamConfig;
+use super::TrainObserver;
+use crate::pipeline::nn::{Adam, AdamConfig, Average, Params, Rng};
 
 /// How a model trains: epochs, early stopping, batches, regularisation and the optimiser.
 #[derive(Clone, Debug, Deserialize)]
@@ -89,6 +93,162 @@ impl<S, M> EarlyStopping<S, M> {
     }
 }
 
+/// A model the epoch loop of [`run_epochs`] can train: how it learns from a batch, how it
+/// scores on dev and what it reports after an epoch.
+///
+/// The tagger and parser (module `joint`) and the recogniser ([`super::ner`]) implement
+/// it; a new model implements it and calls [`run_epochs`].
+pub(crate) trait Learner {
+    /// The trained weights: what the optimiser updates and the average follows.
+    type Model: Params + Clone;
+    /// A training or dev item (a sentence or paragraph prepared as features and gold).
+    type Example;
+    /// Dev scores of one epoch.
+    type Scores: Clone;
+
+    /// Zeroed weights of `model`'s shape, to accumulate gradients in.
+    fn zeros_like(model: &Self::Model) -> Self::Model;
+
+    /// How many words `example` has (batches hold about `batch_words` words).
+    fn words(example: &Self::Example) -> usize;
+
+    /// One forward and backward pass of `model` over `batch`, adding the gradient into
+    /// `grads`; returns the mean loss per word.
+    fn train_batch(
+        &mut self,
+        model: &Self::Model,
+        grads: &mut Self::Model,
+        batch: Batch<'_, Self::Example>,
+    ) -> f64;
+
+    /// The scores of `model` on the dev examples.
+    fn score(&self, model: &Self::Model, dev: &[Self::Example]) -> Self::Scores;
+
+    /// Whether `scores` rank above `best` (early stopping keeps the highest).
+    fn better(scores: &Self::Scores, best: &Self::Scores) -> bool;
+
+    /// Reports an epoch's dev `scores` to `observer`; `new_best` is the epoch's model when
+    /// the scores are the best so far.
+    fn epoch_finished(
+        &mut self,
+        epoch: usize,
+        scores: &Self::Scores,
+        new_best: Option<&Self::Model>,
+        observer: &mut dyn TrainObserver,
+    );
+}
+
+/// One training batch, as [`Learner::train_batch`] receives it.
+#[derive(Debug)]
+pub(crate) struct Batch<'a, E> {
+    /// The batch's examples.
+    pub(crate) examples: &'a [&'a E],
+    /// The epoch, counted from 1.
+    pub(crate) epoch: usize,
+    /// Dropout and word-dropout rates.
+    pub(crate) schedule: &'a Schedule,
+    /// The training generator (word dropout, dropout).
+    pub(crate) rng: &'a mut Rng,
+}
+
+/// A training set and its dev set.
+#[derive(Debug)]
+pub(crate) struct Splits<'a, E> {
+    /// What the model learns from.
+    pub(crate) train: &'a [E],
+    /// What early stopping scores on.
+    pub(crate) dev: &'a [E],
+}
+
+// Derived, these would need `E: Copy`; the slices are copied whatever `E` is.
+impl<E> Clone for Splits<'_, E> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<E> Copy for Splits<'_, E> {}
+
+/// The result of [`run_epochs`].
+#[derive(Debug)]
+pub(crate) struct BestEpoch<M, S> {
+    /// The averaged weights of the best epoch.
+    pub(crate) model: M,
+    /// Their dev scores.
+    pub(crate) scores: S,
+    /// Epochs run.
+    pub(crate) epochs: usize,
+}
+
+/// The training loop every model shares: trains `model` on `splits` for up to
+/// `max_epochs` epochs and returns the best epoch's averaged weights.
+///
+/// Each epoch shuffles the training examples with `rng`, groups them into batches of
+/// about `batch_words` words and, per batch, adds the learner's gradient, takes one Adam
+/// step (with the warm-up factor) and updates the exponential moving average of the
+/// weights. The averaged weights are then scored on dev; the best are kept, and training
+/// stops after `patience` epochs without a better score. `observer` hears of every epoch
+/// and batch.
+pub(crate) fn run_epochs<L: Learner>(
+    learner: &mut L,
+    mut model: L::Model,
+    splits: Splits<'_, L::Example>,
+    schedule: &Schedule,
+    rng: &mut Rng,
+    observer: &mut dyn TrainObserver,
+) -> BestEpoch<L::Model, L::Scores> {
+    let Splits { train, dev } = splits;
+    let mut grads = L::zeros_like(&model);
+    let mut adam = Adam::new(schedule.optimizer);
+    let mut average = Average::new(&model, schedule.average_decay);
+    let mut order: Vec<usize> = (0..train.len()).collect();
+    let mut stopping = EarlyStopping::new(schedule.patience);
+    let (mut step, mut epochs) = (0, 0);
+    for epoch in 1..=schedule.max_epochs {
+        epochs = epoch;
+        rng.shuffle(&mut order);
+        let batches = batch(&order, |i| L::words(&train[i]), schedule.batch_words);
+        observer.epoch_started(epoch, batches.len());
+        for members in &batches {
+            step += 1;
+            let examples: Vec<&L::Example> = members.iter().map(|&i| &train[i]).collect();
+            let batch = Batch { examples: &examples, epoch, schedule, rng: &mut *rng };
+            let loss = learner.train_batch(&model, &mut grads, batch);
+            adam.update(&mut model, &mut grads, schedule.warmup(step));
+            average.update(&model);
+            observer.batch_finished(loss);
+        }
+        let mut averaged = model.clone();
+        average.copy_into(&mut averaged);
+        let scores = learner.score(&averaged, dev);
+        let improved = stopping.record(scores.clone(), averaged, L::better);
+        let new_best = stopping.best_model().filter(|_| improved);
+        learner.epoch_finished(epoch, &scores, new_best, observer);
+        if stopping.should_stop() {
+            break;
+        }
+    }
+    let (scores, model) = stopping.into_best();
+    BestEpoch { model, scores, epochs }
+}
+
+/// Groups shuffled examples (of `len(i)` words each) into batches of about `batch_words`
+/// words.
+fn batch(order: &[usize], len: impl Fn(usize) -> usize, batch_words: usize) -> Vec<Vec<usize>> {
+    let mut batches = vec![Vec::new()];
+    let mut words = 0;
+    for &i in order {
+        if words >= batch_words {
+            batches.push(Vec::new());
+            words = 0;
+        }
+        batches.last_mut().expect("never empty").push(i);
+        words += len(i);
+    }
+    batches.retain(|b| !b.is_empty());
+    batches
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,6 +274,20 @@ mod tests {
             }
             assert_eq!(epochs, want_epochs, "{scores:?}");
             assert_eq!(stopping.into_best().0, want_best, "{scores:?}");
+        }
+    }
+
+    #[test]
+    fn batches_close_once_they_reach_the_word_budget() {
+        let cases = [
+            // (shuffled order, batch words, batches); example i has i + 1 words
+            (vec![0, 1, 2, 3], 3, vec![vec![0, 1], vec![2], vec![3]]),
+            (vec![3, 0, 1], 4, vec![vec![3], vec![0, 1]]),
+            (vec![2, 1], 100, vec![vec![2, 1]]),
+            (vec![], 10, vec![]),
+        ];
+        for (order, batch_words, want) in cases {
+            assert_eq!(batch(&order, |i| i + 1, batch_words), want, "{order:?} {batch_words}");
         }
     }
 

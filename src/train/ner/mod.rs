@@ -8,10 +8,10 @@
 //! 1. reads both files (OTH and stray tags are outside, see [`iob2`](crate::doc::iob2)) and
 //!    takes the entity labels and the known words from the training file only;
 //! 2. turns every sentence into the recogniser's features and gold BILUO tags
-//!    (module `examples`);
+//!    (module `gold`);
 //! 3. trains the recogniser's own tok2vec, output layer and CRF on the CRF's negative
-//!    log-likelihood with Adam (word dropout, dropout in the encoder, linear warm-up, an
-//!    exponential moving average of the weights);
+//!    log-likelihood in the shared epoch loop (`run_epochs`: Adam, word dropout, dropout
+//!    in the encoder, linear warm-up, an exponential moving average of the weights);
 //! 4. scores the averaged weights on dev (exact-span micro F1, as `nlpd evaluate` does)
 //!    after every epoch, keeps the best and stops after `patience` epochs without
 //!    improvement;
@@ -25,22 +25,22 @@
 //! from the configured seed and training is single-threaded: the same config and data give
 //! the same model.
 
-mod examples;
+mod gold;
 mod score;
 
 use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use self::examples::{Example, batch_keys, labels, prepare, read};
+use self::gold::{GoldSentence, batch_keys, gold_sentences, labels, read};
 use super::evaluate::NerScores;
-use super::schedule::{EarlyStopping, Schedule};
-use super::trainer::{TrainError, TrainObserver, batch};
+use super::schedule::{Batch, BestEpoch, Learner, Schedule, Splits, run_epochs};
+use super::{TrainError, TrainObserver};
 use crate::doc::conllu::Keep;
 use crate::doc::iob2::Iob2Sentence;
 use crate::pipeline::model_io::{ModelLoadError, PipelineWriter};
 use crate::pipeline::ner::EntityRecognizer;
-use crate::pipeline::nn::{Adam, Average, Rng};
+use crate::pipeline::nn::Rng;
 use crate::pipeline::tok2vec::{Dropout, Encoder, Tok2VecCache, Tok2VecConfig};
 use crate::vocab::Vocab;
 
@@ -106,13 +106,13 @@ pub fn train(
         return Err(TrainError::EmptyCorpus { path: config.train.clone() });
     }
     let seed = config.seed.unwrap_or(seed);
-    Ok(fit(&train_sentences, &dev_sentences, &labels, config, seed, observer))
+    let sentences = Splits { train: &train_sentences, dev: &dev_sentences };
+    Ok(fit(sentences, &labels, config, seed, observer))
 }
 
 /// [`train`] over sentences already read: every member, their ensemble, its calibration.
 fn fit(
-    train_sentences: &[Iob2Sentence],
-    dev_sentences: &[Iob2Sentence],
+    sentences: Splits<'_, Iob2Sentence>,
     labels: &[String],
     config: &NerConfig,
     seed: u64,
@@ -121,111 +121,117 @@ fn fit(
     let mut epochs = 0;
     let members = (0..config.members.max(1) as u64)
         .map(|k| {
-            let sentences = (train_sentences, dev_sentences);
-            let (model, member_epochs) =
-                fit_member(sentences, labels.to_vec(), config, seed.wrapping_add(k), observer);
-            epochs += member_epochs;
-            model
+            let seed = seed.wrapping_add(k);
+            let best = fit_member(sentences, labels.to_vec(), config, seed, observer);
+            epochs += best.epochs;
+            best.model
         })
         .collect();
     let model = EntityRecognizer::ensemble(members);
-    let dev_set = prepare(dev_sentences, &model);
-    let scores = score::evaluate(&model, &dev_set);
+    let dev_set = gold_sentences(sentences.dev, &model);
+    let scores = score::span_scores(&model, &dev_set);
     let (model, scores, outside_penalty) = score::calibrate(model, scores, &dev_set);
     TrainedNer { model, scores, epochs, outside_penalty }
 }
 
-/// The training loop of one recogniser: its best epoch's averaged weights, and the epochs
-/// run.
+/// Trains one recogniser from `seed`: its best epoch's averaged weights, their dev scores
+/// and the epochs run.
 fn fit_member(
-    (train_sentences, dev_sentences): (&[Iob2Sentence], &[Iob2Sentence]),
+    sentences: Splits<'_, Iob2Sentence>,
     labels: Vec<String>,
     config: &NerConfig,
     seed: u64,
     observer: &mut dyn TrainObserver,
-) -> (EntityRecognizer, usize) {
+) -> BestEpoch<EntityRecognizer, NerScores> {
     let mut rng = Rng::new(seed ^ SEED_SALT);
     let mut tok2vec = Encoder::new(&config.tok2vec, &mut rng);
     let vocab = Vocab::new();
     let zone = vocab.zone();
-    let docs = train_sentences.iter().map(|s| s.to_doc(&zone, Keep::Words));
+    let docs = sentences.train.iter().map(|s| s.to_doc(&zone, Keep::Words));
     tok2vec.learn_known_words(docs, config.tok2vec.min_word_count);
-    let mut model = EntityRecognizer::new(labels, tok2vec, &mut rng);
-    let train_set = prepare(train_sentences, &model);
-    let dev_set = prepare(dev_sentences, &model);
-
-    let mut grads = model.zeros_like();
-    let schedule = &config.schedule;
-    let mut adam = Adam::new(schedule.optimizer);
-    let mut average = Average::new(&model, schedule.average_decay);
-    let mut order: Vec<usize> = (0..train_set.len()).collect();
-    let mut cache = Tok2VecCache::default();
-    let mut stopping = EarlyStopping::new(schedule.patience);
-    let (mut step, mut epochs) = (0, 0);
-    for epoch in 1..=schedule.max_epochs {
-        epochs = epoch;
-        rng.shuffle(&mut order);
-        let batches = batch(&order, |i| train_set[i].len(), schedule.batch_words);
-        observer.epoch_started(epoch, batches.len());
-        for members in &batches {
-            step += 1;
-            let examples: Vec<&Example> = members.iter().map(|&i| &train_set[i]).collect();
-            let keys = batch_keys(&model, &examples, schedule.word_dropout, &mut rng);
-            let dropout = Dropout { rate: schedule.dropout, rng: &mut rng };
-            let loss = train_batch(&model, &mut grads, (&examples, &keys), &mut cache, dropout);
-            adam.update(&mut model, &mut grads, schedule.warmup(step));
-            average.update(&model);
-            observer.batch_finished(loss);
-        }
-        let mut averaged = model.clone();
-        average.copy_into(&mut averaged);
-        let scores = score::evaluate(&averaged, &dev_set);
-        let improved = stopping.record(scores, averaged, |a, b| a.overall.f1 > b.overall.f1);
-        observer.ner_epoch_finished(epoch, &scores, improved);
-        if stopping.should_stop() {
-            break;
-        }
-    }
-    (stopping.into_best().1, epochs)
+    let model = EntityRecognizer::new(labels, tok2vec, &mut rng);
+    let train_set = gold_sentences(sentences.train, &model);
+    let dev_set = gold_sentences(sentences.dev, &model);
+    let mut learner = NerLearner { cache: Tok2VecCache::default() };
+    let splits = Splits { train: &train_set, dev: &dev_set };
+    run_epochs(&mut learner, model, splits, &config.schedule, &mut rng, observer)
 }
 
-/// One forward and backward pass over a batch (its examples and their feature keys);
-/// returns the mean loss per word.
-fn train_batch(
-    model: &EntityRecognizer,
-    grads: &mut EntityRecognizer,
-    (examples, keys): (&[&Example], &[u64]),
-    cache: &mut Tok2VecCache,
-    dropout: Dropout<'_>,
-) -> f64 {
-    let lengths: Vec<usize> = examples.iter().map(|e| e.len()).collect();
-    let n: usize = lengths.iter().sum();
-    let t = model.scheme.n_tags();
-    let mut vectors = Vec::new();
-    let (encoder, grad_encoder) = (&model.members[0], &mut grads.members[0]);
-    encoder.tok2vec.forward(keys, &lengths, &mut vectors, Some(cache), Some(dropout));
-    let mut emissions = vec![0.0; n * t];
-    encoder.output.forward(&vectors, &mut emissions);
-    let mut d_emissions = vec![0.0; n * t];
-    let scale = 1.0 / n.max(1) as f32;
-    let mut loss = 0.0;
-    let mut offset = 0;
-    for example in examples {
-        let rows = offset * t..(offset + example.len()) * t;
-        offset += example.len();
-        loss += model.crf.loss_grad(
-            &emissions[rows.clone()],
-            &example.tags,
-            scale,
-            &mut d_emissions[rows],
-            &mut grads.crf,
-        );
+/// The recogniser's side of the epoch loop: the CRF's loss over its encoder's emissions.
+struct NerLearner {
+    cache: Tok2VecCache,
+}
+
+impl Learner for NerLearner {
+    type Model = EntityRecognizer;
+    type Example = GoldSentence;
+    type Scores = NerScores;
+
+    fn zeros_like(model: &EntityRecognizer) -> EntityRecognizer {
+        model.zeros_like()
     }
-    let mut d_vectors = vec![0.0; vectors.len()];
-    let grad_output = &mut grad_encoder.output;
-    encoder.output.backward(&vectors, &d_emissions, Some(&mut d_vectors), grad_output);
-    encoder.tok2vec.backward(keys, &lengths, cache, d_vectors, &mut grad_encoder.tok2vec);
-    loss / n.max(1) as f64
+
+    fn words(example: &GoldSentence) -> usize {
+        example.len()
+    }
+
+    fn train_batch(
+        &mut self,
+        model: &EntityRecognizer,
+        grads: &mut EntityRecognizer,
+        batch: Batch<'_, GoldSentence>,
+    ) -> f64 {
+        let Batch { examples, schedule, rng, .. } = batch;
+        let keys = batch_keys(model, examples, schedule.word_dropout, rng);
+        let dropout = Dropout { rate: schedule.dropout, rng };
+        let lengths: Vec<usize> = examples.iter().map(|e| e.len()).collect();
+        let n: usize = lengths.iter().sum();
+        let t = model.scheme.n_tags();
+        let mut vectors = Vec::new();
+        let (encoder, grad_encoder) = (&model.members[0], &mut grads.members[0]);
+        let cache = &mut self.cache;
+        encoder.tok2vec.forward(&keys, &lengths, &mut vectors, Some(cache), Some(dropout));
+        let mut emissions = vec![0.0; n * t];
+        encoder.output.forward(&vectors, &mut emissions);
+        let mut d_emissions = vec![0.0; n * t];
+        let scale = 1.0 / n.max(1) as f32;
+        let mut loss = 0.0;
+        let mut offset = 0;
+        for example in examples {
+            let rows = offset * t..(offset + example.len()) * t;
+            offset += example.len();
+            loss += model.crf.loss_grad(
+                &emissions[rows.clone()],
+                &example.tags,
+                scale,
+                &mut d_emissions[rows],
+                &mut grads.crf,
+            );
+        }
+        let mut d_vectors = vec![0.0; vectors.len()];
+        let grad_output = &mut grad_encoder.output;
+        encoder.output.backward(&vectors, &d_emissions, Some(&mut d_vectors), grad_output);
+        encoder.tok2vec.backward(&keys, &lengths, cache, d_vectors, &mut grad_encoder.tok2vec);
+        loss / n.max(1) as f64
+    }
+
+    fn score(&self, model: &EntityRecognizer, dev: &[GoldSentence]) -> NerScores {
+        score::span_scores(model, dev)
+    }
+
+    fn better(scores: &NerScores, best: &NerScores) -> bool {
+        scores.overall.f1 > best.overall.f1
+    }
+
+    fn epoch_finished(
+        &mut self,
+        epoch: usize,
+        scores: &NerScores,
+        new_best: Option<&EntityRecognizer>,
+        observer: &mut dyn TrainObserver,
+    ) {
+        observer.ner_epoch_finished(epoch, scores, new_best.is_some());
+    }
 }
 
 /// The model file `base` with `ner` as its entity recogniser (replacing any it has, else
@@ -247,7 +253,6 @@ mod tests {
     use crate::pipeline::Component;
     use crate::pipeline::nn::AdamConfig;
     use crate::pipeline::tok2vec::{Attr, EmbedConfig};
-    use crate::train::trainer::DevScores;
     use crate::vocab::Vocab;
 
     /// Sentences written for this test, as `word/TAG` (bare words are outside).
@@ -313,18 +318,8 @@ mod tests {
     }
 
     impl TrainObserver for Record {
-        fn member_started(&mut self, _: u64, _: u64, _: u64) {
-            unreachable!("only the recogniser trains here")
-        }
-        fn epoch_started(&mut self, _: usize, _: usize) {}
         fn batch_finished(&mut self, loss: f64) {
             assert!(loss.is_finite() && loss >= 0.0, "loss {loss}");
-        }
-        fn epoch_finished(&mut self, _: usize, _: &DevScores, _: bool) {
-            unreachable!("only the recogniser trains here")
-        }
-        fn checkpoint(&mut self, _: &[u8]) {
-            unreachable!("fit returns the model; it saves nothing")
         }
         fn ner_epoch_finished(&mut self, _: usize, scores: &NerScores, _: bool) {
             self.epochs += 1;
@@ -338,7 +333,8 @@ mod tests {
         let labels = labels(&sentences);
         assert_eq!(labels, ["PER", "ORG", "LOC"]);
         let mut record = Record::default();
-        let trained = fit(&sentences, &sentences, &labels, &config(), 7, &mut record);
+        let both = Splits { train: &sentences[..], dev: &sentences[..] };
+        let trained = fit(both, &labels, &config(), 7, &mut record);
         assert_eq!(trained.scores.overall.f1, 1.0, "{:?}", trained.scores);
         assert_eq!(record.epochs, trained.epochs);
 
@@ -372,7 +368,8 @@ mod tests {
         config.schedule.max_epochs = 2;
         let run = |config: &NerConfig, seed| {
             let labels = labels(&sentences);
-            fit(&sentences, &sentences, &labels, config, seed, &mut Record::default()).model
+            let both = Splits { train: &sentences[..], dev: &sentences[..] };
+            fit(both, &labels, config, seed, &mut Record::default()).model
         };
         assert_eq!(run(&config, 3), run(&config, 3));
         assert_ne!(run(&config, 3), run(&config, 4));

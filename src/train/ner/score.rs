@@ -1,6 +1,6 @@
 //! Dev scoring of the recogniser during training, and the precision/recall calibration.
 
-use super::examples::Example;
+use super::gold::GoldSentence;
 use crate::doc::iob2::{EntitySpan, EntityType};
 use crate::pipeline::ner::scheme::Move;
 use crate::pipeline::ner::{EmissionScratch, EntityRecognizer, Viterbi};
@@ -13,7 +13,7 @@ const OUTSIDE_PENALTIES: [f32; 9] = [0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3
 const BATCH: usize = 64;
 
 /// Exact-span scores of `model` on prepared sentences, as `nlpd evaluate` counts them.
-pub(super) fn evaluate(model: &EntityRecognizer, examples: &[Example]) -> NerScores {
+pub(super) fn span_scores(model: &EntityRecognizer, examples: &[GoldSentence]) -> NerScores {
     let mut tally = NerTally::default();
     let (mut keys, mut lengths) = (Vec::new(), Vec::new());
     let (mut scratch, mut emissions, mut tags) =
@@ -24,7 +24,7 @@ pub(super) fn evaluate(model: &EntityRecognizer, examples: &[Example]) -> NerSco
         keys.clear();
         keys.extend(chunk.iter().flat_map(|e| e.keys.iter().copied()));
         lengths.clear();
-        lengths.extend(chunk.iter().map(Example::len));
+        lengths.extend(chunk.iter().map(GoldSentence::len));
         model.emissions(&keys, &lengths, &mut scratch, &mut emissions);
         let mut offset = 0;
         for example in chunk {
@@ -56,14 +56,14 @@ pub(super) fn evaluate(model: &EntityRecognizer, examples: &[Example]) -> NerSco
 pub(super) fn calibrate(
     mut model: EntityRecognizer,
     scores: NerScores,
-    dev: &[Example],
+    dev: &[GoldSentence],
 ) -> (EntityRecognizer, NerScores, f32) {
     let outside = usize::from(model.scheme.tag(Move::Out).0);
     let mut best = (scores, 0.0);
     for &penalty in &OUTSIDE_PENALTIES[1..] {
         let mut shifted = model.clone();
         shifted.members[0].output.b[outside] -= penalty;
-        let scores = evaluate(&shifted, dev);
+        let scores = span_scores(&shifted, dev);
         if scores.overall.f1 > best.0.overall.f1 {
             best = (scores, penalty);
         }

@@ -1,8 +1,8 @@
-//! Training examples of the recogniser: sentences as feature keys and gold tags.
+//! The recogniser's gold sentences: feature keys and gold tags, for training and scoring.
 //!
 //! # Overview
 //!
-//! [`prepare`] turns IOB2 sentences into [`Example`]s with the recogniser's feature keys
+//! [`gold_sentences`] turns IOB2 sentences into [`GoldSentence`]s with the recogniser's feature keys
 //! (unknown words already read as unknown) and gold entities; [`batch_keys`] then hides
 //! the identity of a share of the known words in each training batch (word dropout).
 
@@ -16,19 +16,19 @@ use crate::doc::iob2::{EntitySpan, EntityType, Iob2Reader, Iob2Sentence, entity_
 use crate::pipeline::ner::EntityRecognizer;
 use crate::pipeline::ner::scheme::{Entity, TagId};
 use crate::pipeline::nn::Rng;
-use crate::train::trainer::TrainError;
+use crate::train::TrainError;
 use crate::vocab::Vocab;
 
 /// A sentence prepared for training: feature keys (token-major), gold entities and tags.
 #[derive(Debug)]
-pub(super) struct Example {
+pub(super) struct GoldSentence {
     pub(super) keys: Vec<u64>,
     pub(super) tags: Vec<TagId>,
     /// Every gold entity (for scoring, as `nlpd evaluate` counts them).
     pub(super) spans: Vec<EntitySpan>,
 }
 
-impl Example {
+impl GoldSentence {
     /// Number of tokens.
     pub(super) fn len(&self) -> usize {
         self.tags.len()
@@ -49,8 +49,11 @@ pub(super) fn labels(sentences: &[Iob2Sentence]) -> Vec<String> {
     EntityType::ALL.iter().filter(|t| seen.contains(t)).map(|t| t.as_str().to_owned()).collect()
 }
 
-/// The examples of `sentences` for `model`.
-pub(super) fn prepare(sentences: &[Iob2Sentence], model: &EntityRecognizer) -> Vec<Example> {
+/// The gold sentences of `sentences` for `model`.
+pub(super) fn gold_sentences(
+    sentences: &[Iob2Sentence],
+    model: &EntityRecognizer,
+) -> Vec<GoldSentence> {
     let vocab = Vocab::new();
     let zone = vocab.zone();
     let label_of = |t: EntityType| model.labels().iter().position(|l| l == t.as_str());
@@ -69,7 +72,7 @@ pub(super) fn prepare(sentences: &[Iob2Sentence], model: &EntityRecognizer) -> V
                 })
                 .collect();
             let tags = model.scheme.tags_of(doc.len(), &entities);
-            Example { keys, tags, spans }
+            GoldSentence { keys, tags, spans }
         })
         .collect()
 }
@@ -77,7 +80,7 @@ pub(super) fn prepare(sentences: &[Iob2Sentence], model: &EntityRecognizer) -> V
 /// The feature keys of a batch, with word identities hidden at rate `word_dropout`.
 pub(super) fn batch_keys(
     model: &EntityRecognizer,
-    batch: &[&Example],
+    batch: &[&GoldSentence],
     word_dropout: f32,
     rng: &mut Rng,
 ) -> Vec<u64> {
