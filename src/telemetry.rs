@@ -61,7 +61,7 @@ const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
 #[derive(Debug, Error)]
 pub enum TelemetryError {
     /// Occurs when the log filter directive does not parse.
-    #[error("invalid log filter {directive:?}: {source}")]
+    #[error("invalid log filter {directive:?}")]
     Filter {
         /// The directive.
         directive: String,

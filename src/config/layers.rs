@@ -178,6 +178,14 @@ impl Layers {
                     server.shutdown_grace_secs,
                     0,
                 )?,
+                header_read_timeout: self.secs(
+                    "server.header_read_timeout_secs",
+                    server.header_read_timeout_secs,
+                    1,
+                )?,
+                idle_timeout: self.secs("server.idle_timeout_secs", server.idle_timeout_secs, 1)?,
+                body_timeout: self.secs("server.body_timeout_secs", server.body_timeout_secs, 1)?,
+                max_connections: self.positive("server.max_connections", server.max_connections)?,
             },
             limits: Limits {
                 max_body_bytes: self.positive("limits.max_body_bytes", limits.max_body_bytes)?,
@@ -226,6 +234,10 @@ struct RawServer {
     worker_threads: i64,
     request_timeout_secs: i64,
     shutdown_grace_secs: i64,
+    header_read_timeout_secs: i64,
+    idle_timeout_secs: i64,
+    body_timeout_secs: i64,
+    max_connections: i64,
 }
 
 #[derive(Deserialize)]

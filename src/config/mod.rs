@@ -83,7 +83,7 @@ pub struct FlagValue {
 #[derive(Debug, Error)]
 pub enum ConfigError {
     /// Occurs when the `--config` file cannot be read.
-    #[error("cannot read config file {}: {source}", path.display())]
+    #[error("cannot read config file {}", path.display())]
     Read {
         /// The file.
         path: PathBuf,
@@ -91,7 +91,7 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// Occurs when the `--config` file is not valid TOML.
-    #[error("config file {} is not valid TOML: {source}", path.display())]
+    #[error("config file {} is not valid TOML", path.display())]
     Syntax {
         /// The file.
         path: PathBuf,
@@ -152,6 +152,16 @@ pub struct ServerSettings {
     pub request_timeout: Duration,
     /// How long in-flight requests may take to finish after a shutdown signal.
     pub shutdown_grace: Duration,
+    /// Longest a client may take to send a request's header (from connecting, or from the
+    /// first byte of a later request on the same connection).
+    pub header_read_timeout: Duration,
+    /// Longest a kept-alive connection may wait for its next request.
+    pub idle_timeout: Duration,
+    /// Longest wait for the next piece of a request body, or for the client to take the
+    /// next piece of a response.
+    pub body_timeout: Duration,
+    /// Connections served at once; further ones wait in the listen queue.
+    pub max_connections: NonZeroUsize,
 }
 
 /// `[limits]` settings.

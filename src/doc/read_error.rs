@@ -15,7 +15,7 @@ pub enum ReadError {
         reason: String,
     },
     /// Occurs when the input cannot be read (I/O error or invalid UTF-8).
-    #[error("line {line}: cannot read input: {source}")]
+    #[error("line {line}: cannot read input")]
     Io {
         /// 1-based number of the line being read.
         line: usize,

@@ -80,12 +80,6 @@ impl fmt::Display for ComponentKind {
 }
 
 /// The name, for APIs that take a section or component name.
-impl From<ComponentKind> for &'static str {
-    fn from(kind: ComponentKind) -> Self {
-        kind.name()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,6 +29,10 @@ pub(crate) enum ApiError {
     /// Occurs when the body cannot be read (the client stopped sending, say).
     #[error("{0}")]
     BadBody(String),
+    /// Occurs when the next piece of the body does not arrive within
+    /// `server.body_timeout_secs`.
+    #[error("the request body stopped arriving; send it whole, without pauses")]
+    BodyTimeout,
     /// Occurs when the request lacks `Content-Type: application/json`.
     #[error("expected a request with `Content-Type: application/json`")]
     UnsupportedMediaType,
@@ -119,6 +123,7 @@ impl ApiError {
         match self {
             Self::MalformedJson(_) => (StatusCode::BAD_REQUEST, "malformed_json"),
             Self::BadBody(_) => (StatusCode::BAD_REQUEST, "bad_body"),
+            Self::BodyTimeout => (StatusCode::REQUEST_TIMEOUT, "body_timeout"),
             Self::UnsupportedMediaType => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
@@ -199,6 +204,7 @@ mod tests {
         let cases = [
             (ApiError::MalformedJson("x".into()), 400),
             (ApiError::BadBody("x".into()), 400),
+            (ApiError::BodyTimeout, 408),
             (ApiError::UnsupportedMediaType, 415),
             (ApiError::PayloadTooLarge, 413),
             (ApiError::InvalidField("x".into()), 422),

@@ -11,20 +11,24 @@
 //!
 //! ```text
 //! every route:  request id → trace → metrics (count) → catch panic (JSON 500) → timeout (504)
-//! POST /parse:  load shed + concurrency limit (503 + Retry-After) → body limit (413)
-//!               → MemoryZoneLayer → handler (blocking work on NlpWorkers)
+//! POST /parse:  read the body whole (413, 408) → load shed + concurrency limit
+//!               (503 + Retry-After) → MemoryZoneLayer → handler (blocking work on NlpWorkers)
 //! ```
 //!
+//! The body is read before a request may take a worker slot, so slow uploads hold only
+//! their connections. Each connection is bounded in time and number (see `connection`).
 //! Shedding, the body limit and the zone apply to `/parse` only: a saturated parser must
 //! not fail liveness probes or scrapes, and a zone opened for `/metrics` would show up in
 //! the very gauges it reports. Every error, including unknown routes (404), wrong methods
 //! (405), extractor rejections and panics, is answered as an `ApiError`.
 
+mod connection;
 mod error;
 mod health;
 mod metrics;
 mod parse;
 mod pool;
+mod read_body;
 mod shutdown;
 mod zone_layer;
 
@@ -107,13 +111,19 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let limits = &state.settings.limits;
     let retry_after = limits.retry_after;
+    let bounds = read_body::BodyBounds {
+        max_bytes: limits.max_body_bytes.get(),
+        piece_timeout: state.settings.server.body_timeout,
+    };
     let middleware_error =
         move |err: BoxError| async move { ApiError::from_middleware(&err, retry_after) };
     let parse_layers = ServiceBuilder::new()
+        .layer(axum::middleware::from_fn_with_state(bounds, read_body::read_body))
         .layer(HandleErrorLayer::new(middleware_error))
         .load_shed()
         .concurrency_limit(limits.concurrency.get() + limits.queue)
-        .layer(DefaultBodyLimit::max(limits.max_body_bytes.get()))
+        // `read_body` enforces the limit; the extractor's own default (2 MiB) must not.
+        .layer(DefaultBodyLimit::disable())
         .layer(MemoryZoneLayer::new(state.pipeline.vocab().clone()));
     let common_layers = ServiceBuilder::new()
         .set_x_request_id(MakeRequestUuid)

@@ -21,6 +21,7 @@ use super::parser::{self as parser_training, ParserStep, ParserTrainer};
 use super::schedule::{Batch, BestEpoch, Learner, Schedule, Splits, run_epochs};
 use super::{DevScores, TrainObserver};
 use crate::doc::conllu::ConlluWord;
+use crate::pipeline::ComponentKind;
 use crate::pipeline::classifier::{HeadStats, SoftmaxHead};
 use crate::pipeline::doc_cleaner::DocCleaner;
 use crate::pipeline::lemmatizer::{LemmaScratch, Lemmatizer};
@@ -405,11 +406,11 @@ impl Learner for JointLearner<'_> {
 /// The model file of trained networks and the lemmatizer.
 fn save(nets: &Nets, lemmatizer: &Lemmatizer) -> Vec<u8> {
     let mut writer = PipelineWriter::default();
-    writer.add("tok2vec", &Tok2Vec::new(vec![nets.tok2vec.clone()]));
-    writer.add("tagger", &nets.tagger);
-    writer.add("morphologizer", &nets.morphologizer);
-    writer.add("lemmatizer", lemmatizer);
-    writer.add("parser", &nets.parser);
-    writer.add("doc_cleaner", &DocCleaner::default());
+    writer.add(ComponentKind::Tok2Vec, &Tok2Vec::new(vec![nets.tok2vec.clone()]));
+    writer.add(ComponentKind::Tagger, &nets.tagger);
+    writer.add(ComponentKind::Morphologizer, &nets.morphologizer);
+    writer.add(ComponentKind::Lemmatizer, lemmatizer);
+    writer.add(ComponentKind::Parser, &nets.parser);
+    writer.add(ComponentKind::DocCleaner, &DocCleaner::default());
     writer.into_bytes()
 }

@@ -40,7 +40,7 @@ use crate::doc::ReadError;
 #[derive(Debug, Error)]
 pub enum TrainError {
     /// Occurs when a corpus cannot be read or is not valid CoNLL-U.
-    #[error("cannot read CoNLL-U corpus {path}: {source}")]
+    #[error("cannot read CoNLL-U corpus {path}")]
     ReadConllu {
         /// The corpus path.
         path: PathBuf,
@@ -48,7 +48,7 @@ pub enum TrainError {
         source: ReadError,
     },
     /// Occurs when an IOB2 corpus cannot be read or is malformed.
-    #[error("cannot read IOB2 corpus {path}: {source}")]
+    #[error("cannot read IOB2 corpus {path}")]
     ReadIob2 {
         /// The corpus path.
         path: PathBuf,

@@ -240,17 +240,21 @@ fn malformed_input_names_the_file_and_line() {
 fn unreadable_files_fail_with_a_message() {
     let missing = std::env::temp_dir().join("nlpd-no-such-file.txt");
     let missing = missing.to_str().unwrap();
-    let cases: [&[&str]; 4] = [
+    let cases: [&[&str]; 6] = [
         &["parse", missing],
         &["parse", "--model", missing, "-"],
         &["evaluate", "--gold", missing, "--system", missing],
         &["evaluate", "--ner-gold", missing, "--ner-system", missing],
+        &["serve", "--config", missing],
+        &["train", "--config", missing, "--output", missing],
     ];
     for args in cases {
         let run = nlpd(args, b"");
         assert!(!run.success, "{args:?} must fail");
-        assert!(run.stderr.contains("cannot open"), "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains("cannot"), "{args:?}: {}", run.stderr);
         assert!(run.stderr.contains(missing), "{args:?}: {}", run.stderr);
+        // The operating system's reason, once: not repeated by each layer of context.
+        assert_eq!(run.stderr.matches("os error 2").count(), 1, "{args:?}: {}", run.stderr);
         assert_eq!(run.stdout, "", "{args:?}");
     }
 }

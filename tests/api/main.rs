@@ -4,6 +4,7 @@ mod accuracy;
 mod cli;
 mod common;
 mod conllu;
+mod connections;
 mod data;
 mod errors;
 mod healthcheck;

@@ -477,9 +477,15 @@ mod tests {
         writer.add(ComponentKind::Parser, &wide);
         let err = Pipeline::load(&writer.into_bytes()).unwrap_err();
         assert!(err.to_string().contains("[8] differ from tok2vec's [4, 4]"), "{err}");
-        let mut writer = PipelineWriter::default();
-        writer.add("mystery", &tok2vec);
-        let err = Pipeline::load(&writer.into_bytes()).unwrap_err();
+        // A file whose pipeline names a component no build of nlpd knows.
+        let mut file = ModelFile::default();
+        let mut body = crate::pipeline::model_io::ModelWriter::default();
+        tok2vec.save(&mut body);
+        file.section("mystery", body);
+        let mut list = crate::pipeline::model_io::ModelWriter::default();
+        list.strs(&["mystery".to_owned()]);
+        file.section(crate::pipeline::model_io::PIPELINE_SECTION, list);
+        let err = Pipeline::load(&file.into_bytes()).unwrap_err();
         assert!(err.to_string().contains("unknown component"), "{err}");
     }
 

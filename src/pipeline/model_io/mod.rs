@@ -109,7 +109,7 @@ pub enum ModelLoadError {
         reason: String,
     },
     /// Occurs when a model file cannot be read from disk.
-    #[error("cannot read model file {path}: {source}")]
+    #[error("cannot read model file {path}")]
     Io {
         /// The path.
         path: std::path::PathBuf,
@@ -200,17 +200,16 @@ pub(crate) struct PipelineWriter {
 }
 
 impl PipelineWriter {
-    /// Appends component `kind` (a [`ComponentKind`], or its name).
-    pub(crate) fn add<P: Persist>(&mut self, kind: impl Into<&'static str>, part: &P) {
-        let name = kind.into();
+    /// Appends component `kind`.
+    pub(crate) fn add<P: Persist>(&mut self, kind: ComponentKind, part: &P) {
+        let name = kind.name();
         let mut body = ModelWriter::default();
         part.save(&mut body);
         self.file.section(name, body);
         self.names.push(name.to_owned());
     }
 
-    /// The model file `bytes` with component `kind` (a [`ComponentKind`], or its name) set
-    /// to `part`: in place of the file's own if it has one, else just before the component
+    /// The model file `bytes` with component `kind` set to `part`: in place of the file's own if it has one, else just before the component
     /// that [runs last](ComponentKind::runs_last) (or last). Every other section is copied
     /// unchanged.
     ///
@@ -219,10 +218,10 @@ impl PipelineWriter {
     /// Returns a [`ModelLoadError`] if `bytes` is not a valid model file.
     pub(crate) fn with_component<P: Persist>(
         bytes: &[u8],
-        kind: impl Into<&'static str>,
+        kind: ComponentKind,
         part: &P,
     ) -> Result<Vec<u8>, ModelLoadError> {
-        let name = kind.into();
+        let name = kind.name();
         let sections = Sections::parse(bytes)?;
         let mut names = sections.pipeline()?;
         if !names.iter().any(|n| n == name) {
@@ -234,7 +233,7 @@ impl PipelineWriter {
         let mut writer = PipelineWriter::default();
         for component in &names {
             if component == name {
-                writer.add(name, part);
+                writer.add(kind, part);
             } else {
                 writer.copy_component(&sections, component)?;
             }

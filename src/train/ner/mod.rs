@@ -38,6 +38,7 @@ use super::schedule::{Batch, BestEpoch, Learner, Schedule, Splits, run_epochs};
 use super::{TrainError, TrainObserver};
 use crate::doc::conllu::Keep;
 use crate::doc::iob2::Iob2Sentence;
+use crate::pipeline::ComponentKind;
 use crate::pipeline::model_io::{ModelLoadError, PipelineWriter};
 use crate::pipeline::ner::EntityRecognizer;
 use crate::pipeline::nn::Rng;
@@ -241,7 +242,7 @@ impl Learner for NerLearner {
 ///
 /// Returns a [`ModelLoadError`] if `base` is not a valid model file.
 pub fn with_recognizer(base: &[u8], ner: &EntityRecognizer) -> Result<Vec<u8>, ModelLoadError> {
-    PipelineWriter::with_component(base, "ner", ner)
+    PipelineWriter::with_component(base, ComponentKind::Ner, ner)
 }
 
 #[cfg(test)]
@@ -393,8 +394,8 @@ mod tests {
         own.learn_known_words(sentences.iter().map(|s| s.to_doc(&zone, Keep::Words)), 1);
         let ner = EntityRecognizer::new(labels, own, &mut rng);
         let mut writer = PipelineWriter::default();
-        writer.add("tok2vec", &crate::pipeline::tok2vec::Tok2Vec::new(vec![tok2vec]));
-        writer.add("doc_cleaner", &crate::pipeline::doc_cleaner::DocCleaner::default());
+        writer.add(ComponentKind::Tok2Vec, &crate::pipeline::tok2vec::Tok2Vec::new(vec![tok2vec]));
+        writer.add(ComponentKind::DocCleaner, &crate::pipeline::doc_cleaner::DocCleaner::default());
         let base = writer.into_bytes();
         let names = |bytes: &[u8]| -> Vec<String> {
             let pipeline = crate::pipeline::Pipeline::load(bytes).unwrap();
