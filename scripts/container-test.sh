@@ -81,24 +81,6 @@ wait_for() {
     done
 }
 
-# field FILE KEY: one value of a loadgen JSON summary.
-field() { "$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
-
-# start_load URL NAME SECONDS: steady POST /parse load in the background, summary in NAME.json.
-start_load() {
-    rm -f "$WORK/stop"
-    "$PY" "$ROOT/scripts/deploy/loadgen.py" --url "$1" --workers "$LOAD_WORKERS" \
-        --max-seconds "$3" --repeat "$LOAD_REPEAT" --stop-file "$WORK/stop" >"$WORK/$2.json" &
-    LOAD_PID=$!
-    sleep 2 # the load is flowing before anything happens to the service
-}
-
-stop_load() {
-    touch "$WORK/stop"
-    wait "$LOAD_PID" || die "load generator failed"
-    LOAD_PID=""
-}
-
 # load_figures NAME: "F failed of N (R retried)" from a loadgen summary.
 load_figures() {
     printf '%s failed of %s (%s retried)' "$(field "$WORK/$1.json" failed)" \

@@ -131,27 +131,10 @@ wait_in_rotation() {
     done
 }
 
-# field FILE KEY: one value of a loadgen JSON summary.
-field() { "$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
-
 # answered_by FILE I: requests of a loadgen summary answered by replica I.
 answered_by() {
     "$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["by_upstream"].get(sys.argv[2], 0))' \
         "$1" "127.0.0.1:${PORT[$2]}"
-}
-
-start_load() {
-    rm -f "$WORK/stop"
-    "${LOADGEN[@]}" --url "$LB_URL/parse" --workers "$LOAD_WORKERS" --max-seconds "$1" \
-        --repeat "$LOAD_REPEAT" --stop-file "$WORK/stop" >"$WORK/$2.json" &
-    LOAD_PID=$!
-    sleep 1 # the load is flowing before anything happens to the replicas
-}
-
-stop_load() {
-    touch "$WORK/stop"
-    wait "$LOAD_PID" || die "load generator failed"
-    LOAD_PID=""
 }
 
 # --- the topology -----------------------------------------------------------------------
@@ -204,7 +187,7 @@ done
 
 # --- 2. SIGKILL under load --------------------------------------------------------------
 log "2/4 kill: SIGKILL replica 3 under load"
-start_load 60 kill
+start_load "$LB_URL/parse" kill 60
 stop_replica 3 KILL
 sleep 3
 stop_load
@@ -216,7 +199,7 @@ wait_ready 3
 
 # --- 3. rolling restart -----------------------------------------------------------------
 log "3/4 rolling restart under load"
-start_load 180 rolling
+start_load "$LB_URL/parse" rolling 180
 for i in 1 2 3; do
     stop_replica "$i" TERM
     [[ ${EXIT_CODE[$i]} -eq 0 ]] || die "rolling: replica $i exited ${EXIT_CODE[$i]} after SIGTERM"

@@ -46,3 +46,27 @@ ensure_venv() {
     "$DEPLOY_VENV/bin/pip" install -q --disable-pip-version-check \
         "${DEPLOY_PY_REQUIREMENTS[@]}" >&2 || die "pip install ${DEPLOY_PY_REQUIREMENTS[*]} failed"
 }
+
+# The load helpers below expect WORK (a scratch folder), LOAD_WORKERS and LOAD_REPEAT (see
+# scripts/deploy/loadgen.py) and, once ensure_venv has run, write LOAD_PID.
+
+# start_load URL NAME SECONDS: steady POST /parse load on URL in the background, for at
+# most SECONDS or until stop_load; loadgen's JSON summary goes to $WORK/NAME.json.
+start_load() {
+    rm -f "$WORK/stop"
+    "$DEPLOY_VENV/bin/python" "$ROOT/scripts/deploy/loadgen.py" --url "$1" \
+        --workers "$LOAD_WORKERS" --max-seconds "$3" --repeat "$LOAD_REPEAT" \
+        --stop-file "$WORK/stop" >"$WORK/$2.json" &
+    LOAD_PID=$!
+    sleep 2 # the load is flowing before anything happens to the servers
+}
+
+# stop_load ends the load start_load began and waits for its summary.
+stop_load() {
+    touch "$WORK/stop"
+    wait "$LOAD_PID" || die "load generator failed"
+    LOAD_PID=""
+}
+
+# field FILE KEY: one value of a loadgen JSON summary.
+field() { "$DEPLOY_VENV/bin/python" -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
