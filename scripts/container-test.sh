@@ -39,6 +39,9 @@ LOAD_WORKERS=6
 # Sentences per text under load (about 8k characters): enough that a stopped replica has
 # requests in flight.
 LOAD_REPEAT=100
+# Sentences per text of the drain check (about 88k characters, under limits.max_text_chars):
+# long enough that all six requests are still in flight when SIGTERM comes.
+DRAIN_REPEAT=1000
 DEADLINE_SECS=90
 
 WORK="$(mktemp -d /tmp/nlpd-container-test.XXXXXX)"
@@ -152,7 +155,7 @@ EOF
 
     log "container: SIGTERM with $LOAD_WORKERS requests in flight"
     "$PY" "$ROOT/scripts/deploy/loadgen.py" --url "$url/parse" --workers "$LOAD_WORKERS" \
-        --max-requests "$LOAD_WORKERS" --max-seconds 120 --repeat "$LOAD_REPEAT" >"$WORK/drain.json" &
+        --max-requests "$LOAD_WORKERS" --max-seconds 120 --repeat "$DRAIN_REPEAT" >"$WORK/drain.json" &
     LOAD_PID=$!
     wait_for "$LOAD_WORKERS requests in flight" in_flight_at_least "$url" $((LOAD_WORKERS + 1))
     podman stop -t 30 "$SINGLE" >/dev/null

@@ -39,8 +39,10 @@ use super::{Doc, SentenceWriter};
 
 /// A format documents are written in: `--output` of `nlpd parse`, `"output"` of
 /// `POST /parse`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+///
+/// It deserializes from its [name](Self::name) only: serde's derived enum would also take
+/// `{"conllu": null}`, and report `null` or a number as a JSON syntax error.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum DocFormat {
     /// JSON in the layout of spaCy's `Doc.to_json()`, held as the [`JsonLayout`] says.
     #[default]
@@ -61,13 +63,29 @@ impl DocFormat {
         [DocFormat::Json, DocFormat::Jsonl, DocFormat::Conllu, DocFormat::Iob2];
 
     /// The format's name, as `--output` and `"output"` spell it (`"conllu"`).
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             DocFormat::Json => "json",
             DocFormat::Jsonl => "jsonl",
             DocFormat::Conllu => "conllu",
             DocFormat::Iob2 => "iob2",
         }
+    }
+}
+
+impl<'de> Deserialize<'de> for DocFormat {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const NAMES: &[&str] = &[
+            DocFormat::Json.name(),
+            DocFormat::Jsonl.name(),
+            DocFormat::Conllu.name(),
+            DocFormat::Iob2.name(),
+        ];
+        let name = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+        DocFormat::ALL
+            .into_iter()
+            .find(|format| format.name() == name)
+            .ok_or_else(|| serde::de::Error::unknown_variant(&name, NAMES))
     }
 }
 
@@ -194,6 +212,7 @@ impl<W: Write> DocWriter<W> {
 mod tests {
     use super::*;
     use crate::vocab::Vocab;
+    use serde_json::json;
 
     /// The body `format` and `layout` make of one document per item of `texts` (its words,
     /// space-separated), each opened by `# newdoc id = N`.
@@ -275,6 +294,10 @@ mod tests {
             let parsed: DocFormat =
                 serde_json::from_value(serde_json::json!(format.name())).expect("a format name");
             assert_eq!(parsed, format);
+        }
+        for not_a_name in [json!(null), json!(5), json!([]), json!({}), json!({"conllu": null})] {
+            let err = serde_json::from_value::<DocFormat>(not_a_name.clone()).unwrap_err();
+            assert!(err.is_data(), "{not_a_name}: {err}");
         }
     }
 }

@@ -175,6 +175,29 @@ async fn request_errors_are_json_with_the_right_status() {
 }
 
 #[tokio::test]
+async fn only_unparsable_json_is_400_a_value_of_the_wrong_type_is_422() {
+    let wrong_types = [
+        json!({"text": "a", "output": null}),
+        json!({"text": "a", "output": 5}),
+        json!({"text": "a", "output": []}),
+        json!({"text": "a", "output": {}}),
+        json!({"text": "a", "output": {"conllu": null}}),
+        json!({"text": null}),
+        json!({"texts": "a"}),
+        json!({"texts": [null]}),
+        json!({"text": "a", "components": "tagger"}),
+        json!({"text": "a", "components": [null]}),
+        json!(null),
+        json!("text"),
+    ];
+    for body in wrong_types {
+        let (status, _, answer) = oneshot(state(), post_json(&body)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        error_body(&answer, "invalid_field");
+    }
+}
+
+#[tokio::test]
 async fn chunked_body_over_the_limit_is_413() {
     let small = settings(|s| s.limits.max_body_bytes = NonZeroUsize::new(4096).expect("4096"));
     let server = TestServer::with(Pipeline::tokenizer_only(), small).await;
