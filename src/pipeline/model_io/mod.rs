@@ -187,7 +187,10 @@ pub fn load_vocab(bytes: &[u8]) -> Result<Vocab, ModelLoadError> {
 }
 
 /// The bytes of the default English model.
-pub const DEFAULT_MODEL: &[u8] = include_bytes!("../../../models/en_ewt.nlpd");
+///
+/// A `static`, not a `const`: a constant is copied into every codegen unit that uses it,
+/// which once put the 12 MB model into the binary twice.
+pub static DEFAULT_MODEL: &[u8] = include_bytes!("../../../models/en_ewt.nlpd");
 
 /// The section listing the components, in order.
 const PIPELINE_SECTION: &str = "pipeline";
