@@ -25,6 +25,7 @@
 //! doc_cleaner  targets (u64 count; kind u8: 0 tensor, 1 all user data, 2 one array + name str)
 //! ```
 
+pub(crate) use super::layers::Persist;
 use super::layers::dim;
 use super::{ModelLoadError, ModelReader, ModelWriter};
 use crate::pipeline::classifier::SoftmaxHead;
@@ -42,15 +43,6 @@ use crate::pipeline::tagger::{SPACE_TAG, Tagger};
 use crate::pipeline::tok2vec::{Encoder, Tok2Vec};
 use crate::pipeline::{Component, ComponentKind};
 use crate::vocab::Vocab;
-
-/// A model part with a section layout.
-pub(crate) trait Persist: Sized {
-    /// Appends the part to a section body.
-    fn save(&self, w: &mut ModelWriter);
-
-    /// Reads the part, interning the strings it predicts into `vocab`.
-    fn load(r: &mut ModelReader<'_>, vocab: &mut Vocab) -> Result<Self, ModelLoadError>;
-}
 
 /// The number of ensemble members a section holds (one in files of format version 4).
 fn members(r: &mut ModelReader<'_>) -> Result<usize, ModelLoadError> {

@@ -16,12 +16,20 @@
 
 use rustc_hash::FxHashSet;
 
-use super::components::Persist;
 use super::{ModelLoadError, ModelReader, ModelWriter};
 use crate::pipeline::classifier::SoftmaxHead;
 use crate::pipeline::nn::{Dense, HashEmbed, LayerNorm, Maxout};
 use crate::pipeline::tok2vec::{Attr, Block, Encoder};
 use crate::vocab::Vocab;
+
+/// A model part with a section layout.
+pub(crate) trait Persist: Sized {
+    /// Appends the part to a section body.
+    fn save(&self, w: &mut ModelWriter);
+
+    /// Reads the part, interning the strings it predicts into `vocab`.
+    fn load(r: &mut ModelReader<'_>, vocab: &mut Vocab) -> Result<Self, ModelLoadError>;
+}
 
 /// A dimension read from `r`: positive and plausibly small.
 pub(super) fn dim(r: &mut ModelReader<'_>, what: &str) -> Result<usize, ModelLoadError> {
