@@ -303,6 +303,45 @@ fn evaluate_refuses_different_texts() {
     assert!(run.stderr.contains("differ at non-space character 0"), "{}", run.stderr);
 }
 
+/// A sentence written for the tree tests: "Ivo bakes rye bread." with HEADs `{h1}` to `{h4}`
+/// (a valid tree: 2 0 4 2), after a comment line.
+fn tree_sentence(heads: [&str; 4]) -> String {
+    let [h1, h2, h3, h4] = heads;
+    format!(
+        "# text = Ivo bakes rye bread\n\
+         1\tIvo\tIvo\tPROPN\tNNP\t_\t{h1}\tnsubj\t_\t_\n\
+         2\tbakes\tbake\tVERB\tVBZ\t_\t{h2}\troot\t_\t_\n\
+         3\trye\trye\tNOUN\tNN\t_\t{h3}\tcompound\t_\t_\n\
+         4\tbread\tbread\tNOUN\tNN\t_\t{h4}\tobj\t_\t_\n\n"
+    )
+}
+
+#[test]
+fn evaluate_refuses_invalid_trees_naming_file_and_line() {
+    // Issue 19: as the CoNLL 2018 evaluator, refuse what is not a tree, in either file. The
+    // bad sentence comes second, so its lines are 7 (comment) to 11.
+    let valid = tree_sentence(["2", "0", "4", "2"]);
+    let cases = [
+        (["2", "0", "3", "2"], 10, "invalid tree: word 3 is its own head"),
+        (["0", "0", "4", "2"], 9, "invalid tree: words 1 and 2 both have HEAD 0"),
+        (["2", "4", "4", "2"], 8, "invalid tree: the sentence has no root"),
+        (["2", "0", "4", "3"], 10, "invalid tree: the HEADs form a cycle: 3 → 4 → 3"),
+        (["2", "0", "5", "2"], 10, "HEAD 5 is past the last word (4)"),
+    ];
+    let good = TempFile::new("good.conllu", format!("{valid}{valid}").as_bytes());
+    for (heads, line, reason) in cases {
+        let bad = TempFile::new("bad.conllu", (valid.clone() + &tree_sentence(heads)).as_bytes());
+        for (gold, system, side) in [(&bad, &good, "gold"), (&good, &bad, "system")] {
+            let run = nlpd(&["evaluate", "--gold", gold.path(), "--system", system.path()], b"");
+            assert!(!run.success, "{heads:?} in the {side} file must fail");
+            let expected = format!("error: {}: line {line}: {reason}", bad.path());
+            assert!(run.stderr.starts_with(&expected), "{heads:?}: {}", run.stderr);
+            assert_eq!(run.stdout, "");
+        }
+    }
+    nlpd_ok(&["evaluate", "--gold", good.path(), "--system", good.path()], b"");
+}
+
 /// The real treebank, pre-tokenised, goes through the CoNLL-U reader and writer of the
 /// binary and scores 100 on segmentation against itself.
 #[test]

@@ -7,7 +7,9 @@
 //! evaluation use without any zone. [`ConlluReader::documents`] groups the sentences into
 //! [`ConlluDocument`]s (one per `# newdoc`), and [`ConlluDocument::to_doc`] turns one into a
 //! [`Doc`] that keeps the given words, spacing, multiword tokens and sentence breaks, with or
-//! without the gold annotations ([`Keep`]).
+//! without the gold annotations ([`Keep`]). [`ConlluSentence::tree_defect`] checks that the
+//! HEADs form one tree ([`TreeDefect`] says how they fail), which
+//! [`ConlluReader::with_tree_check`] requires of every sentence.
 //!
 //! [`ConlluWriter`] writes a [`Doc`] back: `# newdoc`/`# newpar`/`# sent_id`/`# text`
 //! comments, one line per word, range lines (`3-4  don't`) for words the tokenizer fused,
@@ -34,9 +36,11 @@
 //! ```
 
 mod read;
+mod tree;
 mod write;
 
 pub use read::{ConlluParser, ConlluReader};
+pub use tree::TreeDefect;
 pub use write::{ConlluFormat, ConlluWriter};
 
 use super::{Doc, Pos, TokenIdx};

@@ -11,8 +11,9 @@ use crate::doc::{DocumentSentence, Pos, ReadError, ReadSentence, SentenceReader}
 ///
 /// Validates what the [`Doc`](crate::doc::Doc) model relies on: ten tab-separated columns,
 /// word IDs counting up from 1, range lines covering words that follow, numeric HEADs within
-/// the sentence, and UD UPOS tags. Empty nodes (`8.1`) are skipped; DEPS and every MISC item
-/// but `SpaceAfter=No` are dropped.
+/// the sentence, and UD UPOS tags ([`ConlluReader::with_tree_check`] adds that the HEADs form
+/// a tree). Empty nodes (`8.1`) are skipped; DEPS and every MISC item but `SpaceAfter=No` are
+/// dropped.
 pub type ConlluReader<R> = SentenceReader<ConlluParser<R>>;
 
 /// The CoNLL-U parser behind [`ConlluReader`]: reads one sentence at a time.
@@ -27,11 +28,25 @@ pub struct ConlluParser<R> {
     range_lines: Vec<usize>,
     /// The `SpaceAfter` of the latest range line, for the range's last word.
     range_space: bool,
+    /// Whether every sentence's HEADs must form a tree.
+    check_trees: bool,
 }
 
 impl<R: BufRead> ConlluReader<R> {
     /// A reader over `input`.
     pub fn new(input: R) -> Self {
+        Self::reading(input, false)
+    }
+
+    /// A reader over `input` that also refuses a sentence whose HEADs do not form one tree
+    /// (see [`ConlluSentence::tree_defect`]), with an error at the line of the word at
+    /// fault, as the CoNLL 2018 evaluator refuses such files. Training and parsing read
+    /// without this check.
+    pub fn with_tree_check(input: R) -> Self {
+        Self::reading(input, true)
+    }
+
+    fn reading(input: R, check_trees: bool) -> Self {
         SentenceReader::from_parser(ConlluParser {
             input,
             line: 0,
@@ -39,6 +54,7 @@ impl<R: BufRead> ConlluReader<R> {
             word_lines: Vec::new(),
             range_lines: Vec::new(),
             range_space: true,
+            check_trees,
         })
     }
 
@@ -190,7 +206,8 @@ impl<R: BufRead> ConlluParser<R> {
         value.parse().map_err(|_| self.bad(self.line, format!("`{field}` is too large")))
     }
 
-    /// Checks what only the whole sentence shows: heads in range, ranges complete.
+    /// Checks what only the whole sentence shows: heads in range, ranges complete, and with
+    /// `check_trees` the heads forming a tree.
     fn check_sentence(&self, sentence: &ConlluSentence) -> Result<(), ReadError> {
         let n = sentence.words.len();
         for (word, &line) in sentence.words.iter().zip(&self.word_lines) {
@@ -203,6 +220,9 @@ impl<R: BufRead> ConlluParser<R> {
                 let range = format!("{}-{}", mwt.first + 1, mwt.last + 1);
                 return Err(self.bad(line, format!("range `{range}` runs past the last word")));
             }
+        }
+        if let Some(defect) = self.check_trees.then(|| sentence.tree_defect()).flatten() {
+            return Err(self.bad(self.word_lines[defect.word()], defect.to_string()));
         }
         Ok(())
     }

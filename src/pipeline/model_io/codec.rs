@@ -5,7 +5,8 @@
 //! [`ModelWriter`] appends integers, varints, strings and half-precision float arrays to a
 //! section body; [`ModelReader`] reads them back, checking every length against the bytes
 //! left so that a damaged body yields a [`ModelLoadError::Malformed`] naming the section,
-//! never a panic or a huge allocation.
+//! never a panic or a huge allocation; float arrays holding NaN or an infinity yield a
+//! [`ModelLoadError::NonFinite`].
 
 use super::ModelLoadError;
 
@@ -190,7 +191,11 @@ impl<'a> ModelReader<'a> {
         (0..n).map(|_| self.str()).collect()
     }
 
-    /// A float array of exactly `expected` values.
+    /// A float array of exactly `expected` values, every one finite.
+    ///
+    /// This is the one place model weights are read, so the finite check lives here: a NaN
+    /// or an infinity (from a diverged training run, or bytes edited under a recomputed
+    /// checksum) would otherwise load and silently poison every score it touches.
     pub(crate) fn floats(
         &mut self,
         expected: usize,
@@ -201,7 +206,19 @@ impl<'a> ModelReader<'a> {
             return Err(self.malformed(format!("{what}: {n} values, expected {expected}")));
         }
         let bytes = self.bytes(2 * n)?;
-        Ok(bytes.chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()).collect())
+        let values: Vec<f32> = bytes
+            .chunks_exact(2)
+            .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
+            .collect();
+        match values.iter().position(|v| !v.is_finite()) {
+            None => Ok(values),
+            Some(index) => Err(ModelLoadError::NonFinite {
+                section: self.section.to_owned(),
+                what: what.to_owned(),
+                index,
+                value: values[index],
+            }),
+        }
     }
 }
 
@@ -228,6 +245,37 @@ mod tests {
             assert_eq!(r.varint().unwrap(), value);
             r.finish().unwrap();
         }
+    }
+
+    #[test]
+    fn float_arrays_with_nan_or_infinity_are_refused() {
+        // Issue 19: non-finite weights under a valid checksum used to load.
+        let cases = [
+            (vec![0.5, f32::NAN, 1.0], 1, "weights[1] is NaN"),
+            (vec![f32::INFINITY, 0.0], 0, "weights[0] is inf"),
+            (vec![1.0, 2.0, f32::NEG_INFINITY], 2, "weights[2] is -inf"),
+            // Finite in f32 but past the f16 range: written as an infinity.
+            (vec![1e6], 0, "weights[0] is inf"),
+        ];
+        for (values, at, expected) in cases {
+            let mut w = ModelWriter::default();
+            w.floats(&values);
+            let err = ModelReader::new("tagger", &w.buf).floats(values.len(), "weights");
+            match err {
+                Err(ModelLoadError::NonFinite { ref section, index, .. }) => {
+                    assert_eq!((section.as_str(), index), ("tagger", at), "{values:?}");
+                }
+                ref other => panic!("{values:?} gave {other:?}"),
+            }
+            let message = err.unwrap_err().to_string();
+            assert_eq!(
+                message,
+                format!("model section `tagger` holds a non-finite value: {expected}"),
+            );
+        }
+        let mut w = ModelWriter::default();
+        w.floats(&[0.0, -0.0, 65504.0, f32::MIN_POSITIVE]);
+        assert!(ModelReader::new("s", &w.buf).floats(4, "w").is_ok(), "finite values load");
     }
 
     #[test]

@@ -402,6 +402,40 @@ mod tests {
     }
 
     #[test]
+    fn non_finite_weights_are_refused_at_load_naming_the_component() {
+        // Issue 19: a file written by the normal writer, so its checksum is valid, whose
+        // weights hold NaN or an infinity (as a diverged training run leaves them).
+        type Spoil = fn(&mut Tagger, &mut Parser);
+        let cases: [(Spoil, &str); 3] = [
+            (
+                |tagger, _| tagger.tag.layer.w[3] = f32::NAN,
+                "model section `tagger` holds a non-finite value: weights[",
+            ),
+            (
+                |tagger, _| tagger.pos.layer.b[1] = f32::INFINITY,
+                "model section `tagger` holds a non-finite value: biases[1] is inf",
+            ),
+            (
+                |_, parser| parser.members[1].pad[0] = f32::NEG_INFINITY,
+                "model section `parser` holds a non-finite value: padding[0] is -inf",
+            ),
+        ];
+        for (spoil, expected) in cases {
+            let (tok2vec, mut tagger, mut parser, _) = parts();
+            spoil(&mut tagger, &mut parser);
+            let mut writer = PipelineWriter::default();
+            writer.add(ComponentKind::Tok2Vec, &tok2vec);
+            writer.add(ComponentKind::Tagger, &tagger);
+            writer.add(ComponentKind::Parser, &parser);
+            let bytes = writer.into_bytes();
+            assert!(Sections::parse(&bytes).is_ok(), "the checksum is valid");
+            let err = Pipeline::load(&bytes).expect_err(expected);
+            assert!(matches!(err, ModelLoadError::NonFinite { .. }), "{err}");
+            assert!(err.to_string().starts_with(expected), "{err}");
+        }
+    }
+
+    #[test]
     fn saved_parts_load_back_identically() {
         let (tok2vec, tagger, parser, ner) = parts();
         let mut writer = PipelineWriter::default();

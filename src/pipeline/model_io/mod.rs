@@ -24,12 +24,14 @@
 //! loaded as permanent lexemes (see `word_list` for its layout); it was added without a
 //! version change, because readers look sections up by name: older builds skip it, and
 //! files without it load with an empty permanent vocabulary. Sections may come in any
-//! order; rewriting a file ([`Pipeline`] components or the vocabulary) copies every
-//! section it does not replace.
+//! order, each name at most once; rewriting a file ([`Pipeline`] components or the
+//! vocabulary) copies every section it does not replace.
 //!
 //! `ModelWriter` builds a body and `ModelReader` reads one (both in `codec`), failing with a
-//! [`ModelLoadError`] that names the section and what was wrong on any truncation or
-//! inconsistency, so a damaged file never panics or yields a half-loaded model.
+//! [`ModelLoadError`] that names the section and what was wrong on any truncation,
+//! inconsistency or non-finite weight, so a damaged file never panics or yields a
+//! half-loaded model. The checksum only proves the payload is the one written: a file with a
+//! valid checksum is still refused if a section comes twice or a weight is NaN or infinite.
 
 mod codec;
 pub(crate) mod components;
@@ -98,6 +100,26 @@ pub enum ModelLoadError {
     MissingSection {
         /// The section name.
         name: String,
+    },
+    /// Occurs when the payload holds two sections of one name (readers look sections up by
+    /// name, so one of them would be silently ignored).
+    #[error("model file has two `{name}` sections")]
+    DuplicateSection {
+        /// The section name.
+        name: String,
+    },
+    /// Occurs when a float array holds NaN or an infinity: the checksum only proves the
+    /// bytes are those written, not that the weights are usable.
+    #[error("model section `{section}` holds a non-finite value: {what}[{index}] is {value}")]
+    NonFinite {
+        /// The section being read (the component's name).
+        section: String,
+        /// The array being read ("weights", "biases", "embedding table", …).
+        what: String,
+        /// Position of the first non-finite value in the array.
+        index: usize,
+        /// The value: NaN, inf or -inf.
+        value: f32,
     },
     /// Occurs when a section's content is inconsistent (bad lengths, unknown codes, shapes
     /// that do not fit together).
@@ -398,6 +420,9 @@ impl<'a> Sections<'a> {
             let name = std::str::from_utf8(reader.bytes(name_len)?)
                 .map_err(|_| reader.malformed("section name is not UTF-8"))?;
             let body_len = reader.len_prefix()?;
+            if sections.iter().any(|&(seen, _)| seen == name) {
+                return Err(ModelLoadError::DuplicateSection { name: name.to_owned() });
+            }
             sections.push((name, reader.bytes(body_len)?));
         }
         Ok(Self { sections, version })
@@ -525,6 +550,31 @@ mod tests {
             assert_eq!(pipeline.vocab().generation(), words, "{name}");
         }
         assert_eq!(Pipeline::load(&plain).unwrap().vocab().generation(), 0);
+    }
+
+    #[test]
+    fn a_section_written_twice_is_refused() {
+        // Issue 19: the loader read the first of two like-named sections and ignored the
+        // other, though the checksum was valid.
+        use crate::pipeline::doc_cleaner::DocCleaner;
+        type Build = fn(&mut PipelineWriter);
+        let cases: [(&str, Build); 2] = [
+            ("doc_cleaner", |w| w.add(ComponentKind::DocCleaner, &DocCleaner::default())),
+            (VOCAB_SECTION, |w| w.file.section(VOCAB_SECTION, word_list::encode(["b"]))),
+        ];
+        for (name, again) in cases {
+            let mut writer = PipelineWriter::default();
+            writer.add(ComponentKind::DocCleaner, &DocCleaner::default());
+            writer.file.section(VOCAB_SECTION, word_list::encode(["a"]));
+            again(&mut writer);
+            let bytes = writer.into_bytes();
+            let err = Pipeline::load(&bytes).expect_err(name);
+            assert!(
+                matches!(&err, ModelLoadError::DuplicateSection { name: n } if n == name),
+                "{name}: {err}"
+            );
+            assert_eq!(err.to_string(), format!("model file has two `{name}` sections"));
+        }
     }
 
     #[test]

@@ -147,14 +147,18 @@ impl Treebank {
         });
     }
 
-    /// Reads a whole file.
+    /// Reads a whole file, refusing invalid trees as the CoNLL 2018 evaluator does, in the
+    /// system file as in the gold one: attachment scores over a cycle or a second root
+    /// would be meaningless (see [`ConlluReader::with_tree_check`]; a sentence without any
+    /// HEAD, as an unparsed system writes, passes).
     ///
     /// # Errors
     ///
-    /// Returns [`EvalError::Conllu`] (naming `side`) if the input is malformed or unreadable.
+    /// Returns [`EvalError::Conllu`] (naming `side`) if the input is malformed or unreadable,
+    /// or a sentence's HEADs do not form a tree.
     pub fn read(input: impl BufRead, side: Side) -> Result<Self, EvalError> {
         let mut treebank = Self::default();
-        for sentence in ConlluReader::new(input) {
+        for sentence in ConlluReader::with_tree_check(input) {
             treebank.push(&sentence.map_err(|source| EvalError::Conllu { side, source })?);
         }
         Ok(treebank)
@@ -227,8 +231,9 @@ impl ConlluScores {
 ///
 /// # Errors
 ///
-/// Returns [`EvalError::Conllu`] if a file is malformed or unreadable, and
-/// [`EvalError::TextMismatch`] if the files do not spell the same text.
+/// Returns [`EvalError::Conllu`] if a file is malformed or unreadable or holds an invalid
+/// tree (see [`Treebank::read`]), and [`EvalError::TextMismatch`] if the files do not spell
+/// the same text.
 pub fn score_conllu(gold: impl BufRead, system: impl BufRead) -> Result<ConlluScores, EvalError> {
     let gold = Treebank::read(gold, Side::Gold)?;
     let system = Treebank::read(system, Side::System)?;
@@ -291,6 +296,7 @@ fn check_same_text(gold: &str, system: &str) -> Result<(), EvalError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::doc::ReadError;
 
     /// A gold sentence written for these tests: "I don't know." with "don't" as two words.
     const GOLD: &str = "\
@@ -406,5 +412,48 @@ mod tests {
         );
         let err = score_conllu(GOLD.as_bytes(), "1\tI\n".as_bytes()).unwrap_err();
         assert!(matches!(err, EvalError::Conllu { side: Side::System, .. }), "{err}");
+    }
+
+    #[test]
+    fn invalid_trees_are_refused_in_either_file_at_their_line() {
+        // Issue 19: the CoNLL 2018 evaluator refuses these; `nlpd evaluate` scored them.
+        // GOLD's HEADs (lines 1, 3, 4, 5, 6) are 4 4 4 0 4; each case changes some.
+        let with_heads = |heads: [&str; 5]| {
+            let mut lines: Vec<String> = GOLD.lines().map(str::to_owned).collect();
+            for (line, head) in [0, 2, 3, 4, 5].into_iter().zip(heads) {
+                let mut cols: Vec<&str> = lines[line].split('\t').collect();
+                cols[6] = head;
+                lines[line] = cols.join("\t");
+            }
+            lines.join("\n") + "\n"
+        };
+        let cases = [
+            (["4", "4", "4", "0", "5"], 6, "invalid tree: word 5 is its own head"),
+            (["4", "4", "4", "0", "0"], 6, "invalid tree: words 4 and 5 both have HEAD 0"),
+            (["4", "4", "4", "5", "4"], 1, "invalid tree: the sentence has no root"),
+            (["0", "4", "4", "2", "4"], 3, "invalid tree: the HEADs form a cycle: 2 → 4 → 2"),
+            (["4", "4", "4", "0", "9"], 6, "HEAD 9 is past the last word (5)"),
+        ];
+        for (heads, line, reason) in cases {
+            let bad = with_heads(heads);
+            for side in [Side::Gold, Side::System] {
+                let (gold, system) = match side {
+                    Side::Gold => (bad.as_str(), GOLD),
+                    Side::System => (GOLD, bad.as_str()),
+                };
+                match score_conllu(gold.as_bytes(), system.as_bytes()) {
+                    Err(EvalError::Conllu {
+                        side: got,
+                        source: ReadError::BadLine { line: at, reason: why },
+                    }) => {
+                        assert_eq!((got, at), (side, line), "{heads:?}");
+                        assert!(why.starts_with(reason), "{why:?} should start with {reason:?}");
+                    }
+                    other => panic!("{heads:?} in the {side} file gave {other:?}"),
+                }
+            }
+        }
+        let unparsed = with_heads(["_"; 5]);
+        assert!(score_conllu(GOLD.as_bytes(), unparsed.as_bytes()).is_ok(), "no HEADs at all");
     }
 }
