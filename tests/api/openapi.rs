@@ -31,12 +31,14 @@ struct Sample {
 /// Where in the spec the schema of `sample`'s body is, as a JSON pointer.
 fn schema_pointer(spec: &Value, sample: &Sample) -> String {
     let media = sample.content_type.split(';').next().expect("media type").trim().to_owned();
+    // 404 and 405 belong to no operation: the spec's description gives them the `Error`
+    // body.
     let response_pointer = match sample.route {
-        None => "/components/responses/NotFound".to_owned(),
+        None => return "/components/schemas/Error".to_owned(),
         Some(route) if sample.status == 405 => {
             let path = &spec["paths"][route];
             assert!(path.is_object() && path.get(sample.method).is_none(), "{route}");
-            "/components/responses/MethodNotAllowed".to_owned()
+            return "/components/schemas/Error".to_owned();
         }
         Some(route) => {
             let pointer =
@@ -244,4 +246,25 @@ fn validation_rejects_what_the_spec_forbids() {
         let result = std::panic::catch_unwind(|| validate(&spec, sample));
         assert!(result.is_err(), "{} should fail validation", sample.body);
     }
+}
+
+#[test]
+fn every_response_the_spec_defines_is_used_by_a_path() {
+    let spec = spec();
+    let paths = spec["paths"].to_string();
+    let defined = spec["components"]["responses"].as_object().expect("responses");
+    for name in defined.keys() {
+        let reference = format!("\"#/components/responses/{name}\"");
+        assert!(paths.contains(&reference), "no path uses the response {name}");
+    }
+}
+
+#[test]
+fn component_names_in_the_spec_are_the_built_in_components() {
+    let spec = spec();
+    let names =
+        &spec["components"]["schemas"]["ParseRequest"]["properties"]["components"]["items"]["enum"];
+    let expected: Vec<&str> =
+        nlpd::pipeline::ComponentKind::ALL.iter().map(|kind| kind.name()).collect();
+    assert_eq!(names, &serde_json::json!(expected));
 }
