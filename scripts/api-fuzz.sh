@@ -18,25 +18,9 @@ SEED="${SEED:-20261206}"
 VENV="${NLPD_FUZZ_VENV:-/tmp/nlpd-api-fuzz-venv}"
 [[ -x $BIN ]] || die "not an executable: $BIN"
 
-ensure_commands python3:python3 curl:curl
-python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
-[[ -x $VENV/bin/st ]] || {
-    python3 -m venv "$VENV" && "$VENV/bin/pip" install -q --disable-pip-version-check \
-        "schemathesis==4.32.5"
-} >&2 || die "cannot install schemathesis into $VENV"
-
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-LOG="$(mktemp /tmp/nlpd-api-fuzz.XXXXXX.log)"
-NLPD_SERVER__LISTEN="127.0.0.1:$PORT" "$BIN" serve >"$LOG" 2>&1 &
-SERVER=$!
-trap 'kill "$SERVER" 2>/dev/null || true' EXIT
-deadline=$((SECONDS + 30))
-until curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$PORT/readyz" 2>/dev/null; do
-    kill -0 "$SERVER" 2>/dev/null || { cat "$LOG" >&2; die "the server exited"; }
-    ((SECONDS < deadline)) || die "the server is not ready after 30 s"
-    sleep 0.1
-done
+ensure_tool_venv "$VENV" 'import schemathesis' "schemathesis==4.32.5"
+start_server "$BIN" "$(mktemp /tmp/nlpd-api-fuzz.XXXXXX.log)"
 
 log "schemathesis: $EXAMPLES examples per operation, seed $SEED, every check"
-"$VENV/bin/st" run "$ROOT/openapi.yaml" --url "http://127.0.0.1:$PORT" \
+"$VENV/bin/st" run "$ROOT/openapi.yaml" --url "$SERVER_URL" \
     --max-examples "$EXAMPLES" --seed "$SEED" --checks all --no-color

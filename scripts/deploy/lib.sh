@@ -70,3 +70,34 @@ stop_load() {
 
 # field FILE KEY: one value of a loadgen JSON summary.
 field() { "$DEPLOY_VENV/bin/python" -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
+
+# ensure_tool_venv VENV PROBE PACKAGE...: a scratch virtualenv at VENV holding PACKAGEs
+# (pip), unless `VENV/bin/python -c PROBE` already succeeds there.
+ensure_tool_venv() {
+    local venv=$1 probe=$2
+    shift 2
+    "$venv/bin/python" -c "$probe" 2>/dev/null && return
+    ensure_commands python3:python3
+    python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
+    log "installing $* into $venv"
+    { python3 -m venv "$venv" && "$venv/bin/pip" install -q --disable-pip-version-check "$@"; } >&2 \
+        || die "cannot install $* into $venv"
+}
+
+# start_server BINARY LOG: `BINARY serve` on a free loopback port, logging to LOG, killed
+# when the calling script exits; sets SERVER_URL once /readyz answers.
+start_server() {
+    local bin=$1 log_file=$2 port deadline
+    ensure_commands python3:python3 curl:curl
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    NLPD_SERVER__LISTEN="127.0.0.1:$port" "$bin" serve >"$log_file" 2>&1 &
+    SERVER_PID=$!
+    trap 'kill "$SERVER_PID" 2>/dev/null || true' EXIT
+    SERVER_URL="http://127.0.0.1:$port"
+    deadline=$((SECONDS + 30))
+    until curl -fsS -o /dev/null --max-time 1 "$SERVER_URL/readyz" 2>/dev/null; do
+        kill -0 "$SERVER_PID" 2>/dev/null || { cat "$log_file" >&2; die "the server exited"; }
+        ((SECONDS < deadline)) || die "the server is not ready after 30 s"
+        sleep 0.1
+    done
+}
