@@ -75,17 +75,20 @@ impl DocFormat {
 
 impl<'de> Deserialize<'de> for DocFormat {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const NAMES: &[&str] = &[
-            DocFormat::Json.name(),
-            DocFormat::Jsonl.name(),
-            DocFormat::Conllu.name(),
-            DocFormat::Iob2.name(),
-        ];
+        const NAMES: [&str; DocFormat::ALL.len()] = {
+            let mut names = [""; DocFormat::ALL.len()];
+            let mut i = 0;
+            while i < names.len() {
+                names[i] = DocFormat::ALL[i].name();
+                i += 1;
+            }
+            names
+        };
         let name = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
         DocFormat::ALL
             .into_iter()
             .find(|format| format.name() == name)
-            .ok_or_else(|| serde::de::Error::unknown_variant(&name, NAMES))
+            .ok_or_else(|| serde::de::Error::unknown_variant(&name, &NAMES))
     }
 }
 

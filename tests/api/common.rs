@@ -33,7 +33,7 @@ pub(crate) const PERMANENT_WORDS: &[&str] = &["the", "a", "cat", "sat", "on", "m
 
 /// How long helpers wait for an eventual condition before failing the test. Generous:
 /// tests never assert on time, this only bounds a broken run.
-const PATIENCE: Duration = Duration::from_secs(30);
+pub(crate) const PATIENCE: Duration = Duration::from_secs(30);
 
 /// A gate that [`Hooks`] waits at; the test counts arrivals and opens it.
 #[derive(Default)]
@@ -156,6 +156,12 @@ impl TestServer {
             shutdown: Some(shutdown),
             task: Some(task),
         }
+    }
+
+    /// A raw TCP connection to the server, for tests that speak HTTP byte by byte.
+    pub(crate) async fn connect(&self) -> tokio::net::TcpStream {
+        let addr = self.base.trim_start_matches("http://");
+        tokio::net::TcpStream::connect(addr).await.expect("connect")
     }
 
     /// The URL of `path`.

@@ -7,10 +7,7 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
-use crate::common::{TestServer, settings};
-
-/// Longest any test here waits for the server; far above every timeout it configures.
-const PATIENCE: Duration = Duration::from_secs(30);
+use crate::common::{PATIENCE, TestServer, settings};
 
 /// A server whose header, idle and body timeouts are short, and whose grace and request
 /// timeout are long, so that only the limit under test can end a connection.
@@ -29,10 +26,6 @@ async fn strict_server(change: impl FnOnce(&mut nlpd::config::Settings)) -> Test
     .await
 }
 
-async fn connect(server: &TestServer) -> TcpStream {
-    TcpStream::connect(server.base.trim_start_matches("http://")).await.expect("connect")
-}
-
 /// Reads until the server closes the connection; everything it sent.
 async fn read_to_close(stream: &mut TcpStream) -> String {
     let mut received = Vec::new();
@@ -41,6 +34,14 @@ async fn read_to_close(stream: &mut TcpStream) -> String {
         .expect("the server closes the connection")
         .expect("read");
     String::from_utf8_lossy(&received).into_owned()
+}
+
+/// The `Content-Length` of a response head, if it has one.
+fn content_length(head: &str) -> Option<usize> {
+    head.lines().find_map(|line| {
+        let value = line.to_ascii_lowercase().strip_prefix("content-length: ")?.to_owned();
+        Some(value.trim().parse().expect("a number"))
+    })
 }
 
 /// Reads one response head and a body of `Content-Length` bytes.
@@ -56,12 +57,7 @@ async fn read_response(stream: &mut TcpStream) -> (String, String) {
         received.push(byte[0]);
     }
     let head = String::from_utf8_lossy(&received).into_owned();
-    let length = head
-        .lines()
-        .find_map(|line| {
-            line.to_ascii_lowercase().strip_prefix("content-length: ").map(str::to_owned)
-        })
-        .map_or(0, |value| value.trim().parse().expect("length"));
+    let length = content_length(&head).unwrap_or(0);
     let mut body = vec![0_u8; length];
     tokio::time::timeout(PATIENCE, stream.read_exact(&mut body))
         .await
@@ -75,7 +71,7 @@ const GET_HEALTHZ: &[u8] = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
 #[tokio::test]
 async fn a_half_sent_header_is_cut_off() {
     let server = strict_server(|_| {}).await;
-    let mut stream = connect(&server).await;
+    let mut stream = server.connect().await;
     stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").await.expect("send");
     assert_eq!(read_to_close(&mut stream).await, "", "closed without an answer");
 }
@@ -83,14 +79,14 @@ async fn a_half_sent_header_is_cut_off() {
 #[tokio::test]
 async fn a_connection_that_sends_nothing_is_cut_off() {
     let server = strict_server(|_| {}).await;
-    let mut stream = connect(&server).await;
+    let mut stream = server.connect().await;
     assert_eq!(read_to_close(&mut stream).await, "");
 }
 
 #[tokio::test]
 async fn an_idle_kept_alive_connection_lives_for_the_idle_timeout_not_the_header_one() {
     let server = strict_server(|_| {}).await;
-    let mut stream = connect(&server).await;
+    let mut stream = server.connect().await;
     stream.write_all(GET_HEALTHZ).await.expect("send");
     assert!(read_response(&mut stream).await.0.starts_with("HTTP/1.1 200"));
     // Idle for longer than the header timeout, shorter than the idle one: still open.
@@ -128,15 +124,7 @@ async fn a_client_that_never_reads_its_response_is_cut_off() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let received = read_to_close(&mut stream).await;
     let (head, partial_body) = received.split_once("\r\n\r\n").expect("the response began");
-    let length: usize = head
-        .lines()
-        .find_map(|line| {
-            line.to_ascii_lowercase().strip_prefix("content-length: ").map(str::to_owned)
-        })
-        .expect("content-length")
-        .trim()
-        .parse()
-        .expect("number");
+    let length = content_length(head).expect("content-length");
     assert!(partial_body.len() < length, "{} of {length} bytes arrived", partial_body.len());
 }
 
@@ -147,9 +135,9 @@ async fn shutdown_closes_idle_and_half_open_connections_at_once() {
         s.server.idle_timeout = Duration::from_secs(3600);
     })
     .await;
-    let mut half_open = connect(&server).await;
+    let mut half_open = server.connect().await;
     half_open.write_all(b"GET /healthz HTTP/1.1\r\n").await.expect("send");
-    let mut idle = connect(&server).await;
+    let mut idle = server.connect().await;
     idle.write_all(GET_HEALTHZ).await.expect("send");
     read_response(&mut idle).await;
     // The grace period is an hour: returning at all means neither connection was waited on.
@@ -165,13 +153,13 @@ async fn connections_beyond_the_cap_wait_until_one_closes() {
         s.server.idle_timeout = Duration::from_secs(3600);
     })
     .await;
-    let mut first = connect(&server).await;
-    let mut second = connect(&server).await;
+    let mut first = server.connect().await;
+    let mut second = server.connect().await;
     for stream in [&mut first, &mut second] {
         stream.write_all(GET_HEALTHZ).await.expect("send");
         read_response(stream).await;
     }
-    let mut third = connect(&server).await; // the kernel's listen queue accepts it
+    let mut third = server.connect().await; // the kernel's listen queue accepts it
     third.write_all(GET_HEALTHZ).await.expect("send");
     let mut byte = [0_u8; 1];
     let early = tokio::time::timeout(Duration::from_millis(300), third.read(&mut byte)).await;
@@ -191,7 +179,7 @@ async fn stalled_uploads_hold_no_worker_slot_and_end_in_408() {
     let head = "POST /parse HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"text\":";
     let mut stalled = Vec::new();
     for _ in 0..5 {
-        let mut stream = connect(&server).await;
+        let mut stream = server.connect().await;
         stream.write_all(head.as_bytes()).await.expect("send");
         stalled.push(stream);
     }
@@ -212,7 +200,7 @@ async fn a_declared_length_above_the_limit_is_refused_before_the_body() {
         s.server.body_timeout = Duration::from_secs(3600);
     })
     .await;
-    let mut stream = connect(&server).await;
+    let mut stream = server.connect().await;
     let head = "POST /parse HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1001\r\nExpect: 100-continue\r\n\r\n";
     stream.write_all(head.as_bytes()).await.expect("send");
     let (head, body) = read_response(&mut stream).await;

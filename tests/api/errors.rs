@@ -216,8 +216,7 @@ async fn chunked_body_over_the_limit_is_413() {
 /// Writes `request` on a fresh connection and reads until the server closes it.
 async fn raw_exchange(server: &TestServer, request: &[u8]) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let addr = server.base.trim_start_matches("http://");
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let mut stream = server.connect().await;
     stream.write_all(request).await.expect("write");
     let mut response = Vec::new();
     stream.read_to_end(&mut response).await.expect("read");

@@ -110,7 +110,7 @@ async fn zone_rolls_back_when_client_disconnects_during_processing() {
     };
     let aborted_before = aborted().await;
     let body = json!({"text": format!("grumbleworts {WAIT_MARKER} snorkelfish")}).to_string();
-    let mut stream = connect(&server).await;
+    let mut stream = server.connect().await;
     let head = format!(
         "POST /parse HTTP/1.1\r\nhost: test\r\ncontent-type: application/json\r\n\
          content-length: {}\r\n\r\n",
@@ -133,7 +133,7 @@ async fn zone_rolls_back_when_client_disconnects_during_processing() {
 async fn a_stalled_upload_opens_no_zone_and_leaves_nothing_behind() {
     let server = TestServer::start().await;
     let baseline = server.metrics().await.vocab_gauges();
-    let mut stream = connect(&server).await;
+    let mut stream = server.connect().await;
     // Promise 1000 bytes, send 20: the body is read whole before a zone (or a worker slot)
     // is taken, so the stalled request holds neither.
     stream
@@ -147,9 +147,4 @@ async fn a_stalled_upload_opens_no_zone_and_leaves_nothing_behind() {
     assert_eq!(server.metrics().await.value("nlpd_vocab_active_zones", &[]), 0.0);
     drop(stream);
     vocab_returns_to(&server, &baseline).await;
-}
-
-async fn connect(server: &TestServer) -> tokio::net::TcpStream {
-    let addr = server.base.trim_start_matches("http://");
-    tokio::net::TcpStream::connect(addr).await.expect("connect")
 }
