@@ -90,12 +90,15 @@ impl SoftmaxHead {
         best.extend(scores.chunks_exact(self.layer.n_out).map(|row| argmax(row).0 as u32));
     }
 
-    /// Cross-entropy against `gold` (rows with `None` are ignored): adds `scale ×` the
-    /// gradient with respect to `x` into `dx` and the parameter gradient into `grad`.
+    /// Cross-entropy against `gold`, or against a mix of `gold` and a teacher's
+    /// distributions if `soft` is given: adds `scale ×` the gradient with respect to `x`
+    /// into `dx` and the parameter gradient into `grad`. Rows with no gold class are
+    /// ignored, or learn the teacher's distribution alone.
     pub(crate) fn loss_grad(
         &self,
         x: &[f32],
         gold: &[Option<u32>],
+        soft: Option<SoftTargets<'_>>,
         scale: f32,
         dx: &mut [f32],
         grad: &mut SoftmaxHead,
@@ -104,21 +107,49 @@ impl SoftmaxHead {
         let mut scores = vec![0.0; gold.len() * n_out];
         self.layer.forward(x, &mut scores);
         let mut stats = HeadStats::default();
-        for (row, gold) in scores.chunks_exact_mut(n_out).zip(gold) {
-            let Some(gold) = gold.map(|g| g as usize) else {
-                row.fill(0.0);
-                continue;
-            };
-            stats.total += 1;
-            stats.correct += usize::from(argmax(row).0 == gold);
-            softmax(row);
-            stats.loss -= f64::from(row[gold].max(1e-12).ln());
-            row[gold] -= 1.0;
+        for (i, (row, &gold)) in scores.chunks_exact_mut(n_out).zip(gold).enumerate() {
+            let gold = gold.map(|g| g as usize);
+            let soft = soft.map(|s| (&s.probs[i * n_out..][..n_out], s.weight));
+            if let Some(gold) = gold {
+                stats.total += 1;
+                stats.correct += usize::from(argmax(row).0 == gold);
+            }
+            match (gold, soft) {
+                (None, None) => {
+                    row.fill(0.0);
+                    continue;
+                }
+                (Some(gold), None) => {
+                    softmax(row);
+                    stats.loss -= f64::from(row[gold].max(1e-12).ln());
+                    row[gold] -= 1.0;
+                }
+                (gold, Some((teacher, weight))) => {
+                    let weight = if gold.is_some() { weight } else { 1.0 };
+                    softmax(row);
+                    for (class, (p, &q)) in row.iter_mut().zip(teacher).enumerate() {
+                        let target =
+                            weight * q + if gold == Some(class) { 1.0 - weight } else { 0.0 };
+                        stats.loss -= f64::from(target * p.max(1e-12).ln());
+                        *p -= target;
+                    }
+                }
+            }
             row.iter_mut().for_each(|d| *d *= scale);
         }
         self.layer.backward(x, &scores, Some(dx), &mut grad.layer);
         stats
     }
+}
+
+/// A teacher's distributions over a head's classes, one row per input row, and their
+/// weight in the targets (the gold class has the rest).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SoftTargets<'a> {
+    /// Rows × classes probabilities.
+    pub(crate) probs: &'a [f32],
+    /// The teacher's share of each target, in `[0, 1]`.
+    pub(crate) weight: f32,
 }
 
 impl Params for SoftmaxHead {
@@ -150,7 +181,7 @@ mod tests {
         masked[0] = None;
         for _ in 0..300 {
             let mut dx = vec![0.0; x.len()];
-            let stats = head.loss_grad(&x, &masked, 1.0 / 20.0, &mut dx, &mut grad);
+            let stats = head.loss_grad(&x, &masked, None, 1.0 / 20.0, &mut dx, &mut grad);
             assert_eq!(stats.total, 19);
             adam.update(&mut head, &mut grad, 1.0);
         }
@@ -161,5 +192,47 @@ mod tests {
         assert_eq!(head.class_of("B"), Some(1));
         assert_eq!(head.key(2), StringKey::of("C"));
         assert_eq!(head.class_of("Z"), None);
+    }
+
+    #[test]
+    fn soft_targets_give_the_slope_of_the_mixed_cross_entropy() {
+        let mut rng = Rng::new(11);
+        let labels = ["A", "B", "C"].map(String::from).to_vec();
+        let mut head = SoftmaxHead::new(labels, 4, &mut rng);
+        head.layer.w.iter_mut().for_each(|w| *w *= 10.0);
+        let x: Vec<f32> = (0..8).map(|_| rng.normal(1.0)).collect();
+        // The second row has no gold class: it learns the teacher's distribution alone.
+        let gold = [Some(1), None];
+        let teacher = [0.2, 0.5, 0.3, 0.6, 0.1, 0.3];
+        let soft = Some(SoftTargets { probs: &teacher, weight: 0.3 });
+        let loss = |x: &[f32], dx: &mut [f32]| {
+            head.loss_grad(x, &gold, soft, 1.0, dx, &mut head.zeros_like()).loss
+        };
+        let mut dx = vec![0.0; x.len()];
+        loss(&x, &mut dx);
+        let eps = 1e-2;
+        for i in 0..x.len() {
+            let (mut plus, mut minus) = (x.clone(), x.clone());
+            plus[i] += eps;
+            minus[i] -= eps;
+            let mut scratch = vec![0.0; x.len()];
+            let slope =
+                (loss(&plus, &mut scratch) - loss(&minus, &mut scratch)) / f64::from(2.0 * eps);
+            assert!(
+                (slope - f64::from(dx[i])).abs() < 1e-2 * slope.abs().max(1.0),
+                "{i}: {slope} {}",
+                dx[i]
+            );
+        }
+        // With no weight on the teacher, a row with a gold class learns as without one.
+        let (mut with, mut without) = (vec![0.0; 4], vec![0.0; 4]);
+        let zero = Some(SoftTargets { probs: &teacher[..3], weight: 0.0 });
+        let a = head.loss_grad(&x[..4], &gold[..1], zero, 1.0, &mut with, &mut head.zeros_like());
+        let b =
+            head.loss_grad(&x[..4], &gold[..1], None, 1.0, &mut without, &mut head.zeros_like());
+        assert!((a.loss - b.loss).abs() < 1e-6);
+        for (a, b) in with.iter().zip(&without) {
+            assert!((a - b).abs() < 1e-6);
+        }
     }
 }

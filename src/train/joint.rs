@@ -19,10 +19,11 @@ use serde::Deserialize;
 use super::corpus::{Corpus, Paragraph};
 use super::parser::{self as parser_training, ParserStep, ParserTrainer};
 use super::schedule::{Batch, BestEpoch, Learner, Schedule, Splits, run_epochs};
+use super::teacher::{DistillConfig, StudentLabels, TaughtHead, Teacher, TeacherError};
 use super::{DevScores, TrainObserver};
 use crate::doc::conllu::ConlluWord;
 use crate::pipeline::ComponentKind;
-use crate::pipeline::classifier::{HeadStats, SoftmaxHead};
+use crate::pipeline::classifier::{HeadStats, SoftTargets, SoftmaxHead};
 use crate::pipeline::doc_cleaner::DocCleaner;
 use crate::pipeline::lemmatizer::{LemmaScratch, Lemmatizer};
 use crate::pipeline::model_io::PipelineWriter;
@@ -51,23 +52,31 @@ pub(super) struct Member<'a> {
     pub(super) dev: &'a Corpus,
     /// The lemmatizer learned from the training corpus (no gradient involved).
     pub(super) lemmatizer: &'a Lemmatizer,
+    /// The pipeline to distil, if any (see [`super::teacher`]).
+    pub(super) distill: Option<&'a DistillConfig>,
 }
 
 /// Trains one pipeline from `seed`. Each new best is checkpointed as
 /// `checkpoint(model file)` (the orchestrator joins it with the members done so far).
 /// Returns the model file of the best epoch, its dev scores and the epochs run.
+///
+/// # Errors
+///
+/// Returns a [`TeacherError`] if the member distils a teacher that cannot teach it.
 pub(super) fn train_member(
     member: Member<'_>,
     seed: u64,
     checkpoint: &dyn Fn(Vec<u8>) -> Vec<u8>,
     observer: &mut dyn TrainObserver,
-) -> BestEpoch<Vec<u8>, DevScores> {
+) -> Result<BestEpoch<Vec<u8>, DevScores>, TeacherError> {
     let mut rng = Rng::new(seed);
     let nets = build_nets(&member, &mut rng);
-    let Member { schedule, parser, train, dev, lemmatizer, .. } = member;
-    let train_set = gold_paragraphs(&train.paragraphs, &nets);
-    let dev_set = gold_paragraphs(&dev.paragraphs, &nets);
+    let Member { schedule, parser, train, dev, lemmatizer, distill, .. } = member;
+    let teacher = distill.map(|config| Teacher::load(config, student_labels(&nets))).transpose()?;
+    let train_set = gold_paragraphs(&train.paragraphs, &nets, teacher.as_ref());
+    let dev_set = gold_paragraphs(&dev.paragraphs, &nets, None);
     let mut learner = JointLearner {
+        teacher: teacher.as_ref(),
         explore: parser.explore,
         lemmatizer,
         checkpoint,
@@ -76,7 +85,17 @@ pub(super) fn train_member(
     };
     let splits = Splits { train: &train_set, dev: &dev_set };
     let best = run_epochs(&mut learner, nets, splits, schedule, &mut rng, observer);
-    BestEpoch { model: save(&best.model, lemmatizer), scores: best.scores, epochs: best.epochs }
+    Ok(BestEpoch { model: save(&best.model, lemmatizer), scores: best.scores, epochs: best.epochs })
+}
+
+/// The label sets of `nets`, which a teacher's must equal.
+fn student_labels(nets: &Nets) -> StudentLabels<'_> {
+    StudentLabels {
+        tag: nets.tagger.tag.labels(),
+        pos: nets.tagger.pos.labels(),
+        feats: nets.morphologizer.feats.labels(),
+        arcs: &nets.parser.labels,
+    }
 }
 
 /// The parser's settings.
@@ -151,6 +170,8 @@ struct GoldParagraph {
     heads: Vec<Option<usize>>,
     deprels: Vec<Option<StringKey>>,
     sent_starts: Vec<bool>,
+    /// The teacher's tensor of the paragraph (empty without a teacher).
+    taught: Vec<f32>,
 }
 
 /// Sorted distinct values (deterministic label order).
@@ -164,15 +185,21 @@ fn feats_label(feats: Option<&str>) -> &str {
     feats.unwrap_or("")
 }
 
-/// The paragraphs of a corpus prepared for `nets` (empty paragraphs left out).
-fn gold_paragraphs(paragraphs: &[Paragraph], nets: &Nets) -> Vec<GoldParagraph> {
+/// The paragraphs of a corpus prepared for `nets`, with the tensors of `teacher` if given
+/// (empty paragraphs left out).
+fn gold_paragraphs(
+    paragraphs: &[Paragraph],
+    nets: &Nets,
+    teacher: Option<&Teacher>,
+) -> Vec<GoldParagraph> {
     let vocab = Vocab::new();
     let zone = vocab.zone();
     paragraphs
         .iter()
         .filter(|p| !p.is_empty())
         .map(|paragraph| {
-            let doc = paragraph.to_doc(&zone);
+            let mut doc = paragraph.to_doc(&zone);
+            let taught = teacher.map(|t| t.tensor(&mut doc)).unwrap_or_default();
             let mut keys = Vec::new();
             nets.tok2vec.push_keys(&doc, &mut keys);
             let words: Vec<_> = paragraph.words().collect();
@@ -198,6 +225,7 @@ fn gold_paragraphs(paragraphs: &[Paragraph], nets: &Nets) -> Vec<GoldParagraph> 
                 heads: paragraph.heads(),
                 deprels: words.iter().map(|w| w.deprel.as_deref().map(StringKey::of)).collect(),
                 sent_starts: paragraph.sent_starts(),
+                taught,
             }
         })
         .collect()
@@ -257,6 +285,8 @@ fn tag_pairs<'w>(
 /// The joint networks' side of the epoch loop: the parser's exploration, the lemmatizer
 /// for dev scoring and the checkpoints.
 struct JointLearner<'a> {
+    /// The pipeline distilled, if any.
+    teacher: Option<&'a Teacher>,
     /// From the second epoch on, the probability of following the parser's own
     /// prediction when it is wrong.
     explore: f32,
@@ -302,29 +332,47 @@ impl Learner for JointLearner<'_> {
         let mut d_tensor = vec![0.0; tensor.len()];
         let scale = 1.0 / n as f32;
         let mut loss = 0.0;
-        let heads: [(&SoftmaxHead, &mut SoftmaxHead, Vec<Option<u32>>); 3] = [
-            (&nets.tagger.tag, &mut grads.tagger.tag, gold(|e| &e.tag)),
-            (&nets.tagger.pos, &mut grads.tagger.pos, gold(|e| &e.pos)),
-            (&nets.morphologizer.feats, &mut grads.morphologizer.feats, gold(|e| &e.feats)),
+        let heads: [(&SoftmaxHead, &mut SoftmaxHead, Vec<Option<u32>>, TaughtHead); 3] = [
+            (&nets.tagger.tag, &mut grads.tagger.tag, gold(|e| &e.tag), TaughtHead::Tag),
+            (&nets.tagger.pos, &mut grads.tagger.pos, gold(|e| &e.pos), TaughtHead::Pos),
+            (
+                &nets.morphologizer.feats,
+                &mut grads.morphologizer.feats,
+                gold(|e| &e.feats),
+                TaughtHead::Feats,
+            ),
         ];
-        for (head, grad, gold) in heads {
+        let taught: Vec<f32> = match self.teacher {
+            Some(_) => examples.iter().flat_map(|e| e.taught.iter().copied()).collect(),
+            None => Vec::new(),
+        };
+        let mut probs = Vec::new();
+        for (head, grad, gold, taught_head) in heads {
+            let soft = self.teacher.map(|teacher| {
+                teacher.head_probs(taught_head, &taught, &mut probs);
+                SoftTargets { probs: &probs, weight: teacher.weight }
+            });
             let HeadStats { loss: l, .. } =
-                head.loss_grad(&tensor, &gold, scale, &mut d_tensor, grad);
+                head.loss_grad(&tensor, &gold, soft, scale, &mut d_tensor, grad);
             loss += l;
         }
+        let mut teacher_parse = self.teacher.map(Teacher::parse);
         let width = nets.tok2vec.width();
         let mut offset = 0;
         for example in examples {
             let rows = offset * width..(offset + example.len) * width;
             offset += example.len;
             let Some(tree) = &example.tree else { continue };
+            if let Some(teacher) = &mut teacher_parse {
+                teacher.start(&example.taught);
+            }
             loss += self.parser.paragraph(
                 &nets.parser,
                 &mut grads.parser,
                 tree,
-                &tensor[rows.clone()],
-                &mut d_tensor[rows],
+                (&tensor[rows.clone()], &mut d_tensor[rows]),
                 ParserStep { scale, explore },
+                teacher_parse.as_mut(),
             );
         }
         nets.tok2vec.backward(&keys, &lengths, cache, d_tensor, &mut grads.tok2vec);

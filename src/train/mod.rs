@@ -11,6 +11,7 @@
 //! - [`ner`]: training the named-entity recogniser on Universal NER.
 //! - [`schedule`]: the settings and the one epoch loop (batches, optimiser steps, weight
 //!   average, dev scores, early stopping) every model trains with.
+//! - [`teacher`]: distillation, a trained pipeline (an ensemble) as the members' teacher.
 //! - [`word_forms`]: the word forms a trained model ships as its permanent vocabulary.
 //!
 //! This module holds what they all share: [`TrainError`], the [`TrainObserver`] that
@@ -26,6 +27,7 @@ pub(crate) mod lemma_rules;
 pub mod ner;
 mod parser;
 pub mod schedule;
+pub mod teacher;
 pub mod trainer;
 pub mod word_forms;
 
@@ -61,6 +63,9 @@ pub enum TrainError {
         /// The corpus path.
         path: PathBuf,
     },
+    /// Occurs when the pipeline to distil cannot teach.
+    #[error(transparent)]
+    Teacher(#[from] teacher::TeacherError),
 }
 
 /// Progress callbacks of training, for a progress bar and per-epoch reports.

@@ -13,6 +13,7 @@
 use std::collections::BTreeMap;
 
 use super::corpus::Paragraph;
+use super::teacher::TeacherParse;
 use crate::pipeline::nn::{Rng, softmax};
 use crate::pipeline::parser::model::{StateActivations, label_features, token_features};
 use crate::pipeline::parser::oracle::{Gold, costs};
@@ -92,15 +93,17 @@ impl ParserTrainer {
 
     /// Runs the parser over one paragraph with vectors `x`, adding `step.scale ×` the loss
     /// gradient into `grad` and `dx`. With probability `step.explore` per state it follows
-    /// its own best action, else the best zero-cost one. Returns the summed loss.
+    /// its own best action, else the best zero-cost one. With a `teacher` (started on the
+    /// paragraph), each state's target mixes in the teacher's distribution. Returns the
+    /// summed loss.
     pub(crate) fn paragraph(
         &mut self,
         parser: &Parser,
         grad: &mut Parser,
         gold: &Gold,
-        x: &[f32],
-        dx: &mut [f32],
+        (x, dx): (&[f32], &mut [f32]),
         step: ParserStep,
+        mut teacher: Option<&mut TeacherParse<'_>>,
     ) -> f64 {
         let ParserStep { scale, explore } = step;
         let model = &parser.members[0];
@@ -128,15 +131,32 @@ impl ParserTrainer {
                 .filter(|&(_, &c)| c == min_cost)
                 .map(|(p, _)| p)
                 .sum();
-            loss -= f64::from(gold_mass.max(1e-12).ln());
-            let d: Vec<f32> = probs
-                .iter()
-                .zip(&self.costs)
-                .map(|(&p, &c)| {
-                    let target = if c == min_cost { p / gold_mass.max(1e-12) } else { 0.0 };
-                    scale * (p - target)
-                })
-                .collect();
+            let gold_target =
+                |p: f32, c: u32| if c == min_cost { p / gold_mass.max(1e-12) } else { 0.0 };
+            let d: Vec<f32> = match teacher.as_deref_mut() {
+                None => {
+                    loss -= f64::from(gold_mass.max(1e-12).ln());
+                    probs
+                        .iter()
+                        .zip(&self.costs)
+                        .map(|(&p, &c)| scale * (p - gold_target(p, c)))
+                        .collect()
+                }
+                Some(teacher) => {
+                    let weight = teacher.weight;
+                    let taught = teacher.probs(&state, &self.costs);
+                    loss -= f64::from((1.0 - weight) * gold_mass.max(1e-12).ln());
+                    probs
+                        .iter()
+                        .zip(&self.costs)
+                        .zip(taught)
+                        .map(|((&p, &c), &q)| {
+                            loss -= f64::from(weight * q * p.max(1e-12).ln());
+                            scale * (p - (1.0 - weight) * gold_target(p, c) - weight * q)
+                        })
+                        .collect()
+                }
+            };
             let features = (token_features(&state), label_features(&state, n_labels));
             model.backward_state(
                 features,
@@ -214,12 +234,56 @@ mod tests {
         for _ in 0..200 {
             let mut dx = vec![0.0; x.len()];
             let step = ParserStep { scale: 1.0, explore: 0.0 };
-            trainer.paragraph(&parser, &mut grad, &gold, &x, &mut dx, step);
+            trainer.paragraph(&parser, &mut grad, &gold, (&x, &mut dx), step, None);
             adam.update(&mut parser, &mut grad, 1.0);
         }
         let parse = parser.parse(&x, true, &mut ParseScratch::default());
         assert_eq!(parse.heads, gold.heads);
         assert_eq!(parse.sent_starts, gold.sent_starts);
         assert_eq!((parse.labels[0], parse.labels[1], parse.labels[2]), (Some(0), None, Some(1)));
+    }
+
+    #[test]
+    fn a_teachers_step_gives_the_slope_of_the_mixed_loss() {
+        let corpus: Corpus = ConlluReader::new(TEXT.as_bytes()).map(Result::unwrap).collect();
+        let labels = labels(corpus.paragraphs.iter(), 1);
+        let mut rng = Rng::new(5);
+        let student = Parser::new(labels.clone(), ParserModel::new(4, 8, 2, 2, &mut rng));
+        // An ensemble of two as the teacher, as distillation uses it.
+        let members = (0..2).map(|_| ParserModel::new(4, 8, 2, 2, &mut rng)).collect();
+        let teacher = Parser::ensemble(labels, members).unwrap();
+        let gold = gold(&corpus.paragraphs[0], &student).unwrap();
+        let x: Vec<f32> = (0..24).map(|_| rng.normal(1.0)).collect();
+        let taught: Vec<f32> = (0..48).map(|_| rng.normal(1.0)).collect();
+        let step = ParserStep { scale: 1.0, explore: 0.0 };
+        let loss = |x: &[f32], dx: &mut [f32]| {
+            let mut teacher = TeacherParse::new(&teacher, 0.4);
+            teacher.start(&taught);
+            let mut grad = student.zeros_like();
+            ParserTrainer::new(1).paragraph(
+                &student,
+                &mut grad,
+                &gold,
+                (x, dx),
+                step,
+                Some(&mut teacher),
+            )
+        };
+        let mut dx = vec![0.0; x.len()];
+        loss(&x, &mut dx);
+        let eps = 1e-3;
+        for i in 0..x.len() {
+            let (mut plus, mut minus) = (x.clone(), x.clone());
+            plus[i] += eps;
+            minus[i] -= eps;
+            let mut scratch = vec![0.0; x.len()];
+            let slope =
+                (loss(&plus, &mut scratch) - loss(&minus, &mut scratch)) / f64::from(2.0 * eps);
+            assert!(
+                (slope - f64::from(dx[i])).abs() < 2e-2 * slope.abs().max(1.0),
+                "{i}: {slope} {}",
+                dx[i]
+            );
+        }
     }
 }

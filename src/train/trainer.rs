@@ -25,6 +25,7 @@ use super::corpus::Corpus;
 pub use super::joint::ParserConfig;
 use super::joint::{self, Member};
 use super::schedule::Schedule;
+use super::teacher::DistillConfig;
 use super::{DevScores, TrainError, TrainObserver, lemma_rules, word_forms};
 use crate::pipeline::model_io::ensemble::join_ensemble;
 use crate::pipeline::tok2vec::Tok2VecConfig;
@@ -52,6 +53,10 @@ pub struct TrainConfig {
     /// The named-entity recogniser, if the pipeline has one.
     #[serde(default)]
     pub ner: Option<super::ner::NerConfig>,
+    /// A trained pipeline each member learns to reproduce besides the gold labels
+    /// (distillation), if any.
+    #[serde(default)]
+    pub distill: Option<DistillConfig>,
 }
 
 fn one() -> u64 {
@@ -93,13 +98,14 @@ pub fn train(
         train: &train_corpus,
         dev: &dev_corpus,
         lemmatizer: &lemmatizer,
+        distill: config.distill.as_ref(),
     };
     let (mut members, mut scores, mut epochs) = (Vec::new(), Vec::new(), Vec::new());
     let count = config.members.max(1);
     for seed in config.seed..config.seed + count {
         observer.member_started(seed - config.seed + 1, count, seed);
         let joined = |file| join(&members, file);
-        let best = joint::train_member(member, seed, &joined, observer);
+        let best = joint::train_member(member, seed, &joined, observer)?;
         members.push(best.model);
         scores.push(best.scores);
         epochs.push(best.epochs);
@@ -177,15 +183,20 @@ mod tests {
         }
     }
 
-    #[test]
-    fn training_is_deterministic_and_yields_a_loadable_pipeline() {
-        let dir = std::env::temp_dir().join(format!("nlpd-train-{}", std::process::id()));
+    /// A temporary directory holding the training files written for these tests.
+    fn corpus_dir(name: &str) -> (PathBuf, PathBuf, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("nlpd-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let (conllu, iob2) = (dir.join("tiny.conllu"), dir.join("tiny.iob2"));
         std::fs::write(&conllu, CONLLU).unwrap();
         std::fs::write(&iob2, IOB2).unwrap();
+        (dir, conllu, iob2)
+    }
+
+    /// A tiny configuration over `conllu` (and `iob2` for the recogniser).
+    fn tiny_config(conllu: PathBuf, iob2: PathBuf) -> TrainConfig {
         let embed = |attr| EmbedConfig { attr, rows: 50, width: 4 };
-        let config = TrainConfig {
+        TrainConfig {
             seed: 7,
             members: 2,
             train: conllu.clone(),
@@ -201,6 +212,7 @@ mod tests {
                 min_word_count: 1,
             },
             parser: ParserConfig { hidden: 4, pieces: 2, min_label_count: 1, explore: 0.5 },
+            distill: None,
             ner: Some(NerConfig {
                 train: iob2.clone(),
                 dev: iob2,
@@ -217,7 +229,13 @@ mod tests {
                 members: 2,
                 seed: None,
             }),
-        };
+        }
+    }
+
+    #[test]
+    fn training_is_deterministic_and_yields_a_loadable_pipeline() {
+        let (dir, conllu, iob2) = corpus_dir("train");
+        let config = tiny_config(conllu, iob2);
         let mut observer = Silent(0);
         let first = train(&config, &mut observer).unwrap();
         let second = train(&config, &mut Silent(0)).unwrap();
@@ -241,5 +259,36 @@ mod tests {
             names,
             ["tok2vec", "tagger", "morphologizer", "lemmatizer", "parser", "ner", "doc_cleaner"]
         );
+    }
+
+    #[test]
+    fn a_distilled_member_is_deterministic_and_learns_from_its_teacher() {
+        let (dir, conllu, iob2) = corpus_dir("distill");
+        let plain = TrainConfig { members: 2, ner: None, ..tiny_config(conllu.clone(), iob2) };
+        let teacher_path = dir.join("teacher.nlpd");
+        std::fs::write(&teacher_path, train(&plain, &mut Silent(0)).unwrap().model).unwrap();
+        let distilled = |weight| {
+            let distill = Some(DistillConfig { teacher: teacher_path.clone(), weight });
+            let config = TrainConfig { members: 1, distill, ..plain.clone() };
+            train(&config, &mut Silent(0))
+        };
+        let alone = train(&TrainConfig { members: 1, ..plain.clone() }, &mut Silent(0)).unwrap();
+        let (first, second) = (distilled(0.5).unwrap(), distilled(0.5).unwrap());
+        assert_eq!(first.model, second.model, "same seed and teacher, same bytes");
+        assert_ne!(first.model, alone.model, "the teacher changes what the member learns");
+        Pipeline::load(&first.model).unwrap();
+        let err = distilled(1.5).unwrap_err();
+        assert!(err.to_string().contains("[0, 1]"), "{err}");
+
+        // A teacher trained on other tags cannot teach.
+        std::fs::write(&conllu, CONLLU.replace("\tNNS\t", "\tNNX\t")).unwrap();
+        std::fs::write(&teacher_path, train(&plain, &mut Silent(0)).unwrap().model).unwrap();
+        std::fs::write(&conllu, CONLLU).unwrap();
+        let err = distilled(0.5).unwrap_err();
+        assert!(err.to_string().contains("XPOS labels differ"), "{err}");
+        std::fs::write(&teacher_path, b"not a model").unwrap();
+        let err = distilled(0.5).unwrap_err();
+        assert!(err.to_string().contains("cannot be loaded"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

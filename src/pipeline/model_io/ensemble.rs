@@ -30,16 +30,20 @@ use crate::pipeline::tagger::Tagger;
 use crate::pipeline::tok2vec::Tok2Vec;
 use crate::vocab::Vocab;
 
-/// One model file of the ensemble, its tensor-reading components loaded.
-struct Member {
-    tok2vec: Tok2Vec,
-    tagger: Tagger,
-    morphologizer: Morphologizer,
-    parser: Parser,
+/// The jointly trained components of a model file that read the tensor: what an ensemble
+/// joins, and what a teacher lends its outputs to a distilled student
+/// (`crate::train::teacher`).
+#[derive(Debug)]
+pub(crate) struct JointComponents {
+    pub(crate) tok2vec: Tok2Vec,
+    pub(crate) tagger: Tagger,
+    pub(crate) morphologizer: Morphologizer,
+    pub(crate) parser: Parser,
 }
 
-impl Member {
-    fn load(bytes: &[u8]) -> Result<Self, ModelLoadError> {
+impl JointComponents {
+    /// Loads the components from the model file `bytes`.
+    pub(crate) fn load(bytes: &[u8]) -> Result<Self, ModelLoadError> {
         let sections = Sections::parse(bytes)?;
         let mut vocab = Vocab::new();
         Ok(Self {
@@ -72,7 +76,8 @@ fn read<P: Persist>(
 /// tok2vec, tagger, morphologizer and parser components, or its labels differ from the
 /// first file's.
 pub fn join_ensemble(files: &[&[u8]]) -> Result<Vec<u8>, ModelLoadError> {
-    let members = files.iter().map(|bytes| Member::load(bytes)).collect::<Result<Vec<_>, _>>()?;
+    let members =
+        files.iter().map(|bytes| JointComponents::load(bytes)).collect::<Result<Vec<_>, _>>()?;
     let Some(first) = members.first() else {
         return Err(mismatch(ComponentKind::Tok2Vec, "no model files to join"));
     };
@@ -82,7 +87,7 @@ pub fn join_ensemble(files: &[&[u8]]) -> Result<Vec<u8>, ModelLoadError> {
     let shares: Vec<f32> = counts.iter().map(|&c| c as f32 / total).collect();
 
     let tok2vec = Tok2Vec::new(members.iter().flat_map(|m| m.tok2vec.members.clone()).collect());
-    let heads = |pick: fn(&Member) -> &SoftmaxHead, kind| {
+    let heads = |pick: fn(&JointComponents) -> &SoftmaxHead, kind| {
         let heads: Vec<&SoftmaxHead> = members.iter().map(pick).collect();
         mean_head(&heads, &shares).ok_or_else(|| mismatch(kind, "members' labels differ"))
     };
