@@ -7,17 +7,17 @@
 //! ensemble predicts, so it keeps part of the ensemble's gain at one member's cost.
 //!
 //! [`DistillConfig`] (the `[distill]` table of a training config) names the teacher's model
-//! file and the `weight` of its distributions in the student's targets. [`Teacher`] holds the
+//! file and the `weight` of its distributions in the student's targets. `Teacher` holds the
 //! teacher's jointly trained components (tok2vec, tagger, morphologizer, parser), whose
 //! labels must be the student's. Its tensor of every training paragraph is computed once,
 //! before training: the teacher never changes, and it reads the words without dropout.
 //! During training, every target is `(1 − weight) × gold + weight × teacher`:
 //!
 //! - for the tagger's and the morphologizer's heads, the teacher's softmax over each word's
-//!   classes ([`Teacher::head_probs`]); a word without a gold class takes the teacher's
+//!   classes (`Teacher::head_probs`); a word without a gold class takes the teacher's
 //!   distribution alone;
 //! - for the parser, at every state the student reaches (its own path, with exploration),
-//!   the teacher's softmax over the valid actions ([`TeacherParse`]); the gold side is the
+//!   the teacher's softmax over the valid actions (`TeacherParse`); the gold side is the
 //!   student's own distribution over the zero-cost actions, as without a teacher.
 //!
 //! The lemmatizer and the recogniser are not distilled: the first is learned from the
