@@ -5,8 +5,9 @@
 # against the JSON of /parse: one arc per token that is not a root, with the same heads,
 # dependents and labels; the entity marks with their labels; that the XSS strings in the
 # text stay text (no alert, no injected element, nothing ran); that the page broke no rule
-# of its Content-Security-Policy; and that errors (413, 422) are shown. A screenshot of the
-# page is written to target/ui/screenshot.png (the path is printed).
+# of its Content-Security-Policy; that entity marks and arc labels keep a WCAG contrast of
+# 4.5 in the light and the dark colour scheme; and that errors (413, 422) are shown. A
+# screenshot of the page is written to target/ui/screenshot.png (the path is printed).
 #
 # WebDriver is HTTP and JSON, so the driver below is Python's standard library alone:
 # nothing comes from PyPI, and the only installs are the two Debian packages.
@@ -47,6 +48,55 @@ TEXT = ("Barack Obama visited Berlin and Paris in 2008. "
         + "Then he wrote " + " and ".join(XSS) + " in London.")
 # WebDriver key codes.
 TAB, ENTER, CONTROL, BACKSPACE = "\ue004", "\ue007", "\ue009", "\ue003"
+
+
+# [what, contrast] for each entity mark (its text on its fill) and for the arc labels (on
+# the page), by the WCAG formula.
+CONTRASTS = """
+const rgb = (colour) => colour.match(/[\\d.]+/g).slice(0, 3).map(Number);
+const luminance = (colour) => {
+  const [r, g, b] = rgb(colour).map((c) => c / 255)
+    .map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+};
+const contrast = (a, b) => {
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+};
+const marks = [...document.querySelectorAll('#ent mark.nlpd-ent')].map((m) => {
+  const style = getComputedStyle(m);
+  return [m.dataset.label, contrast(style.color, style.backgroundColor)];
+});
+const label = document.querySelector('#dep .arc-label');
+const page = getComputedStyle(document.querySelector('#dep svg')).backgroundColor;
+return [...marks, ['arc label', contrast(getComputedStyle(label).fill, page)]];
+"""
+
+
+# Pairs of overlapping text boxes in the diagram (words or tags of neighbouring tokens, any
+# two arc labels), and whether its container scrolls.
+OVERLAPS = """
+const box = (e) => e.getBoundingClientRect();
+const apart = (a, b) => a.right <= b.left + 0.5 || b.right <= a.left + 0.5
+  || a.bottom <= b.top + 0.5 || b.bottom <= a.top + 0.5;
+const overlaps = [];
+for (const sentence of document.querySelectorAll('#dep g.sentence')) {
+  for (const part of ['.word', '.tag']) {
+    const texts = [...sentence.querySelectorAll('text.token ' + part)];
+    for (let i = 1; i < texts.length; i += 1) {
+      if (!apart(box(texts[i - 1]), box(texts[i]))) {
+        overlaps.push([texts[i - 1].textContent, texts[i].textContent]);
+      }
+    }
+  }
+  const labels = [...sentence.querySelectorAll('text.arc-label')];
+  labels.forEach((a, i) => labels.slice(i + 1).forEach((b) => {
+    if (!apart(box(a), box(b))) overlaps.push([a.textContent, b.textContent]);
+  }));
+}
+const scroller = document.getElementById('dep');
+return {overlaps, scrolls: scroller.scrollWidth > scroller.clientWidth};
+"""
 
 
 class Fail(Exception):
@@ -191,6 +241,11 @@ def main():
         words = browser.js("""return [...document.querySelectorAll('#dep text.token')]
             .map((t) => t.querySelector('.word').textContent);""")
         check(len(words) == len(tokens), f"{len(words)} words drawn for {len(tokens)} tokens")
+        # Laid out with the browser's real fonts: words, tags and arc labels never overlap, and
+        # the long sentence makes the diagram scroll sideways rather than squeeze.
+        layout = browser.js(OVERLAPS)
+        check(not layout["overlaps"], f"drawn text overlaps: {layout['overlaps'][:5]}")
+        check(layout["scrolls"], "the wide diagram does not scroll sideways")
         marks = browser.js("""return [...document.querySelectorAll('#ent mark.nlpd-ent')]
             .map((m) => [m.firstChild.textContent, m.dataset.label,
                          m.querySelector('.nlpd-ent-label').textContent]);""")
@@ -220,6 +275,19 @@ def main():
         shot = os.path.join(OUT, "screenshot.png")
         browser.screenshot(shot)
 
+        # Entity marks and arc labels are legible in both colour schemes: WCAG contrast of
+        # at least 4.5 between each mark's text and its fill, and the labels and the page.
+        for scheme in ["light", "dark"]:
+            browser.cmd("POST", "/goog/cdp/execute", {"cmd": "Emulation.setEmulatedMedia", "params": {
+                "features": [{"name": "prefers-color-scheme", "value": scheme}]}})
+            contrasts = browser.js(CONTRASTS)
+            low = [c for c in contrasts if c[1] < 4.5]
+            check(len(contrasts) == len(marks) + 1 and not low,
+                  f"{scheme} scheme: contrast too low for {low}")
+        browser.screenshot(os.path.join(OUT, "screenshot-dark.png"))
+        browser.cmd("POST", "/goog/cdp/execute", {"cmd": "Emulation.setEmulatedMedia",
+                                                  "params": {"features": []}})
+
         # Errors: an empty text (422), then one over the 4 KiB body limit (413).
         browser.cmd("POST", f"/element/{textbox}/click")
         browser.keys((CONTROL, "a"), BACKSPACE, (CONTROL, ENTER))
@@ -244,9 +312,10 @@ def main():
     finally:
         browser.quit()
     print(f"browser-test: PASS | {len(tokens)} tokens, {len(got_arcs)} arcs and "
-          f"{len(marks)} entity marks as /parse says, XSS inert, 422 and 413 shown, no CSP "
-          f"violation | {time.monotonic() - started:.1f}s")
-    print(f"browser-test: screenshot: {shot}")
+          f"{len(marks)} entity marks as /parse says, legible in light and dark, XSS inert, 422 "
+          f"and 413 shown, no CSP violation | {time.monotonic() - started:.1f}s")
+    print(f"browser-test: screenshot: {shot} (dark scheme: {shot[:-4]}-dark.png, "
+          f"the 413: {os.path.join(OUT, 'error.png')})")
 
 
 try:
