@@ -23,6 +23,8 @@ BIN="${1:-$ROOT/target/release/nlpd}"
 OUT="$ROOT/target/ui"
 [[ -x $BIN ]] || die "not an executable: $BIN"
 ensure_commands chromium:chromium chromedriver:chromium-driver
+# A font for the text (Debian's chromium recommends fonts but does not depend on one).
+[[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || apt_install fonts-dejavu-core
 mkdir -p "$OUT"
 
 # A small body limit, so that the page can be shown a 413 with a text of a few kilobytes.

@@ -154,6 +154,8 @@ impl Layout {
 struct Sentence<'d> {
     /// Index of the sentence's first token in the document.
     first: usize,
+    /// The sentence's text.
+    text: &'d str,
     words: Vec<Word<'d>>,
     deps: Vec<Dependency<'d>>,
 }
@@ -179,14 +181,14 @@ impl<'d> Sentence<'d> {
                 }
             }
         }
-        Self { first: span.start(), words, deps }
+        let text = &doc.text()[doc.text_span(span).bytes()];
+        Self { first: span.start(), text, words, deps }
     }
 
     /// Writes the sentence as a `<g>` at vertical offset `y`.
     fn write(&self, out: &mut impl Write, layout: &Layout, y: f32) -> fmt::Result {
-        let text: Vec<&str> = self.words.iter().map(|word| word.text).collect();
         write!(out, r#"<g class="sentence" transform="translate(0 {y:.1})">"#)?;
-        write!(out, "<title>{}</title>", Escaped(&text.join(" ")))?;
+        write!(out, "<title>{}</title>", Escaped(self.text))?;
         let bottom = layout.arcs_bottom();
         for (i, (word, x)) in self.words.iter().zip(&layout.xs).enumerate() {
             let (word_y, tag_y) = (bottom + WORD_DROP, bottom + WORD_DROP + TAG_DROP);

@@ -149,7 +149,7 @@ pub fn html_page(doc: &Doc<'_>, style: Style) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::doc::{EntIob, TokenIdx};
+    use crate::doc::{EntIob, Pos, TokenIdx};
     use crate::vocab::Vocab;
 
     const XSS: [&str; 2] = ["<script>alert(1)</script>", r#""><svg onload=alert(1)>"#];
@@ -163,6 +163,38 @@ mod tests {
         for bad in [serde_json::json!("svg"), serde_json::json!(null), serde_json::json!(1)] {
             assert!(serde_json::from_value::<Style>(bad.clone()).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn pictures_of_a_small_parse() {
+        let vocab = Vocab::new();
+        let zone = vocab.zone();
+        let mut doc = Doc::from_words(
+            &zone,
+            &["Ada", "slept", ".", "Bo", "woke"],
+            &[true, false, true, true, false],
+        );
+        // (head, relation, UPOS, entity IOB, entity label)
+        let rows = [
+            (1, "nsubj", Pos::Propn, EntIob::Begin, Some("PER")),
+            (1, "root", Pos::Verb, EntIob::Outside, None),
+            (1, "punct", Pos::Punct, EntIob::Outside, None),
+            (4, "nsubj", Pos::Propn, EntIob::Begin, Some("PER")),
+            (4, "root", Pos::Verb, EntIob::Outside, None),
+        ];
+        for (token, (head, dep, pos, iob, label)) in doc.tokens_mut().iter_mut().zip(rows) {
+            token.head = Some(TokenIdx::new(head));
+            token.dep = Some(zone.intern(dep));
+            token.pos = Some(pos);
+            token.ent_iob = iob;
+            token.ent_type = label.map(|label| zone.intern(label));
+        }
+        doc.tokens_mut()[3].sent_start = Some(true);
+        let svg = fragment(&doc, Style::Dep);
+        assert_eq!(svg.matches("<g class=\"sentence\"").count(), 2);
+        assert_eq!(svg.matches("<g class=\"arc\"").count(), 3, "no arc for the roots");
+        insta::assert_snapshot!("dep", svg.replace('>', ">\n"));
+        insta::assert_snapshot!(fragment(&doc, Style::Ent), @r#"<div class="nlpd-ents" role="figure" aria-label="Named entities, 2 found"><mark class="nlpd-ent" data-label="PER">Ada<span class="nlpd-ent-label">PER</span></mark> slept. <mark class="nlpd-ent" data-label="PER">Bo<span class="nlpd-ent-label">PER</span></mark> woke</div>"#);
     }
 
     #[test]
