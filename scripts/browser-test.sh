@@ -10,7 +10,8 @@
 # screenshot of the page is written to target/ui/screenshot.png (the path is printed).
 #
 # WebDriver is HTTP and JSON, so the driver below is Python's standard library alone:
-# nothing comes from PyPI, and the only installs are the two Debian packages.
+# nothing comes from PyPI (Selenium would add a package and a driver manager that tries the
+# network), and the only installs are Debian packages: chromium, chromium-driver, a font.
 #
 # Usage: scripts/browser-test.sh [NLPD_BINARY]     (default: target/release/nlpd)
 set -euo pipefail
@@ -38,6 +39,7 @@ python3 - "$SERVER_URL" "http://127.0.0.1:$driver_port" "$OUT" <<'EOF'
 import base64
 import json
 import os
+import shutil
 import sys
 import time
 import urllib.error
@@ -132,7 +134,7 @@ class Browser:
                 break
             except (OSError, Fail):
                 pass
-        options = {"binary": "/usr/bin/chromium",
+        options = {"binary": shutil.which("chromium"),
                    "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
                             "--disable-dev-shm-usage", "--window-size=1280,900",
                             "--force-prefers-reduced-motion", "--hide-scrollbars"]}
