@@ -3,14 +3,15 @@
 //! # Overview
 //!
 //! [`run`] parses the arguments with clap and dispatches to one module per subcommand:
-//! `parse`/`tokenize` (`parse.rs`), `evaluate`, `serve`, `healthcheck`, `train` and
-//! `ensemble`. Errors
+//! `parse`/`tokenize` (`parse.rs`), `render`, `evaluate`, `serve`, `healthcheck`, `train`
+//! and `ensemble`. Errors
 //! are reported with their context chain and mapped to a non-zero exit code.
 
 mod ensemble;
 mod evaluate;
 mod healthcheck;
 mod parse;
+mod render;
 mod serve;
 mod train;
 
@@ -32,6 +33,8 @@ enum Command {
     Parse(parse::ParseArgs),
     /// Tokenize text only (`parse` with no components).
     Tokenize(parse::ParseArgs),
+    /// Draw a text's dependency arcs or entities as an HTML page.
+    Render(render::RenderArgs),
     /// Score a system CoNLL-U file against a gold one (CoNLL 2018 metrics).
     Evaluate(evaluate::EvaluateArgs),
     /// Run the HTTP service.
@@ -50,6 +53,7 @@ pub fn run() -> ExitCode {
     let result = match cli.command {
         Command::Parse(args) => parse::run(args, parse::Mode::Full),
         Command::Tokenize(args) => parse::run(args, parse::Mode::TokenizeOnly),
+        Command::Render(args) => render::run(args),
         Command::Evaluate(args) => evaluate::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Healthcheck(args) => healthcheck::run(args),

@@ -186,6 +186,7 @@ impl Layers {
                 idle_timeout: self.secs("server.idle_timeout_secs", server.idle_timeout_secs, 1)?,
                 body_timeout: self.secs("server.body_timeout_secs", server.body_timeout_secs, 1)?,
                 max_connections: self.positive("server.max_connections", server.max_connections)?,
+                ui: server.ui,
             },
             limits: Limits {
                 max_body_bytes: self.positive("limits.max_body_bytes", limits.max_body_bytes)?,
@@ -238,6 +239,7 @@ struct RawServer {
     idle_timeout_secs: i64,
     body_timeout_secs: i64,
     max_connections: i64,
+    ui: bool,
 }
 
 #[derive(Deserialize)]

@@ -162,6 +162,8 @@ pub struct ServerSettings {
     pub body_timeout: Duration,
     /// Connections served at once; further ones wait in the listen queue.
     pub max_connections: NonZeroUsize,
+    /// Whether the analysis page (`GET /`) and `POST /render` are served.
+    pub ui: bool,
 }
 
 /// `[limits]` settings.
@@ -272,6 +274,7 @@ mod tests {
         assert_eq!(s.server.listen, "127.0.0.1:8080".parse().expect("addr"));
         assert_eq!(s.server.shutdown_grace, Duration::from_secs(25));
         assert_eq!(s.limits.max_batch_texts.get(), 64);
+        assert!(s.server.ui);
         assert_eq!(s.model.path, None);
         assert_eq!(
             s.log,
@@ -333,6 +336,12 @@ mod tests {
     }
 
     #[test]
+    fn the_ui_is_turned_off_by_env() {
+        let s = Settings::load(None, env(&[("NLPD_SERVER__UI", "false")]), &[]).expect("valid");
+        assert!(!s.server.ui);
+    }
+
+    #[test]
     fn bad_values_are_refused_with_name_and_origin() {
         let cases: &[(&str, &str, &str)] = &[
             (
@@ -355,6 +364,11 @@ mod tests {
             ("NLPD_LIMITS__QUEUE", "-1", "invalid setting `limits.queue`"),
             ("NLPD_LIMITS__MAX_BODY_BYTES", "0", "invalid setting `limits.max_body_bytes`"),
             ("NLPD_LOG__FORMAT", "xml", "must be \"text\" or \"json\", got \"xml\""),
+            (
+                "NLPD_SERVER__UI",
+                "off",
+                "`server.ui` (from environment variable NLPD_SERVER__UI) must be true or false",
+            ),
             ("NLPD_LOG__LEVEL", "nlpd=loud", "invalid setting `log.level`"),
         ];
         for (name, value, expected) in cases {

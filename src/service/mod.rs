@@ -1,4 +1,5 @@
-//! The HTTP service: `POST /parse`, `GET /metrics`, `GET /healthz`, `GET /readyz`.
+//! The HTTP service: `POST /parse`, `GET /metrics`, `GET /healthz`, `GET /readyz`, and
+//! with `server.ui` the analysis page `GET /` and `POST /render`.
 //!
 //! # Overview
 //!
@@ -11,13 +12,16 @@
 //!
 //! ```text
 //! every route:  request id → trace → metrics (count) → catch panic (JSON 500) → timeout (504)
-//! POST /parse:  read the body whole (413, 408) → load shed + concurrency limit
-//!               (503 + Retry-After) → MemoryZoneLayer → handler (blocking work on NlpWorkers)
+//! POST /parse,   read the body whole (413, 408) → load shed + concurrency limit
+//! POST /render:  (503 + Retry-After) → MemoryZoneLayer → handler (blocking work on NlpWorkers)
 //! ```
+//!
+//! `/parse` and `/render` share one concurrency limit (and one worker pool), so together
+//! they hold at most `limits.concurrency + limits.queue` requests.
 //!
 //! The body is read before a request may take a worker slot, so slow uploads hold only
 //! their connections. Each connection is bounded in time and number (see `connection`).
-//! Shedding, the body limit and the zone apply to `/parse` only: a saturated parser must
+//! Shedding, the body limit and the zone apply to those two only: a saturated parser must
 //! not fail liveness probes or scrapes, and a zone opened for `/metrics` would show up in
 //! the very gauges it reports. Every error, including unknown routes (404), wrong methods
 //! (405), extractor rejections and panics, is answered as an `ApiError`.
@@ -30,6 +34,7 @@ mod parse;
 mod pool;
 mod read_body;
 mod shutdown;
+mod ui;
 mod zone_layer;
 
 use std::any::Any;
@@ -42,6 +47,7 @@ use axum::http::Request;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use metrics_exporter_prometheus::PrometheusHandle;
+use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::{BoxError, ServiceBuilder};
 use tower_http::ServiceBuilderExt;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -121,7 +127,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(bounds, read_body::read_body))
         .layer(HandleErrorLayer::new(middleware_error))
         .load_shed()
-        .concurrency_limit(limits.concurrency.get() + limits.queue)
+        .layer(GlobalConcurrencyLimitLayer::new(limits.concurrency.get() + limits.queue))
         // `read_body` enforces the limit; the extractor's own default (2 MiB) must not.
         .layer(DefaultBodyLimit::disable())
         .layer(MemoryZoneLayer::new(state.pipeline.vocab().clone()));
@@ -137,11 +143,18 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(HandleErrorLayer::new(middleware_error))
         .timeout(state.settings.server.request_timeout);
-    Router::new()
-        .route("/parse", post(parse::parse).route_layer(parse_layers))
+    let mut routes = Router::new()
+        .route("/parse", post(parse::parse).route_layer(parse_layers.clone()))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/metrics", get(metrics::metrics))
+        .route("/metrics", get(metrics::metrics));
+    if state.settings.server.ui {
+        routes = routes.route("/render", post(ui::render).route_layer(parse_layers));
+        for (path, content_type, body) in ui::ASSETS {
+            routes = routes.route(path, get(move || async move { ui::asset(content_type, body) }));
+        }
+    }
+    routes
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(common_layers)

@@ -10,6 +10,9 @@
 //! documents are made there, borrow the zone, are serialised to bytes there, and the zone
 //! is dropped when the closure ends. Nothing that borrows the zone crosses an `.await`.
 //!
+//! The same [`Job`] draws the pictures of `POST /render` (see `ui.rs`): its [`Output`]
+//! says whether documents are written or drawn.
+//!
 //! Responses are written by a [`DocWriter`] in the requested [`DocFormat`], documents in
 //! input order:
 //!
@@ -28,8 +31,6 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use serde::de::value::MapAccessDeserializer;
-use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use tracing::{Span, instrument};
 
@@ -39,8 +40,9 @@ use super::pool::Cancellation;
 use super::zone_layer::RequestZone;
 use crate::config::Limits;
 use crate::doc::conllu::SentenceMeta;
-use crate::doc::{DocFormat, DocWriter, JsonLayout};
+use crate::doc::{Doc, DocFormat, DocWriter, JsonLayout};
 use crate::pipeline::{Pipeline, PipelineError};
+use crate::render::{self, Style};
 use crate::telemetry::PARSE_WORDS;
 use crate::vocab::Zone;
 
@@ -64,22 +66,35 @@ pub(crate) struct ParseRequest {
     pub(crate) output: DocFormat,
 }
 
-impl<'de> Deserialize<'de> for ParseRequest {
-    /// Accepts only a JSON object: serde would otherwise also read the fields from an array.
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ObjectOnly;
-        impl<'de> Visitor<'de> for ObjectOnly {
-            type Value = ParseRequest;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ParseRequest, A::Error> {
-                ParseRequest::deserialize(MapAccessDeserializer::new(map))
+/// Implements `Deserialize` for a request struct declared with
+/// `#[serde(deny_unknown_fields, remote = "Self")]` (whose derived deserializer is then an
+/// inherent `deserialize`), accepting only a JSON object: serde's derive would otherwise also
+/// read the fields from an array.
+macro_rules! deserialize_object_only {
+    ($request:ident) => {
+        impl<'de> serde::Deserialize<'de> for $request {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct ObjectOnly;
+                impl<'de> serde::de::Visitor<'de> for ObjectOnly {
+                    type Value = $request;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str("a JSON object")
+                    }
+                    fn visit_map<A: serde::de::MapAccess<'de>>(
+                        self,
+                        map: A,
+                    ) -> Result<$request, A::Error> {
+                        $request::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    }
+                }
+                deserializer.deserialize_map(ObjectOnly)
             }
         }
-        deserializer.deserialize_map(ObjectOnly)
-    }
+    };
 }
+pub(super) use deserialize_object_only;
+
+deserialize_object_only!(ParseRequest);
 
 /// An optional field that, when present, must hold a value: `null` is refused rather than
 /// read as absent, as openapi.yaml says.
@@ -98,18 +113,57 @@ fn content_type(format: DocFormat) -> &'static str {
     }
 }
 
+/// What a [`Job`] makes of its documents.
+#[derive(Clone, Copy, Debug)]
+enum Output {
+    /// The documents, written in a format of `POST /parse`.
+    Docs(DocFormat),
+    /// The picture of the one document (`POST /render`): standalone, or the bare element.
+    Picture {
+        /// Which picture.
+        style: Style,
+        /// A document of its own ([`render::standalone`]) rather than the bare element
+        /// ([`render::fragment`]).
+        standalone: bool,
+    },
+}
+
+impl Output {
+    /// The `Content-Type` of the response body.
+    fn content_type(self) -> &'static str {
+        match self {
+            Output::Docs(format) => content_type(format),
+            Output::Picture { style, .. } => style.media_type(),
+        }
+    }
+}
+
 /// A request that passed validation.
 #[derive(Debug)]
-struct Job {
+pub(super) struct Job {
     texts: Vec<String>,
     /// Characters in all texts.
     n_chars: usize,
     batch: bool,
     components: Option<Vec<String>>,
-    output: DocFormat,
+    output: Output,
 }
 
 impl Job {
+    /// A job drawing `text` in `style` with the whole pipeline, checked as `/parse` checks
+    /// `{"text": text}`; a `standalone` picture, or the bare element.
+    pub(super) fn picture(
+        text: String,
+        style: Style,
+        standalone: bool,
+        limits: &Limits,
+        pipeline: &Pipeline,
+    ) -> Result<Self, ApiError> {
+        let request = ParseRequest { text: Some(text), ..ParseRequest::default() };
+        let output = Output::Picture { style, standalone };
+        Ok(Self { output, ..Self::new(request, limits, pipeline)? })
+    }
+
     /// Checks `request` against the limits and the pipeline's components.
     fn new(request: ParseRequest, limits: &Limits, pipeline: &Pipeline) -> Result<Self, ApiError> {
         let (texts, batch) = match (request.text, request.texts) {
@@ -147,7 +201,8 @@ impl Job {
         {
             return Err(unknown_component(pipeline, name.clone()));
         }
-        Ok(Self { texts, n_chars, batch, components: request.components, output: request.output })
+        let output = Output::Docs(request.output);
+        Ok(Self { texts, n_chars, batch, components: request.components, output })
     }
 
     /// Processes every text in `zone` and serialises the response body.
@@ -157,12 +212,45 @@ impl Job {
         zone: &Zone<'_>,
         cancel: &Cancellation,
     ) -> Result<Vec<u8>, ApiError> {
+        let format = match self.output {
+            Output::Docs(format) => format,
+            Output::Picture { style, standalone } => {
+                let mut body = String::new();
+                self.for_each_doc(pipeline, zone, cancel, |_, doc| {
+                    body = if standalone {
+                        render::standalone(doc, style)
+                    } else {
+                        render::fragment(doc, style)
+                    };
+                    Ok(())
+                })?;
+                return Ok(body.into_bytes());
+            }
+        };
         let capacity = self.texts.iter().map(|text| text.len() * 8).sum();
         let layout = if self.batch { JsonLayout::Docs } else { JsonLayout::Object };
-        let mut body = DocWriter::new(Vec::with_capacity(capacity), self.output, layout);
-        let written = |err: std::io::Error| {
-            ApiError::Internal(format!("writing {}: {err}", self.output.name()))
-        };
+        let mut body = DocWriter::new(Vec::with_capacity(capacity), format, layout);
+        let written =
+            |err: std::io::Error| ApiError::Internal(format!("writing {}: {err}", format.name()));
+        self.for_each_doc(pipeline, zone, cancel, |n, doc| {
+            let meta = if self.batch {
+                SentenceMeta { newdoc: Some(n.to_string()), ..SentenceMeta::default() }
+            } else {
+                SentenceMeta::new_document()
+            };
+            body.write(doc, [&meta]).map_err(written)
+        })?;
+        body.finish().map_err(written)
+    }
+
+    /// Makes the document of each text in `zone` and hands it to `each` with its position.
+    fn for_each_doc(
+        &self,
+        pipeline: &Pipeline,
+        zone: &Zone<'_>,
+        cancel: &Cancellation,
+        mut each: impl FnMut(usize, &Doc<'_>) -> Result<(), ApiError>,
+    ) -> Result<(), ApiError> {
         for (n, text) in self.texts.iter().enumerate() {
             if cancel.is_cancelled() {
                 return Err(ApiError::Internal("request abandoned by the client".to_owned()));
@@ -173,14 +261,34 @@ impl Job {
                 PipelineError::Component(err) => ApiError::Internal(err.to_string()),
             })?;
             metrics::counter!(PARSE_WORDS).increment(doc.len() as u64);
-            let meta = if self.batch {
-                SentenceMeta { newdoc: Some(n.to_string()), ..SentenceMeta::default() }
-            } else {
-                SentenceMeta::new_document()
-            };
-            body.write(&doc, [&meta]).map_err(written)?;
+            each(n, &doc)?;
         }
-        body.finish().map_err(written)
+        Ok(())
+    }
+
+    /// Runs the job on the NLP workers inside `zone` and answers its body with its
+    /// `Content-Type`. The caller's span (an `#[instrument]` with `n_texts` and `n_chars`
+    /// fields) records the job's size.
+    pub(super) async fn respond(
+        self,
+        state: &AppState,
+        zone: RequestZone,
+    ) -> Result<Response, ApiError> {
+        let span = Span::current();
+        span.record("n_texts", self.texts.len());
+        span.record("n_chars", self.n_chars);
+        let content_type = self.output.content_type();
+        let pipeline = Arc::clone(&state.pipeline);
+        let body = state
+            .workers
+            .run(move |cancel| {
+                // The zone is owned by this closure: every Doc borrowing it is dropped first,
+                // then the zone itself, on this thread, however the closure exits.
+                let zone = zone;
+                self.run(&pipeline, zone.zone(), cancel)
+            })
+            .await??;
+        Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
     }
 }
 
@@ -198,22 +306,7 @@ pub(super) async fn parse(
     zone: RequestZone,
     AppJson(request): AppJson<ParseRequest>,
 ) -> Result<Response, ApiError> {
-    let job = Job::new(request, &state.settings.limits, &state.pipeline)?;
-    let span = Span::current();
-    span.record("n_texts", job.texts.len());
-    span.record("n_chars", job.n_chars);
-    let content_type = content_type(job.output);
-    let pipeline = Arc::clone(&state.pipeline);
-    let body = state
-        .workers
-        .run(move |cancel| {
-            // The zone is owned by this closure: every Doc borrowing it is dropped first,
-            // then the zone itself, on this thread, however the closure exits.
-            let zone = zone;
-            job.run(&pipeline, zone.zone(), cancel)
-        })
-        .await??;
-    Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
+    Job::new(request, &state.settings.limits, &state.pipeline)?.respond(&state, zone).await
 }
 
 #[cfg(test)]

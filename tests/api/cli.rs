@@ -482,3 +482,26 @@ fn ensemble_joins_models_and_refuses_what_is_not_one() {
     let run = nlpd(&["ensemble", "--output", joined.path(), &shipped], b"");
     assert!(!run.success, "one model is no ensemble");
 }
+
+#[test]
+fn render_writes_a_page_with_the_picture_and_the_text_escaped() {
+    let text = "Ada Lovelace lived in London. <script>alert(1)</script> \"><svg onload=alert(1)>";
+    let dep = nlpd_ok(&["render", "--style", "dep"], text.as_bytes());
+    assert!(dep.starts_with("<!DOCTYPE html>") && dep.ends_with("</html>\n"), "{dep}");
+    assert!(dep.contains("<svg xmlns=") && dep.contains("<g class=\"arc\""), "{dep}");
+    let file = TempFile::new("text.txt", text.as_bytes());
+    let page = file.dir.join("ent.html");
+    let out = page.to_str().expect("UTF-8 path");
+    assert_eq!(nlpd_ok(&["render", "--style", "ent", file.path(), "--output", out], b""), "");
+    let ent = std::fs::read_to_string(&page).expect("the page is written");
+    assert!(ent.contains("<mark class=\"nlpd-ent\" data-label=\"LOC\">London<span"), "{ent}");
+    assert!(
+        ent.contains("&lt;script&gt;alert(1)&lt;/script&gt; &quot;&gt;&lt;svg onload"),
+        "{ent}"
+    );
+    for page in [&dep, &ent] {
+        assert!(!page.contains("<script") && !page.contains("<svg onload"), "{page}");
+    }
+    let run = nlpd(&["render", "--style", "png"], b"hi");
+    assert!(!run.success && run.stderr.contains("possible values: dep, ent"), "{}", run.stderr);
+}

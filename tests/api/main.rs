@@ -12,6 +12,7 @@ mod http_zones;
 mod metrics;
 mod openapi;
 mod parse;
+mod render;
 mod sentences;
 mod shutdown;
 mod vocab;

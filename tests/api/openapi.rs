@@ -126,9 +126,17 @@ fn json_body(value: &Value) -> Option<(&'static str, String)> {
 async fn spec_is_openapi_3_1_and_lists_every_route() {
     let spec = spec();
     assert!(spec["openapi"].as_str().is_some_and(|v| v.starts_with("3.1.")));
-    for (route, method) in
-        [("/parse", "post"), ("/healthz", "get"), ("/readyz", "get"), ("/metrics", "get")]
-    {
+    for (route, method) in [
+        ("/parse", "post"),
+        ("/render", "post"),
+        ("/", "get"),
+        ("/ui/app.js", "get"),
+        ("/ui/app.css", "get"),
+        ("/ui/render.css", "get"),
+        ("/healthz", "get"),
+        ("/readyz", "get"),
+        ("/metrics", "get"),
+    ] {
         let operation = &spec["paths"][route][method];
         assert!(operation["responses"]["200"].is_object(), "{method} {route}");
     }
@@ -173,6 +181,22 @@ async fn real_responses_match_the_spec() {
         sample(&server, "get", Some("/metrics"), "/metrics", None).await,
         sample(&server, "get", None, "/not/a/route", None).await,
     ]);
+    // The page, its files and every kind of picture, with /parse's errors.
+    for path in ["/", "/ui/app.js", "/ui/app.css", "/ui/render.css"] {
+        samples.push(sample(&server, "get", Some(path), path, None).await);
+    }
+    let render = Some("/render");
+    for body in [
+        json!({"text": "Ada wrote code. It ran.", "style": "dep"}),
+        json!({"text": "Ada wrote code.", "style": "ent"}),
+        json!({"text": "Ada wrote code.", "style": "dep", "standalone": false}),
+        json!({"text": "Ada wrote code.", "style": "ent", "standalone": false}),
+        json!({"text": "z".repeat(5000), "style": "dep"}),
+        json!({"text": "", "style": "ent"}),
+        json!({"text": "a", "style": "gif"}),
+    ] {
+        samples.push(sample(&server, "post", render, "/render", json_body(&body)).await);
+    }
     // While a request waits at the gate it holds the only worker: the next one is shed.
     let blocked = tokio::spawn({
         let (client, url) = (server.client.clone(), server.url("/parse"));
@@ -199,6 +223,12 @@ async fn real_responses_match_the_spec() {
         assert!(
             samples.iter().any(|s| s.route == parse && s.content_type.starts_with(media)),
             "no /parse sample answered {media}"
+        );
+    }
+    for media in ["image/svg+xml", "text/html", "application/json"] {
+        assert!(
+            samples.iter().any(|s| s.route == render && s.content_type.starts_with(media)),
+            "no /render sample answered {media}"
         );
     }
     for expected in [200, 400, 404, 405, 413, 415, 422, 500, 503, 504] {
