@@ -208,22 +208,7 @@ mod tests {
         let loss = |x: &[f32], dx: &mut [f32]| {
             head.loss_grad(x, &gold, soft, 1.0, dx, &mut head.zeros_like()).loss
         };
-        let mut dx = vec![0.0; x.len()];
-        loss(&x, &mut dx);
-        let eps = 1e-2;
-        for i in 0..x.len() {
-            let (mut plus, mut minus) = (x.clone(), x.clone());
-            plus[i] += eps;
-            minus[i] -= eps;
-            let mut scratch = vec![0.0; x.len()];
-            let slope =
-                (loss(&plus, &mut scratch) - loss(&minus, &mut scratch)) / f64::from(2.0 * eps);
-            assert!(
-                (slope - f64::from(dx[i])).abs() < 1e-2 * slope.abs().max(1.0),
-                "{i}: {slope} {}",
-                dx[i]
-            );
-        }
+        crate::pipeline::nn::check::assert_loss_slope(&x, 1e-2, 1e-2, loss);
         // With no weight on the teacher, a row with a gold class learns as without one.
         let (mut with, mut without) = (vec![0.0; 4], vec![0.0; 4]);
         let zero = Some(SoftTargets { probs: &teacher[..3], weight: 0.0 });

@@ -269,21 +269,6 @@ mod tests {
                 Some(&mut teacher),
             )
         };
-        let mut dx = vec![0.0; x.len()];
-        loss(&x, &mut dx);
-        let eps = 1e-3;
-        for i in 0..x.len() {
-            let (mut plus, mut minus) = (x.clone(), x.clone());
-            plus[i] += eps;
-            minus[i] -= eps;
-            let mut scratch = vec![0.0; x.len()];
-            let slope =
-                (loss(&plus, &mut scratch) - loss(&minus, &mut scratch)) / f64::from(2.0 * eps);
-            assert!(
-                (slope - f64::from(dx[i])).abs() < 2e-2 * slope.abs().max(1.0),
-                "{i}: {slope} {}",
-                dx[i]
-            );
-        }
+        crate::pipeline::nn::check::assert_loss_slope(&x, 1e-3, 2e-2, loss);
     }
 }

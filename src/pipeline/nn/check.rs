@@ -57,3 +57,28 @@ where
         }
     }
 }
+
+/// Asserts that the input gradient a loss function writes into its second argument matches
+/// central finite differences (steps of `eps`) of the loss it returns, within `tolerance`
+/// relative to the slope (absolute below 1).
+pub(crate) fn assert_loss_slope(
+    x: &[f32],
+    eps: f32,
+    tolerance: f64,
+    loss: impl Fn(&[f32], &mut [f32]) -> f64,
+) {
+    let mut dx = vec![0.0; x.len()];
+    loss(x, &mut dx);
+    let mut scratch = vec![0.0; x.len()];
+    for i in 0..x.len() {
+        let (mut plus, mut minus) = (x.to_vec(), x.to_vec());
+        plus[i] += eps;
+        minus[i] -= eps;
+        let slope = (loss(&plus, &mut scratch) - loss(&minus, &mut scratch)) / f64::from(2.0 * eps);
+        let analytic = f64::from(dx[i]);
+        assert!(
+            (slope - analytic).abs() < tolerance * slope.abs().max(1.0),
+            "input {i}: analytic {analytic}, numeric {slope}"
+        );
+    }
+}
