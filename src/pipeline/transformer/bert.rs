@@ -24,7 +24,7 @@
 
 use serde::Deserialize;
 
-use super::activations::{gelu, softmax};
+use super::activations::{gelu, softmax, sum, sum_of_squares};
 use super::safetensors::SafeTensors;
 use super::{EncoderError, PieceId};
 use crate::pipeline::nn::gemm::{Operand, gemm};
@@ -170,9 +170,9 @@ struct HeadScratch {
     head: Vec<f32>,
 }
 
-/// Sets `v` to `n` zeros, keeping its allocation.
-fn zeroed(v: &mut Vec<f32>, n: usize) -> &mut [f32] {
-    v.clear();
+/// `v` resized to `n` values, keeping its allocation; the values left are stale, for a
+/// buffer the caller overwrites entirely.
+fn sized(v: &mut Vec<f32>, n: usize) -> &mut [f32] {
     v.resize(n, 0.0);
     v
 }
@@ -275,7 +275,7 @@ impl Bert {
         assert_eq!(lens.iter().sum::<usize>(), ids.len(), "input lengths do not add up");
         assert!(lens.iter().all(|&n| n <= max_positions), "an input is too long for the encoder");
         let n = ids.len();
-        let x = zeroed(out, n * hidden);
+        let x = sized(out, n * hidden);
         let positions = lens.iter().flat_map(|&len| 0..len);
         for ((row, id), p) in x.chunks_exact_mut(hidden).zip(ids).zip(positions) {
             let word = &self.word[id.index() * hidden..(id.index() + 1) * hidden];
@@ -287,14 +287,14 @@ impl Bert {
         }
         normalize(x, &self.embed_norm, eps);
         for layer in &self.layers {
-            let qkv = zeroed(&mut scratch.qkv, n * 3 * hidden);
+            let qkv = sized(&mut scratch.qkv, n * 3 * hidden);
             layer.qkv.forward(x, qkv);
-            let context = zeroed(&mut scratch.context, n * hidden);
+            let context = sized(&mut scratch.context, n * hidden);
             self.attend(&scratch.qkv, lens, context, &mut scratch.heads);
-            let sum = zeroed(&mut scratch.sum, n * hidden);
+            let sum = sized(&mut scratch.sum, n * hidden);
             layer.out.forward(&scratch.context, sum);
             add_and_normalize(x, sum, &layer.attn_norm, eps);
-            let inner = zeroed(&mut scratch.inner, n * intermediate);
+            let inner = sized(&mut scratch.inner, n * intermediate);
             layer.up.forward(x, inner);
             gelu(inner);
             layer.down.forward(&scratch.inner, sum);
@@ -320,11 +320,11 @@ impl Bert {
                         buf.extend_from_slice(&qkv[at..at + d]);
                     }
                 }
-                let scores = zeroed(&mut scratch.scores, len * len);
+                let scores = sized(&mut scratch.scores, len * len);
                 let (q, k) = (Operand::plain(&scratch.q), Operand::transposed(&scratch.k));
                 gemm((len, d, len), scale, q, k, 0.0, scores);
                 softmax(scores, len);
-                let head = zeroed(&mut scratch.head, len * d);
+                let head = sized(&mut scratch.head, len * d);
                 let (p, v) = (Operand::plain(&scratch.scores), Operand::plain(&scratch.v));
                 gemm((len, len, d), 1.0, p, v, 0.0, head);
                 for (r, values) in rows.clone().zip(scratch.head.chunks_exact(d)) {
@@ -353,11 +353,12 @@ simd! {
             }
         }
         for row in x.chunks_exact_mut(width) {
-            let mean = row.iter().sum::<f32>() / width as f32;
-            let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / width as f32;
+            let mean = sum(row) / width as f32;
+            row.iter_mut().for_each(|v| *v -= mean);
+            let var = sum_of_squares(row) / width as f32;
             let inv_std = 1.0 / (var + eps).sqrt();
             for ((v, g), b) in row.iter_mut().zip(&norm.g).zip(&norm.b) {
-                *v = (*v - mean) * inv_std * g + b;
+                *v = *v * inv_std * g + b;
             }
         }
     }
