@@ -4,7 +4,7 @@
 # EWT train, on every Unicode code point (alone and between two letters) and on strings
 # written for their edge cases; see scripts/encoder/check_wordpiece.py. Fails on any
 # mismatch. Fetches the encoder first (scripts/fetch-encoder.sh) and installs `tokenizers`
-# into a scratch virtualenv outside the repository. Takes about a minute.
+# into a scratch virtualenv outside the repository. Takes about 35 s (50 s the first time).
 #
 # Usage: scripts/check-wordpiece.sh
 #   NLPD              the binary (default: target/release/nlpd)

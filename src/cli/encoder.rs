@@ -34,6 +34,9 @@ enum EncoderCommand {
     Pieces {
         /// The encoder directory (holding tokenizer.json).
         dir: PathBuf,
+        /// Print the pieces' texts (`##` marking continuations) instead of their ids.
+        #[arg(long)]
+        text: bool,
     },
 }
 
@@ -41,7 +44,7 @@ enum EncoderCommand {
 pub(super) fn run(args: EncoderArgs) -> anyhow::Result<()> {
     match args.command {
         EncoderCommand::Build { dir, output } => build(&dir, &output),
-        EncoderCommand::Pieces { dir } => pieces(&dir),
+        EncoderCommand::Pieces { dir, text } => pieces(&dir, text),
     }
 }
 
@@ -59,7 +62,7 @@ fn build(dir: &std::path::Path, output: &std::path::Path) -> anyhow::Result<()> 
 }
 
 /// `nlpd encoder pieces`.
-fn pieces(dir: &std::path::Path) -> anyhow::Result<()> {
+fn pieces(dir: &std::path::Path, text: bool) -> anyhow::Result<()> {
     let path = dir.join("tokenizer.json");
     let json = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read {}", path.display()))?;
@@ -72,7 +75,11 @@ fn pieces(dir: &std::path::Path) -> anyhow::Result<()> {
         wordpiece.encode(&line, &mut scratch, &mut ids);
         for (i, id) in ids.iter().enumerate() {
             let sep = if i == 0 { "" } else { " " };
-            write!(out, "{sep}{}", id.index())?;
+            if text {
+                write!(out, "{sep}{}", wordpiece.piece(*id))?;
+            } else {
+                write!(out, "{sep}{}", id.index())?;
+            }
         }
         writeln!(out)?;
     }

@@ -490,6 +490,9 @@ fn encoder_pieces_and_build_read_the_fetched_encoder() {
     let pieces = nlpd_ok(&["encoder", "pieces", dir], "Hello, World!\n\nNaïve\n".as_bytes());
     // hello , world ! / (nothing) / naive
     assert_eq!(pieces, "7592 1010 2088 999\n\n15743\n");
+    let text = "Ünbelievable tokenization!\n".as_bytes();
+    let pieces = nlpd_ok(&["encoder", "pieces", dir, "--text"], text);
+    assert_eq!(pieces, "unbelievable token ##ization !\n");
 
     let model = TempFile::new("encoder.nlpd", b"");
     let run = nlpd(&["encoder", "build", dir, "--output", model.path()], b"");

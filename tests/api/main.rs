@@ -14,5 +14,6 @@ mod openapi;
 mod parse;
 mod sentences;
 mod shutdown;
+mod transformer;
 mod vocab;
 mod zones;

@@ -147,11 +147,6 @@ impl Transformer {
         self.bert.width()
     }
 
-    /// The word-piece tokenizer.
-    pub fn wordpiece(&self) -> &WordPiece {
-        &self.wordpiece
-    }
-
     /// The last hidden state of each of `ids` (a document's pieces, without `[CLS]` and
     /// `[SEP]`) into `hidden` (pieces × width), window by window (see the
     /// [module docs](self)).
@@ -278,7 +273,7 @@ pub(crate) mod tests {
         // character has no pieces. zzz cannot be cut: one [UNK].
         let want_pieces = ["the", "[UNK]", "don", "'", "t", "中", "中", "[UNK]"];
         let got: Vec<&str> =
-            pieces.iter().map(|&id| model.wordpiece().piece(PieceId::new(id as u32))).collect();
+            pieces.iter().map(|&id| model.wordpiece.piece(PieceId::new(id as u32))).collect();
         assert_eq!(got, want_pieces);
         assert_eq!(align, [1.0, 1.0, 0.0, 3.0, 2.0, 1.0]);
         assert_eq!((hidden.rows(), hidden.cols()), (8, 8));

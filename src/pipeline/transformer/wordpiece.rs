@@ -238,13 +238,8 @@ impl WordPiece {
     }
 
     /// Number of pieces in the vocabulary.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.pieces.len()
-    }
-
-    /// Whether the vocabulary is empty.
-    pub fn is_empty(&self) -> bool {
-        self.pieces.is_empty()
     }
 
     /// The text of piece `id`, continuations with their prefix (`##ing`).
@@ -254,11 +249,6 @@ impl WordPiece {
     /// Panics if `id` is not in the vocabulary.
     pub fn piece(&self, id: PieceId) -> &str {
         &self.pieces[id.index()]
-    }
-
-    /// The piece for text that cannot be cut into pieces.
-    pub fn unk(&self) -> PieceId {
-        self.unk
     }
 
     /// The piece that opens every input to the encoder.
@@ -479,6 +469,8 @@ struct ModelJson {
 
 #[cfg(test)]
 pub(crate) mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     /// A small uncased tokenizer over a vocabulary of our own.
@@ -576,10 +568,7 @@ pub(crate) mod tests {
                 "vocab": {"[UNK]": 0, "[CLS]": 1, "[SEP]": 2, "ok": 3, "##ay": 4}}
         }"###;
         let wp = WordPiece::from_tokenizer_json(json).unwrap();
-        assert_eq!(
-            (wp.len(), wp.cls(), wp.sep(), wp.unk()),
-            (5, PieceId(1), PieceId(2), PieceId(0))
-        );
+        assert_eq!((wp.len(), wp.cls(), wp.sep(), wp.unk), (5, PieceId(1), PieceId(2), PieceId(0)));
         assert_eq!(pieces(&wp, "Okay ÖK"), ["ok", "##ay", "ok"]);
         for (from, to) in [
             ("\"WordPiece\"", "\"BPE\""),
@@ -590,6 +579,37 @@ pub(crate) mod tests {
         ] {
             let err = WordPiece::from_tokenizer_json(&json.replace(from, to)).unwrap_err();
             assert!(matches!(err, EncoderError::Unsupported { .. }), "{to}: {err}");
+        }
+    }
+
+    /// Characters that exercise every step: pieces of the tiny vocabulary, punctuation,
+    /// ideographs, accents and combining marks, controls, whitespace, added-token parts.
+    fn interesting_char() -> impl Strategy<Value = char> {
+        prop::sample::select(vec![
+            'a', 'u', 'n', 'f', 'b', 'l', 'e', 't', 'h', 's', 'x', 'y', 'A', 'T', 'É', 'é',
+            '\u{301}', '中', '!', ',', '\'', '$', '[', ']', 'M', 'K', '\u{0}', '\u{200b}',
+            '\u{fffd}', '\t', '\u{a0}', '😀', 'İ',
+        ])
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_encodes_and_whitespace_separates_what_it_separates(
+            a in prop::collection::vec(interesting_char(), 0..24),
+            b in prop::collection::vec(interesting_char(), 0..24),
+        ) {
+            // Why each token can be cut on its own: wherever the text has whitespace
+            // between two tokens, their pieces are those of the whole text.
+            let wp = tiny();
+            let (a, b): (String, String) = (a.into_iter().collect(), b.into_iter().collect());
+            let ids = |text: &str| {
+                let mut ids = Vec::new();
+                wp.encode(text, &mut PieceScratch::default(), &mut ids);
+                ids
+            };
+            let whole = ids(&format!("{a} {b}"));
+            prop_assert!(whole.iter().all(|id| id.index() < wp.len()));
+            prop_assert_eq!(whole, [ids(&a), ids(&b)].concat());
         }
     }
 }
