@@ -3,10 +3,11 @@
 //! # Overview
 //!
 //! [`run`] parses the arguments with clap and dispatches to one module per subcommand:
-//! `parse`/`tokenize` (`parse.rs`), `render`, `evaluate`, `serve`, `healthcheck`, `train`
-//! and `ensemble`. Errors
+//! `parse`/`tokenize` (`parse.rs`), `render`, `evaluate`, `serve`, `healthcheck`, `train`,
+//! `ensemble` and `encoder`. Errors
 //! are reported with their context chain and mapped to a non-zero exit code.
 
+mod encoder;
 mod ensemble;
 mod evaluate;
 mod healthcheck;
@@ -45,6 +46,8 @@ enum Command {
     Train(train::TrainArgs),
     /// Join trained pipelines into one ensemble model (scores averaged).
     Ensemble(ensemble::EnsembleArgs),
+    /// Work with the pretrained transformer encoder (see docs/transformer.md).
+    Encoder(encoder::EncoderArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -59,6 +62,7 @@ pub fn run() -> ExitCode {
         Command::Healthcheck(args) => healthcheck::run(args),
         Command::Train(args) => train::run(args),
         Command::Ensemble(args) => ensemble::run(&args),
+        Command::Encoder(args) => encoder::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

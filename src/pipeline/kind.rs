@@ -11,6 +11,8 @@ use std::fmt;
 /// from its section (`ComponentKind::load`, next to every section layout in `model_io`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ComponentKind {
+    /// A pretrained transformer encoder, which writes `Doc.tensor` and `trf_data`.
+    Transformer,
     /// The shared encoder, which writes `Doc.tensor`.
     Tok2Vec,
     /// Fine-grained (XPOS) and universal (UPOS) part-of-speech tags.
@@ -29,7 +31,8 @@ pub enum ComponentKind {
 
 impl ComponentKind {
     /// Every kind, in the order a full pipeline runs them.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
+        Self::Transformer,
         Self::Tok2Vec,
         Self::Tagger,
         Self::Morphologizer,
@@ -42,6 +45,7 @@ impl ComponentKind {
     /// The component's name, as used in model files, configs and requests.
     pub const fn name(self) -> &'static str {
         match self {
+            Self::Transformer => "transformer",
             Self::Tok2Vec => "tok2vec",
             Self::Tagger => "tagger",
             Self::Morphologizer => "morphologizer",
@@ -62,7 +66,7 @@ impl ComponentKind {
         match self {
             Self::Tagger | Self::Morphologizer | Self::Parser => &[Self::Tok2Vec],
             Self::Lemmatizer => &[Self::Tagger],
-            Self::Tok2Vec | Self::Ner | Self::DocCleaner => &[],
+            Self::Transformer | Self::Tok2Vec | Self::Ner | Self::DocCleaner => &[],
         }
     }
 
@@ -96,8 +100,16 @@ mod tests {
         }
         assert_eq!(ComponentKind::from_name("hooks"), None);
         // The names are section names in every shipped model file.
-        let names =
-            ["tok2vec", "tagger", "morphologizer", "lemmatizer", "parser", "ner", "doc_cleaner"];
+        let names = [
+            "transformer",
+            "tok2vec",
+            "tagger",
+            "morphologizer",
+            "lemmatizer",
+            "parser",
+            "ner",
+            "doc_cleaner",
+        ];
         assert_eq!(ComponentKind::ALL.map(ComponentKind::name), names);
     }
 }

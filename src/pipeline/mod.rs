@@ -24,6 +24,7 @@ pub mod parser;
 pub use nn::AdamConfig;
 pub mod tagger;
 pub mod tok2vec;
+pub mod transformer;
 
 pub use self::kind::ComponentKind;
 

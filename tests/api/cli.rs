@@ -6,7 +6,7 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
-use crate::data::shared_data;
+use crate::data::{fetched_encoder, shared_data};
 
 /// What a run of `nlpd` printed and how it ended.
 struct Run {
@@ -508,4 +508,37 @@ fn render_writes_a_page_with_the_picture_and_the_text_escaped() {
     }
     let run = nlpd(&["render", "--style", "png"], b"hi");
     assert!(!run.success && run.stderr.contains("possible values: dep, ent"), "{}", run.stderr);
+}
+
+#[test]
+fn encoder_pieces_and_build_read_the_fetched_encoder() {
+    let Some(dir) = fetched_encoder() else { return };
+    let dir = dir.to_str().expect("a UTF-8 path");
+    let pieces = nlpd_ok(&["encoder", "pieces", dir], "Hello, World!\n\nNaïve\n".as_bytes());
+    // hello , world ! / (nothing) / naive
+    assert_eq!(pieces, "7592 1010 2088 999\n\n15743\n");
+    let text = "Ünbelievable tokenization!\n".as_bytes();
+    let pieces = nlpd_ok(&["encoder", "pieces", dir, "--text"], text);
+    assert_eq!(pieces, "unbelievable token ##ization !\n");
+
+    let model = TempFile::new("encoder.nlpd", b"");
+    let run = nlpd(&["encoder", "build", dir, "--output", model.path()], b"");
+    assert!(run.success, "{}", run.stderr);
+    let out = nlpd_ok(
+        &["parse", "--model", model.path(), "--output", "conllu"],
+        b"Encoders read pieces.\n",
+    );
+    let forms: Vec<&str> = out
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .filter_map(|l| l.split('\t').nth(1))
+        .collect();
+    assert_eq!(forms, ["Encoders", "read", "pieces", "."]);
+
+    let run = nlpd(&["encoder", "build", "/nonexistent", "--output", model.path()], b"");
+    assert!(
+        !run.success && run.stderr.contains("cannot read the encoder in /nonexistent"),
+        "{}",
+        run.stderr
+    );
 }

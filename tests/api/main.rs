@@ -15,5 +15,6 @@ mod parse;
 mod render;
 mod sentences;
 mod shutdown;
+mod transformer;
 mod vocab;
 mod zones;

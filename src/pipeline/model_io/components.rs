@@ -24,6 +24,8 @@
 //!              tags = 1 + 4 × labels
 //! doc_cleaner  targets (u64 count; kind u8: 0 tensor, 1 all user data, 2 one array + name str)
 //! ```
+//!
+//! The `transformer` section's layout is in `transformer`.
 
 pub(crate) use super::layers::Persist;
 use super::layers::dim;
@@ -41,6 +43,7 @@ use crate::pipeline::parser::state::Action;
 use crate::pipeline::parser::{Parser, ROOT_LABEL, SPACE_LABEL};
 use crate::pipeline::tagger::{SPACE_TAG, Tagger};
 use crate::pipeline::tok2vec::{Encoder, Tok2Vec};
+use crate::pipeline::transformer::Transformer;
 use crate::pipeline::{Component, ComponentKind};
 use crate::vocab::Vocab;
 
@@ -345,6 +348,7 @@ impl ComponentKind {
                 Box::new(model)
             }
             Self::DocCleaner => Box::new(DocCleaner::load(r, vocab)?),
+            Self::Transformer => Box::new(Transformer::load(r, vocab)?),
         })
     }
 }

@@ -19,8 +19,8 @@
 //! and float arrays stored as IEEE half precision (u64 count + 2 bytes each), which halves
 //! the file with no measurable loss of accuracy. The section `pipeline` lists the
 //! components in order; each component has a section of its own name (its
-//! [`ComponentKind::name`]; see `components` for their layouts, and `layers` for the parts
-//! they are built from). The optional section `vocab` holds the word forms
+//! [`ComponentKind::name`]; see `components` for their layouts, `transformer` for the
+//! transformer's, and `layers` for the parts they are built from). The optional section `vocab` holds the word forms
 //! loaded as permanent lexemes (see `word_list` for its layout); it was added without a
 //! version change, because readers look sections up by name: older builds skip it, and
 //! files without it load with an empty permanent vocabulary. Sections may come in any
@@ -37,6 +37,7 @@ mod codec;
 pub(crate) mod components;
 pub mod ensemble;
 mod layers;
+mod transformer;
 mod word_list;
 
 use std::path::Path;
