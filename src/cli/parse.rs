@@ -30,7 +30,7 @@ use parking_lot::Mutex;
 use crate::doc::conllu::{ConlluDocument, ConlluReader, Keep, SentenceMeta};
 use crate::doc::iob2::{Iob2Document, Iob2Reader};
 use crate::doc::{Doc, DocFormat, DocRenderer, DocWriter, JsonLayout, RenderedDoc};
-use crate::pipeline::Pipeline;
+use crate::pipeline::{Pipeline, Precision};
 
 /// Arguments of `nlpd parse` and `nlpd tokenize`.
 #[derive(Debug, clap::Args)]
@@ -47,6 +47,10 @@ pub(super) struct ParseArgs {
     /// Model to load instead of the default one.
     #[arg(long, value_name = "PATH")]
     model: Option<PathBuf>,
+    /// The arithmetic of the model's layers: 8-bit integers (fast) or 32-bit floats (as in
+    /// training, to reproduce its scores exactly).
+    #[arg(long, value_enum, default_value_t = Precision::Int8)]
+    precision: Precision,
     /// Documents annotated at once, one per thread (default: one per core). The output is
     /// the same for any number.
     #[arg(long, value_name = "N")]
@@ -89,6 +93,20 @@ impl clap::ValueEnum for DocFormat {
     }
 }
 
+/// `--precision`: the arithmetic of the layers.
+impl clap::ValueEnum for Precision {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Precision::Int8, Precision::F32]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(match self {
+            Precision::Int8 => PossibleValue::new("int8").help("8-bit weights and activations"),
+            Precision::F32 => PossibleValue::new("f32").help("32-bit floats, as in training"),
+        })
+    }
+}
+
 /// Which components `nlpd parse` runs.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Mode {
@@ -100,8 +118,8 @@ pub(super) enum Mode {
 
 /// Runs `nlpd parse`.
 pub(super) fn run(args: ParseArgs, mode: Mode) -> anyhow::Result<()> {
-    let ParseArgs { files, input, output, model, threads } = args;
-    let pipeline = super::load_pipeline(model.as_deref())?;
+    let ParseArgs { files, input, output, model, precision, threads } = args;
+    let pipeline = super::load_pipeline(model.as_deref(), precision)?;
     let threads = match threads {
         Some(threads) => threads,
         None => std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN),
