@@ -1,7 +1,9 @@
 //! Full-pipeline throughput (tokenizer, tok2vec, tagger, morphologizer, lemmatizer, parser,
 //! ner, doc_cleaner) with the embedded English model, single-threaded, in words per second:
 //! `en_ewt_full` computes in 8-bit integers (the default), `en_ewt_full_f32` in f32, side by
-//! side in one run.
+//! side in one run. `tok2vec_only` and `tok2vec_only_f32` run the tokenizer and the shared
+//! encoder alone (embeddings, then the maxout layers that are nearly all of its time): the
+//! matrix kernels with little else around them.
 //!
 //! The input is the first paragraphs of the EWT training text when ../shared/data is
 //! present (one paragraph per document, as in the raw-text evaluation), else a paragraph
@@ -63,6 +65,21 @@ fn pipeline(c: &mut Criterion) {
                     .iter()
                     .map(|t| nlp.process(&zone, t).expect("the pipeline runs").len())
                     .sum::<usize>()
+            })
+        });
+    }
+    let tok2vec = [nlpd::pipeline::ComponentKind::Tok2Vec.name().to_owned()];
+    for (name, nlp) in [("tok2vec_only", &nlp), ("tok2vec_only_f32", &f32)] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let zone = nlp.vocab().zone();
+                let mut tokens = 0;
+                for text in &texts {
+                    let mut doc = nlp.tokenizer().tokenize(&zone, text);
+                    nlp.annotate(&mut doc, Some(&tok2vec)).expect("tok2vec runs");
+                    tokens += doc.len();
+                }
+                tokens
             })
         });
     }
