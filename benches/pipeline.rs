@@ -1,5 +1,9 @@
 //! Full-pipeline throughput (tokenizer, tok2vec, tagger, morphologizer, lemmatizer, parser,
-//! ner, doc_cleaner) with the embedded English model, single-threaded, in words per second.
+//! ner, doc_cleaner) with the embedded English model, single-threaded, in words per second:
+//! `en_ewt_full` computes in 8-bit integers (the default), `en_ewt_full_f32` in f32, side by
+//! side in one run. `tok2vec_only` and `tok2vec_only_f32` run the tokenizer and the shared
+//! encoder alone (embeddings, then the maxout layers that are nearly all of its time): the
+//! matrix kernels with little else around them.
 //!
 //! The input is the first paragraphs of the EWT training text when ../shared/data is
 //! present (one paragraph per document, as in the raw-text evaluation), else a paragraph
@@ -12,7 +16,8 @@
 use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use nlpd::pipeline::Pipeline;
+use nlpd::pipeline::model_io::DEFAULT_MODEL;
+use nlpd::pipeline::{Pipeline, Precision};
 use nlpd::train::corpus::Corpus;
 
 const FALLBACK: &str = "The committee met on Tuesday in Boston to review the budget. \
@@ -51,15 +56,33 @@ fn pipeline(c: &mut Criterion) {
     let mut group = c.benchmark_group("pipeline");
     group.sample_size(10);
     group.throughput(Throughput::Elements(words as u64));
-    group.bench_function("en_ewt_full", |b| {
-        b.iter(|| {
-            let zone = nlp.vocab().zone();
-            texts
-                .iter()
-                .map(|t| nlp.process(&zone, t).expect("the pipeline runs").len())
-                .sum::<usize>()
-        })
-    });
+    let f32 = Pipeline::load_with(DEFAULT_MODEL, Precision::F32).expect("the model loads");
+    for (name, nlp) in [("en_ewt_full", &nlp), ("en_ewt_full_f32", &f32)] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let zone = nlp.vocab().zone();
+                texts
+                    .iter()
+                    .map(|t| nlp.process(&zone, t).expect("the pipeline runs").len())
+                    .sum::<usize>()
+            })
+        });
+    }
+    let tok2vec = [nlpd::pipeline::ComponentKind::Tok2Vec.name().to_owned()];
+    for (name, nlp) in [("tok2vec_only", &nlp), ("tok2vec_only_f32", &f32)] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let zone = nlp.vocab().zone();
+                let mut tokens = 0;
+                for text in &texts {
+                    let mut doc = nlp.tokenizer().tokenize(&zone, text);
+                    nlp.annotate(&mut doc, Some(&tok2vec)).expect("tok2vec runs");
+                    tokens += doc.len();
+                }
+                tokens
+            })
+        });
+    }
     // One request's worth of work for the service (the 40-word paragraph of
     // scripts/wrk/paragraph.lua), without HTTP: the service's per-request overhead is the
     // difference to scripts/load.sh's latency at concurrency 1.

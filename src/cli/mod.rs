@@ -86,12 +86,17 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 }
 
 /// The pipeline to serve or run: the model file at `model`, or the embedded default.
-fn load_pipeline(model: Option<&std::path::Path>) -> anyhow::Result<crate::pipeline::Pipeline> {
+fn load_pipeline(
+    model: Option<&std::path::Path>,
+    precision: crate::pipeline::Precision,
+) -> anyhow::Result<crate::pipeline::Pipeline> {
+    use crate::pipeline::Pipeline;
     use anyhow::Context;
     match model {
-        Some(path) => crate::pipeline::Pipeline::load_file(path)
+        Some(path) => Pipeline::load_file_with(path, precision)
             .with_context(|| format!("cannot open model {}", path.display())),
-        None => Ok(crate::pipeline::Pipeline::default_english()),
+        None => Ok(Pipeline::load_with(crate::pipeline::model_io::DEFAULT_MODEL, precision)
+            .expect("the embedded model loads. This is a bug.")),
     }
 }
 

@@ -5,23 +5,32 @@
 //! Each input ([`Source`]: a file or standard input) is read in the chosen
 //! [`InputFormat`] and split into documents, streaming (only `text`, where the whole input
 //! is one document, reads an input at once). Every document is tokenized (or, from CoNLL-U,
-//! rebuilt from its given words), annotated and written in the chosen [`DocFormat`] by the
+//! rebuilt from its given words), annotated and rendered in the chosen [`DocFormat`] by the
 //! [`Annotator`], inside a memory zone of its own, so the vocabulary never grows however
 //! much is parsed. JSON is written as a pretty-printed array ([`JsonLayout::PrettyArray`]).
+//!
+//! With `--threads N` (N > 1), N worker threads annotate documents while one thread reads
+//! the input and the main thread writes the rendered documents in input order (see
+//! [`Annotator::run_parallel`]); the output is byte for byte that of one thread.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, mpsc};
 
 use anyhow::Context;
 use clap::builder::PossibleValue;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::doc::conllu::{ConlluReader, Keep, SentenceMeta};
-use crate::doc::iob2::Iob2Reader;
-use crate::doc::{Doc, DocFormat, DocWriter, JsonLayout};
-use crate::pipeline::Pipeline;
+use parking_lot::Mutex;
+
+use crate::doc::conllu::{ConlluDocument, ConlluReader, Keep, SentenceMeta};
+use crate::doc::iob2::{Iob2Document, Iob2Reader};
+use crate::doc::{Doc, DocFormat, DocRenderer, DocWriter, JsonLayout, RenderedDoc};
+use crate::pipeline::{Pipeline, Precision};
 
 /// Arguments of `nlpd parse` and `nlpd tokenize`.
 #[derive(Debug, clap::Args)]
@@ -38,6 +47,14 @@ pub(super) struct ParseArgs {
     /// Model to load instead of the default one.
     #[arg(long, value_name = "PATH")]
     model: Option<PathBuf>,
+    /// The arithmetic of the model's layers: 8-bit integers (fast) or 32-bit floats (as in
+    /// training, to reproduce its scores exactly).
+    #[arg(long, value_enum, default_value_t = Precision::Int8)]
+    precision: Precision,
+    /// Documents annotated at once, one per thread (default: one per core). The output is
+    /// the same for any number.
+    #[arg(long, value_name = "N")]
+    threads: Option<NonZeroUsize>,
 }
 
 /// How the input is split into documents.
@@ -76,6 +93,20 @@ impl clap::ValueEnum for DocFormat {
     }
 }
 
+/// `--precision`: the arithmetic of the layers.
+impl clap::ValueEnum for Precision {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Precision::Int8, Precision::F32]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(match self {
+            Precision::Int8 => PossibleValue::new("int8").help("8-bit weights and activations"),
+            Precision::F32 => PossibleValue::new("f32").help("32-bit floats, as in training"),
+        })
+    }
+}
+
 /// Which components `nlpd parse` runs.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Mode {
@@ -87,19 +118,31 @@ pub(super) enum Mode {
 
 /// Runs `nlpd parse`.
 pub(super) fn run(args: ParseArgs, mode: Mode) -> anyhow::Result<()> {
-    let ParseArgs { files, input, output, model } = args;
-    let pipeline = super::load_pipeline(model.as_deref())?;
+    let ParseArgs { files, input, output, model, precision, threads } = args;
+    let pipeline = super::load_pipeline(model.as_deref(), precision)?;
+    let threads = match threads {
+        Some(threads) => threads,
+        None => std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN),
+    };
     let sources = Source::all(&files);
     let progress = progress_bar(&sources)?;
     let stdout = io::stdout().lock();
-    let writer = DocWriter::new(BufWriter::new(stdout), output, JsonLayout::PrettyArray);
-    let mut annotator = Annotator { pipeline, mode, writer };
-    for source in sources {
-        let name = source.name();
-        let reader = source.open(&progress)?;
-        annotator.read(reader, input).with_context(|| name.clone())?;
+    let mut writer = DocWriter::new(BufWriter::new(stdout), output, JsonLayout::PrettyArray);
+    let annotator = Annotator { pipeline: &pipeline, mode, renderer: writer.renderer() };
+    let read = |each: &mut dyn FnMut(Task) -> anyhow::Result<()>| {
+        for source in &sources {
+            let name: Arc<str> = source.name().into();
+            let reader = source.open(&progress)?;
+            read_tasks(reader, input, &name, each).with_context(|| name.clone())?;
+        }
+        Ok(())
+    };
+    if threads.get() == 1 {
+        read(&mut |task| Ok(writer.write_rendered(&annotator.render(&task)?)?))?;
+    } else {
+        annotator.run_parallel(threads, read, &mut writer)?;
     }
-    annotator.writer.finish()?;
+    writer.finish()?;
     progress.finish_and_clear();
     Ok(())
 }
@@ -167,83 +210,198 @@ fn progress_bar(sources: &[Source<'_>]) -> anyhow::Result<ProgressBar> {
     Ok(ProgressBar::new(total).with_style(style))
 }
 
-/// Runs documents through the pipeline and writes them: the pipeline, what it runs, and
-/// where documents go.
-struct Annotator<W: Write> {
-    pipeline: Pipeline,
-    mode: Mode,
-    writer: DocWriter<W>,
+/// One document read from an input, not yet annotated.
+struct Task {
+    document: Document,
+    /// The input it comes from.
+    source: Arc<str>,
+    /// Its line in the input, when the input has a document per line.
+    line: Option<usize>,
 }
 
-impl<W: Write> Annotator<W> {
-    /// Reads every document of one input.
-    fn read(&mut self, mut input: Box<dyn BufRead>, format: InputFormat) -> anyhow::Result<()> {
-        match format {
-            InputFormat::Text => {
-                let mut text = String::new();
-                input.read_to_string(&mut text).context("cannot read input")?;
-                self.text(&text)
+/// A document as its input format gives it.
+enum Document {
+    Text(String),
+    Conllu(ConlluDocument),
+    Iob2(Iob2Document),
+}
+
+/// Calls `each` on every document of one input, in order.
+fn read_tasks(
+    mut input: Box<dyn BufRead>,
+    format: InputFormat,
+    source: &Arc<str>,
+    each: &mut dyn FnMut(Task) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let task = |document, line| Task { document, source: Arc::clone(source), line };
+    match format {
+        InputFormat::Text => {
+            let mut text = String::new();
+            input.read_to_string(&mut text).context("cannot read input")?;
+            each(task(Document::Text(text), None))
+        }
+        InputFormat::Lines => for_each_line(input, |number, line| {
+            each(task(Document::Text(line.to_owned()), Some(number)))
+        }),
+        InputFormat::Jsonl => for_each_line(input, |number, line| {
+            if line.trim().is_empty() {
+                return Ok(());
             }
-            InputFormat::Lines => for_each_line(input, |line| self.text(line)),
-            InputFormat::Jsonl => for_each_line(input, |line| {
-                if line.trim().is_empty() {
-                    return Ok(());
-                }
-                #[derive(serde::Deserialize)]
-                struct Record<'a> {
-                    #[serde(borrow)]
-                    text: Cow<'a, str>,
-                }
-                let record: Record<'_> = serde_json::from_str(line)
-                    .context("expected a JSON object with a \"text\" string")?;
-                self.text(&record.text)
-            }),
-            InputFormat::Conllu => {
-                for document in ConlluReader::new(input).documents() {
-                    let document = document?;
-                    let zone = self.pipeline.vocab().zone();
-                    let doc = document.to_doc(&zone, Keep::Words);
-                    self.emit(doc, document.metas())?;
-                }
-                Ok(())
+            #[derive(serde::Deserialize)]
+            struct Record<'a> {
+                #[serde(borrow)]
+                text: Cow<'a, str>,
             }
-            InputFormat::Iob2 => {
-                for document in Iob2Reader::new(input).documents() {
-                    let document = document?;
-                    let zone = self.pipeline.vocab().zone();
-                    let doc = document.to_doc(&zone, Keep::Words);
-                    self.emit(doc, document.metas())?;
-                }
-                Ok(())
+            let record: Record<'_> = serde_json::from_str(line)
+                .context("expected a JSON object with a \"text\" string")?;
+            each(task(Document::Text(record.text.into_owned()), Some(number)))
+        }),
+        InputFormat::Conllu => {
+            for document in ConlluReader::new(input).documents() {
+                each(task(Document::Conllu(document?), None))?;
             }
+            Ok(())
+        }
+        InputFormat::Iob2 => {
+            for document in Iob2Reader::new(input).documents() {
+                each(task(Document::Iob2(document?), None))?;
+            }
+            Ok(())
         }
     }
+}
 
-    /// Parses one text document.
-    fn text(&mut self, text: &str) -> anyhow::Result<()> {
+/// Annotates documents and renders them for the writer: the pipeline, what it runs, and
+/// the output format. It is shared by the worker threads.
+struct Annotator<'p> {
+    pipeline: &'p Pipeline,
+    mode: Mode,
+    renderer: DocRenderer,
+}
+
+impl Annotator<'_> {
+    /// Annotates one document, inside a memory zone of its own, and renders it.
+    fn render(&self, task: &Task) -> anyhow::Result<RenderedDoc> {
         let zone = self.pipeline.vocab().zone();
-        let doc = self.pipeline.tokenizer().tokenize(&zone, text);
-        self.emit(doc, [&SentenceMeta::new_document()])
+        let new_document = SentenceMeta::new_document();
+        let rendered = match &task.document {
+            Document::Text(text) => {
+                let doc = self.pipeline.tokenizer().tokenize(&zone, text);
+                self.annotate_and_render(doc, [&new_document])
+            }
+            Document::Conllu(document) => {
+                self.annotate_and_render(document.to_doc(&zone, Keep::Words), document.metas())
+            }
+            Document::Iob2(document) => {
+                self.annotate_and_render(document.to_doc(&zone, Keep::Words), document.metas())
+            }
+        };
+        rendered.with_context(|| match task.line {
+            Some(line) => format!("{}: line {line}", task.source),
+            None => task.source.to_string(),
+        })
     }
 
-    /// Annotates `doc` (unless only tokenizing) and writes it.
-    fn emit<'m>(
-        &mut self,
+    /// Annotates `doc` (unless only tokenizing) and renders it.
+    fn annotate_and_render<'m>(
+        &self,
         mut doc: Doc<'_>,
         metas: impl IntoIterator<Item = &'m SentenceMeta>,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<RenderedDoc> {
         if let Mode::Full = self.mode {
             self.pipeline.annotate(&mut doc, None)?;
         }
-        self.writer.write(&doc, metas)?;
-        Ok(())
+        Ok(self.renderer.render(&doc, metas)?)
+    }
+
+    /// Annotates the documents `read` gives on `threads` worker threads while this thread
+    /// writes them in input order. At most [`IN_FLIGHT_PER_THREAD`] documents per thread
+    /// are read ahead of the writer, so memory stays bounded whatever one document costs.
+    fn run_parallel<R, W>(
+        &self,
+        threads: NonZeroUsize,
+        read: R,
+        writer: &mut DocWriter<W>,
+    ) -> anyhow::Result<()>
+    where
+        R: FnOnce(&mut dyn FnMut(Task) -> anyhow::Result<()>) -> anyhow::Result<()> + Send,
+        W: Write,
+    {
+        let window = IN_FLIGHT_PER_THREAD * threads.get();
+        let (task_tx, task_rx) = mpsc::sync_channel::<(usize, Task)>(window);
+        let task_rx = Mutex::new(task_rx);
+        let (done_tx, done_rx) = mpsc::sync_channel(window);
+        // A ticket per document between reading and writing: the reader takes one for each
+        // document, the writer gives it back once the document is written.
+        let (ticket_tx, ticket_rx) = mpsc::sync_channel::<()>(window);
+        for _ in 0..window {
+            ticket_tx.send(()).expect("the ticket channel has room. This is a bug.");
+        }
+        std::thread::scope(|scope| {
+            for _ in 0..threads.get() {
+                let (task_rx, done_tx) = (&task_rx, done_tx.clone());
+                scope.spawn(move || {
+                    loop {
+                        // The lock is released as soon as a task is taken.
+                        let Ok((index, task)) = task_rx.lock().recv() else { break };
+                        if done_tx.send((index, self.render(&task))).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(done_tx);
+            let reader = scope.spawn(move || {
+                let mut index = 0;
+                read(&mut |task| {
+                    // No ticket: the writer stopped, and reports why.
+                    ticket_rx.recv().map_err(|_| anyhow::anyhow!("the writer stopped"))?;
+                    task_tx
+                        .send((index, task))
+                        .map_err(|_| anyhow::anyhow!("the workers stopped"))?;
+                    index += 1;
+                    Ok(())
+                })
+            });
+            let written = write_in_order(done_rx, writer, &ticket_tx);
+            // Stop the reader if the writer failed (no more tickets), then join it.
+            drop(ticket_tx);
+            let read = reader.join().expect("the reader does not panic. This is a bug.");
+            written.and(read)
+        })
     }
 }
 
-/// Calls `f` on each line (without its line ending), naming the line in any error.
+/// Documents read ahead of the writer, per worker thread: enough that no worker waits for
+/// a long document ahead of it while others idle, few enough to bound memory.
+const IN_FLIGHT_PER_THREAD: usize = 4;
+
+/// Writes the documents the workers send, numbered in input order, as their turn comes,
+/// and gives a ticket back for each.
+fn write_in_order<W: Write>(
+    done: mpsc::Receiver<(usize, anyhow::Result<RenderedDoc>)>,
+    writer: &mut DocWriter<W>,
+    tickets: &mpsc::SyncSender<()>,
+) -> anyhow::Result<()> {
+    let mut pending = BTreeMap::new();
+    let mut next = 0;
+    for (index, rendered) in done {
+        pending.insert(index, rendered);
+        while let Some(rendered) = pending.remove(&next) {
+            writer.write_rendered(&rendered?)?;
+            next += 1;
+            // The reader may have finished: a ticket nobody takes is fine.
+            let _ = tickets.try_send(());
+        }
+    }
+    Ok(())
+}
+
+/// Calls `f` on each line (without its line ending) with its number, naming the line in
+/// any error.
 fn for_each_line(
     mut input: impl BufRead,
-    mut f: impl FnMut(&str) -> anyhow::Result<()>,
+    mut f: impl FnMut(usize, &str) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let mut line = String::new();
     for number in 1.. {
@@ -252,7 +410,7 @@ fn for_each_line(
         if read == 0 {
             break;
         }
-        f(line.trim_end_matches(['\n', '\r'])).with_context(|| format!("line {number}"))?;
+        f(number, line.trim_end_matches(['\n', '\r'])).with_context(|| format!("line {number}"))?;
     }
     Ok(())
 }

@@ -50,7 +50,7 @@ impl clap::ValueEnum for Style {
 /// Runs `nlpd render`.
 pub(super) fn run(args: RenderArgs) -> anyhow::Result<()> {
     let RenderArgs { file, style, output, model } = args;
-    let pipeline = super::load_pipeline(model.as_deref())?;
+    let pipeline = super::load_pipeline(model.as_deref(), crate::pipeline::Precision::default())?;
     let mut text = String::new();
     match file.as_deref().filter(|path| path.to_str() != Some("-")) {
         Some(path) => {

@@ -12,6 +12,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::config::{self, FlagValue, Settings};
+use crate::pipeline::Precision;
 use crate::service::{self, AppState};
 use crate::telemetry;
 
@@ -64,7 +65,7 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<()> {
             tracing::warn!(%name, "ignored: settings are named NLPD_<SECTION>__<KEY>");
         }
     }
-    let pipeline = super::load_pipeline(settings.model.path.as_deref())?;
+    let pipeline = super::load_pipeline(settings.model.path.as_deref(), Precision::default())?;
     tracing::info!(?pipeline, "pipeline loaded");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(settings.server.worker_threads.get())

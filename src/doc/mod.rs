@@ -42,11 +42,11 @@ use std::collections::BTreeMap;
 pub use json::{DocJson, SpanJson, TokenJson, TokensJson};
 pub use read_error::ReadError;
 pub use sentence_reader::{DocumentSentence, Documents, ReadSentence, SentenceReader};
-pub use sentence_writer::{SentenceWords, SentenceWriter, WriteSentence};
+pub use sentence_writer::{RenderedSentences, SentenceWords, SentenceWriter, WriteSentence};
 pub use span::{Span, TextSpan};
 pub use tensor::{Tensor, live_tensor_bytes};
 pub use token::{EntIob, Pos, Token, TokenData, TokenIdx};
-pub use writer::{DocFormat, DocWriter, JsonLayout};
+pub use writer::{DocFormat, DocRenderer, DocWriter, JsonLayout, RenderedDoc};
 
 use crate::vocab::Zone;
 

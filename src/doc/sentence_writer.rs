@@ -75,17 +75,41 @@ impl<'a, 'z> SentenceWords<'a, 'z> {
 
 /// Writes documents in the format `F`, numbering sentences that have no `sent_id` of their
 /// own (1, 2, … across everything this writer writes, so ids stay unique in one file).
+///
+/// A document is first rendered ([`SentenceWriter::render`], which needs no writer, so
+/// worker threads can do it for documents ahead of their turn) and then written in order
+/// ([`SentenceWriter::write_rendered`]), which fills in the running sentence numbers;
+/// [`SentenceWriter::write_doc`] does both.
 #[derive(Debug)]
 pub struct SentenceWriter<W, F> {
     out: W,
-    format: F,
+    sentences: usize,
+    /// The rendering buffer [`SentenceWriter::write_doc`] reuses.
+    scratch: RenderedSentences,
+    format: std::marker::PhantomData<F>,
+}
+
+/// A document's sentences in a line-based format, written before it is known how many
+/// sentences precede them: the bytes, with a gap wherever a running sentence number goes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RenderedSentences {
+    bytes: Vec<u8>,
+    /// Where each running number goes: a byte offset into `bytes` and the index of its
+    /// sentence in the document.
+    gaps: Vec<(usize, usize)>,
+    /// Sentences rendered (each takes a number, whether or not it shows it).
     sentences: usize,
 }
 
 impl<W: Write, F: WriteSentence + Default> SentenceWriter<W, F> {
     /// A writer into `out` (wrap files and stdout in a `BufWriter`).
     pub fn new(out: W) -> Self {
-        Self { out, format: F::default(), sentences: 0 }
+        Self {
+            out,
+            sentences: 0,
+            scratch: RenderedSentences::default(),
+            format: std::marker::PhantomData,
+        }
     }
 
     /// The underlying writer.
@@ -106,6 +130,39 @@ impl<W: Write, F: WriteSentence + Default> SentenceWriter<W, F> {
         doc: &Doc<'_>,
         metas: impl IntoIterator<Item = &'m SentenceMeta>,
     ) -> io::Result<()> {
+        let mut rendered = std::mem::take(&mut self.scratch);
+        Self::render_into(doc, metas, &mut rendered)?;
+        let written = self.write_rendered(&rendered);
+        self.scratch = rendered;
+        written
+    }
+
+    /// The sentences of `doc` as [`SentenceWriter::write_doc`] writes them, to be written
+    /// by [`SentenceWriter::write_rendered`].
+    ///
+    /// # Errors
+    ///
+    /// Returns an error if the format fails to write a sentence.
+    pub fn render<'m>(
+        doc: &Doc<'_>,
+        metas: impl IntoIterator<Item = &'m SentenceMeta>,
+    ) -> io::Result<RenderedSentences> {
+        let mut rendered = RenderedSentences::default();
+        Self::render_into(doc, metas, &mut rendered)?;
+        Ok(rendered)
+    }
+
+    /// [`SentenceWriter::render`] into a buffer (whose contents it replaces).
+    fn render_into<'m>(
+        doc: &Doc<'_>,
+        metas: impl IntoIterator<Item = &'m SentenceMeta>,
+        rendered: &mut RenderedSentences,
+    ) -> io::Result<()> {
+        let RenderedSentences { bytes, gaps, sentences } = rendered;
+        bytes.clear();
+        gaps.clear();
+        *sentences = 0;
+        let format = F::default();
         let words: Vec<usize> =
             doc.iter().filter(|t| !t.lex().is(LexFlags::IS_SPACE)).map(|t| t.i()).collect();
         let mut metas = metas.into_iter();
@@ -116,12 +173,33 @@ impl<W: Write, F: WriteSentence + Default> SentenceWriter<W, F> {
                 continue;
             }
             let sentence = SentenceWords { doc, all: &words, start, end };
-            self.sentences += 1;
-            let (meta, text) = (metas.next(), sentence.text());
-            SentenceMeta::write_comments(meta, self.sentences, text, &mut self.out)?;
-            self.format.write_words(&mut self.out, sentence)?;
-            writeln!(self.out)?;
+            let (meta, text, index) = (metas.next(), sentence.text(), *sentences);
+            SentenceMeta::write_comments(meta, text, bytes, |bytes| {
+                gaps.push((bytes.len(), index));
+                Ok(())
+            })?;
+            format.write_words(bytes, sentence)?;
+            writeln!(bytes)?;
+            *sentences += 1;
         }
+        Ok(())
+    }
+
+    /// Writes a document [rendered](SentenceWriter::render) for this format, numbering its
+    /// sentences after those written before.
+    ///
+    /// # Errors
+    ///
+    /// Returns an error if writing fails.
+    pub fn write_rendered(&mut self, rendered: &RenderedSentences) -> io::Result<()> {
+        let mut at = 0;
+        for &(offset, index) in &rendered.gaps {
+            self.out.write_all(&rendered.bytes[at..offset])?;
+            write!(self.out, "{}", self.sentences + index + 1)?;
+            at = offset;
+        }
+        self.out.write_all(&rendered.bytes[at..])?;
+        self.sentences += rendered.sentences;
         Ok(())
     }
 }

@@ -14,6 +14,11 @@
 //!   `# newpar` and `# sent_id` come from the [`SentenceMeta`]s its caller passes, and
 //!   sentences without an id are numbered across everything the writer writes.
 //!
+//! A document may be rendered ahead of its turn ([`DocRenderer`], on any thread) and
+//! written later ([`DocWriter::write_rendered`]): the writer adds what depends on the
+//! documents before it (JSON separators, running sentence numbers), so documents rendered in
+//! parallel and written in input order make the same bytes as [`DocWriter::write`].
+//!
 //! ```
 //! use nlpd::doc::{Doc, DocFormat, DocWriter, JsonLayout};
 //! use nlpd::doc::conllu::SentenceMeta;
@@ -35,7 +40,7 @@ use serde::Deserialize;
 
 use super::conllu::{ConlluWriter, SentenceMeta};
 use super::iob2::Iob2Writer;
-use super::{Doc, SentenceWriter};
+use super::{Doc, RenderedSentences, SentenceWriter};
 
 /// A format documents are written in: `--output` of `nlpd parse`, `"output"` of
 /// `POST /parse`.
@@ -108,6 +113,7 @@ pub enum JsonLayout {
 #[derive(Debug)]
 pub struct DocWriter<W: Write> {
     sink: Sink<W>,
+    layout: JsonLayout,
     /// Documents written so far.
     docs: usize,
 }
@@ -115,23 +121,96 @@ pub struct DocWriter<W: Write> {
 /// A [`DocWriter`]'s output with its format.
 #[derive(Debug)]
 enum Sink<W: Write> {
-    Json { out: W, layout: JsonLayout },
+    Json(W),
     Jsonl(W),
     Conllu(ConlluWriter<W>),
     Iob2(Iob2Writer<W>),
 }
+
+/// Renders documents for a [`DocWriter`] of one format and layout, without the writer: it
+/// is `Copy` and `Send`, for worker threads. See the module docs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DocRenderer {
+    format: DocFormat,
+    layout: JsonLayout,
+}
+
+/// One document rendered by a [`DocRenderer`], for [`DocWriter::write_rendered`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RenderedDoc(Rendered);
+
+/// What a [`RenderedDoc`] holds, by format.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Rendered {
+    /// The document's JSON (pretty-printed or compact, as the layout says), no separator.
+    Json(Vec<u8>),
+    /// The document's compact JSON line, newline included.
+    Jsonl(Vec<u8>),
+    Conllu(RenderedSentences),
+    Iob2(RenderedSentences),
+}
+
+impl DocRenderer {
+    /// Renders `doc` as [`DocWriter::write`] would write it, taking `metas` as it does.
+    ///
+    /// # Errors
+    ///
+    /// Returns an error if rendering fails (a JSON serialisation error comes back as an
+    /// [`io::Error`] of kind `InvalidData`).
+    pub fn render<'m>(
+        self,
+        doc: &Doc<'_>,
+        metas: impl IntoIterator<Item = &'m SentenceMeta>,
+    ) -> io::Result<RenderedDoc> {
+        Ok(RenderedDoc(match self.format {
+            DocFormat::Json => {
+                let mut out = Vec::new();
+                match self.layout {
+                    JsonLayout::PrettyArray => {
+                        serde_json::to_writer_pretty(&mut out, &doc.to_json())?;
+                    }
+                    JsonLayout::Object | JsonLayout::Docs => {
+                        serde_json::to_writer(&mut out, &doc.to_json())?;
+                    }
+                }
+                Rendered::Json(out)
+            }
+            DocFormat::Jsonl => {
+                let mut out = serde_json::to_vec(&doc.to_json())?;
+                out.push(b'\n');
+                Rendered::Jsonl(out)
+            }
+            DocFormat::Conllu => Rendered::Conllu(ConlluWriter::<W0>::render(doc, metas)?),
+            DocFormat::Iob2 => Rendered::Iob2(Iob2Writer::<W0>::render(doc, metas)?),
+        }))
+    }
+}
+
+/// The writer type naming [`SentenceWriter::render`], which writes nowhere.
+type W0 = io::Sink;
 
 impl<W: Write> DocWriter<W> {
     /// A writer of `format` into `out` (wrap files and stdout in a `BufWriter`). `layout`
     /// applies to [`DocFormat::Json`] only.
     pub fn new(out: W, format: DocFormat, layout: JsonLayout) -> Self {
         let sink = match format {
-            DocFormat::Json => Sink::Json { out, layout },
+            DocFormat::Json => Sink::Json(out),
             DocFormat::Jsonl => Sink::Jsonl(out),
             DocFormat::Conllu => Sink::Conllu(SentenceWriter::new(out)),
             DocFormat::Iob2 => Sink::Iob2(SentenceWriter::new(out)),
         };
-        Self { sink, docs: 0 }
+        Self { sink, layout, docs: 0 }
+    }
+
+    /// The renderer of this writer's format and layout.
+    pub fn renderer(&self) -> DocRenderer {
+        let format = match self.sink {
+            Sink::Json(_) => DocFormat::Json,
+            Sink::Jsonl(_) => DocFormat::Jsonl,
+            Sink::Conllu(_) => DocFormat::Conllu,
+            Sink::Iob2(_) => DocFormat::Iob2,
+        };
+        DocRenderer { format, layout: self.layout }
     }
 
     /// Writes `doc`. CoNLL-U and IOB2 give the `n`-th sentence the `n`-th item of `metas`,
@@ -151,10 +230,35 @@ impl<W: Write> DocWriter<W> {
         metas: impl IntoIterator<Item = &'m SentenceMeta>,
     ) -> io::Result<()> {
         match &mut self.sink {
-            Sink::Json { out, layout } => {
+            // The line formats reuse one rendering buffer.
+            Sink::Conllu(writer) => writer.write_doc(doc, metas)?,
+            Sink::Iob2(writer) => writer.write_doc(doc, metas)?,
+            Sink::Json(_) | Sink::Jsonl(_) => {
+                let rendered = self.renderer().render(doc, metas)?;
+                return self.write_rendered(&rendered);
+            }
+        }
+        self.docs += 1;
+        Ok(())
+    }
+
+    /// Writes a document rendered by this writer's [renderer](Self::renderer) as the next
+    /// document.
+    ///
+    /// # Errors
+    ///
+    /// Returns an error if writing fails.
+    ///
+    /// # Panics
+    ///
+    /// Panics if another format rendered the document, or when a second document is
+    /// written in [`JsonLayout::Object`].
+    pub fn write_rendered(&mut self, rendered: &RenderedDoc) -> io::Result<()> {
+        match (&mut self.sink, &rendered.0) {
+            (Sink::Json(out), Rendered::Json(json)) => {
                 // A body opens with its first document, so a failure before it writes
                 // nothing.
-                let before: &[u8] = match (*layout, self.docs) {
+                let before: &[u8] = match (self.layout, self.docs) {
                     (JsonLayout::Object, 0) => b"",
                     (JsonLayout::Object, _) => {
                         panic!("a JSON object holds one document. This is a bug.")
@@ -165,19 +269,14 @@ impl<W: Write> DocWriter<W> {
                     (JsonLayout::PrettyArray, _) => b",\n",
                 };
                 out.write_all(before)?;
-                match layout {
-                    JsonLayout::PrettyArray => serde_json::to_writer_pretty(out, &doc.to_json())?,
-                    JsonLayout::Object | JsonLayout::Docs => {
-                        serde_json::to_writer(out, &doc.to_json())?;
-                    }
-                }
+                out.write_all(json)?;
             }
-            Sink::Jsonl(out) => {
-                serde_json::to_writer(&mut *out, &doc.to_json())?;
-                out.write_all(b"\n")?;
+            (Sink::Jsonl(out), Rendered::Jsonl(line)) => out.write_all(line)?,
+            (Sink::Conllu(writer), Rendered::Conllu(sentences)) => {
+                writer.write_rendered(sentences)?;
             }
-            Sink::Conllu(writer) => writer.write_doc(doc, metas)?,
-            Sink::Iob2(writer) => writer.write_doc(doc, metas)?,
+            (Sink::Iob2(writer), Rendered::Iob2(sentences)) => writer.write_rendered(sentences)?,
+            _ => panic!("a document rendered for another format. This is a bug."),
         }
         self.docs += 1;
         Ok(())
@@ -191,8 +290,8 @@ impl<W: Write> DocWriter<W> {
     /// Returns an error if writing or flushing fails.
     pub fn finish(self) -> io::Result<W> {
         let mut out = match self.sink {
-            Sink::Json { mut out, layout } => {
-                let after: &[u8] = match (layout, self.docs) {
+            Sink::Json(mut out) => {
+                let after: &[u8] = match (self.layout, self.docs) {
                     (JsonLayout::Object, _) => b"",
                     (JsonLayout::Docs, 0) => b"{\"docs\":[]}",
                     (JsonLayout::Docs, _) => b"]}",
@@ -289,6 +388,51 @@ mod tests {
             "# newdoc id = 0\n# sent_id = 1\n# text = One\n1\tOne\tO\n\n\
              # newdoc id = 1\n# sent_id = 2\n# text = Two\n1\tTwo\tO\n\n"
         );
+    }
+
+    #[test]
+    fn documents_rendered_ahead_write_as_written_directly() {
+        let vocab = Vocab::new();
+        let zone = vocab.zone();
+        let docs = [
+            Doc::from_words(&zone, &["One", "."], &[false, false]),
+            Doc::from_words(&zone, &["Two"], &[false]),
+        ];
+        let named = SentenceMeta { sent_id: Some("x".into()), ..SentenceMeta::default() };
+        let metas = [&[][..], std::slice::from_ref(&named)];
+        for format in DocFormat::ALL {
+            let mut direct = DocWriter::new(Vec::new(), format, JsonLayout::Docs);
+            let mut later = DocWriter::new(Vec::new(), format, JsonLayout::Docs);
+            // Rendered in reverse order, as a worker thread ahead of its turn might.
+            let rendered: Vec<RenderedDoc> = docs
+                .iter()
+                .zip(metas)
+                .rev()
+                .map(|(doc, metas)| later.renderer().render(doc, metas).expect("renders"))
+                .collect();
+            for _ in 0..2 {
+                for (doc, metas) in docs.iter().zip(metas) {
+                    direct.write(doc, metas).expect("writes");
+                }
+                for rendered in rendered.iter().rev() {
+                    later.write_rendered(rendered).expect("writes");
+                }
+            }
+            let (direct, later) = (direct.finish().expect("ends"), later.finish().expect("ends"));
+            assert_eq!(String::from_utf8(later), String::from_utf8(direct), "{format:?}");
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "another format")]
+    fn a_document_rendered_for_another_format_is_refused() {
+        let vocab = Vocab::new();
+        let zone = vocab.zone();
+        let doc = Doc::from_words(&zone, &["a"], &[false]);
+        let json = DocWriter::new(Vec::new(), DocFormat::Json, JsonLayout::Docs);
+        let rendered = json.renderer().render(&doc, []).expect("renders");
+        let mut conllu = DocWriter::new(Vec::new(), DocFormat::Conllu, JsonLayout::Docs);
+        let _ = conllu.write_rendered(&rendered);
     }
 
     #[test]

@@ -171,14 +171,15 @@ impl<'d> Sentence<'d> {
                 .push(Word { text: shown(token.text()), tag: data.pos.map_or("", |p| p.as_str()) });
             // A root (no head, or its own head) has no arc; heads outside the sentence do
             // not occur in a well-formed parse and are not drawn.
-            if let Some(head) = data.head.map(|head| head.index()) {
-                if head != i && span.tokens().contains(&head) {
-                    deps.push(Dependency {
-                        head: head - span.start(),
-                        dependent: i - span.start(),
-                        label: token.resolve(data.dep),
-                    });
-                }
+            if let Some(head) = data.head.map(|head| head.index())
+                && head != i
+                && span.tokens().contains(&head)
+            {
+                deps.push(Dependency {
+                    head: head - span.start(),
+                    dependent: i - span.start(),
+                    label: token.resolve(data.dep),
+                });
             }
         }
         let text = &doc.text()[doc.text_span(span).bytes()];

@@ -308,7 +308,7 @@ fn capitalize(entry: &str) -> String {
 /// the text the period is a full stop.
 pub(super) fn is_initialism(text: &str, next: Next) -> bool {
     let bytes = text.as_bytes();
-    if bytes.len() < 2 || bytes.len() > 16 || bytes.len() % 2 != 0 {
+    if bytes.len() < 2 || bytes.len() > 16 || !bytes.len().is_multiple_of(2) {
         return false;
     }
     let letters_and_periods =

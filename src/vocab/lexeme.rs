@@ -274,10 +274,11 @@ fn like_num(text: &str) -> bool {
     if all_chars(&digits, |c| c.is_ascii_digit()) {
         return true;
     }
-    if let Some((num, den)) = text.split_once('/') {
-        if all_chars(num, |c| c.is_ascii_digit()) && all_chars(den, |c| c.is_ascii_digit()) {
-            return true;
-        }
+    if let Some((num, den)) = text.split_once('/')
+        && all_chars(num, |c| c.is_ascii_digit())
+        && all_chars(den, |c| c.is_ascii_digit())
+    {
+        return true;
     }
     let lower = text.to_lowercase();
     if NUMBER_WORDS.binary_search(&lower.as_str()).is_ok()

@@ -542,3 +542,50 @@ fn encoder_pieces_and_build_read_the_fetched_encoder() {
         run.stderr
     );
 }
+
+#[test]
+fn every_output_is_the_same_on_any_number_of_threads() {
+    // Lines of different lengths (and empty ones), so documents finish out of order.
+    let lines: String = (0..24)
+        .map(|i| match i % 4 {
+            0 => {
+                "Dr. Smith went to Washington. He met the senator there. ".repeat(1 + i % 3) + "\n"
+            }
+            1 => "Yes.\n".to_owned(),
+            2 => "\n".to_owned(),
+            _ => format!("Document {i} says Acme Corp. hired {i} people in Paris.\n"),
+        })
+        .collect();
+    let (conllu, iob2) = (fixture("gold.conllu"), fixture("gold.iob2"));
+    // (input format, file or standard input, output formats)
+    let cases: [(&str, Option<&str>, &[&str]); 3] = [
+        ("lines", None, &["json", "jsonl", "conllu", "iob2"]),
+        ("conllu", Some(&conllu), &["conllu"]),
+        ("iob2", Some(&iob2), &["iob2"]),
+    ];
+    for (input, file, outputs) in cases {
+        for &output in outputs {
+            let run = |threads: &str| {
+                let mut args =
+                    vec!["parse", "--input", input, "--output", output, "--threads", threads];
+                args.extend(file);
+                nlpd_ok(&args, lines.as_bytes())
+            };
+            let one = run("1");
+            assert!(one.len() > 100, "{input} → {output}: {one}");
+            assert!(run("3") == one, "{input} → {output} differs on 3 threads");
+        }
+    }
+}
+
+#[test]
+fn a_bad_document_stops_every_thread_after_the_documents_before_it() {
+    let input = b"{\"text\": \"One.\"}\n{\"text\": \"Two.\"}\nnot json\n{\"text\": \"Four.\"}\n";
+    for threads in ["1", "3"] {
+        let run =
+            nlpd(&["parse", "--input", "jsonl", "--output", "jsonl", "--threads", threads], input);
+        assert!(!run.success, "{threads} threads");
+        assert!(run.stderr.contains("line 3: expected a JSON object"), "{}", run.stderr);
+        assert_eq!(texts(&json_lines(&run.stdout)), ["One.", "Two."], "{threads} threads");
+    }
+}

@@ -81,17 +81,18 @@ impl SentenceMeta {
     }
 
     /// Writes the comments that open a sentence: `# newdoc`, `# newpar` (when set),
-    /// `# sent_id` (`number` when it has none) and `# text` (other whitespace than spaces
-    /// becomes a space, since a comment is one line).
+    /// `# sent_id` and `# text` (other whitespace than spaces becomes a space, since a
+    /// comment is one line). A sentence without an id of its own gets what `number` writes
+    /// after `# sent_id = ` (its running number).
     ///
     /// # Errors
     ///
     /// Returns an error if writing fails.
-    pub fn write_comments(
+    pub fn write_comments<W: std::io::Write>(
         meta: Option<&Self>,
-        number: usize,
         text: &str,
-        out: &mut impl std::io::Write,
+        out: &mut W,
+        number: impl FnOnce(&mut W) -> std::io::Result<()>,
     ) -> std::io::Result<()> {
         if let Some(meta) = meta {
             for (key, value) in [("newdoc", &meta.newdoc), ("newpar", &meta.newpar)] {
@@ -104,7 +105,11 @@ impl SentenceMeta {
         }
         match meta.and_then(|meta| meta.sent_id.as_deref()) {
             Some(id) => writeln!(out, "# sent_id = {id}")?,
-            None => writeln!(out, "# sent_id = {number}")?,
+            None => {
+                write!(out, "# sent_id = ")?;
+                number(out)?;
+                writeln!(out)?;
+            }
         }
         let text = text.replace(|c: char| c.is_whitespace() && c != ' ', " ");
         writeln!(out, "# text = {text}")

@@ -9,6 +9,7 @@
 //! [`ModelLoadError::NonFinite`].
 
 use super::ModelLoadError;
+use crate::pipeline::Precision;
 
 /// Writes little-endian primitives into a section body.
 #[derive(Debug, Default)]
@@ -78,12 +79,28 @@ pub(crate) struct ModelReader<'a> {
     section: &'a str,
     pub(super) rest: &'a [u8],
     version: u32,
+    precision: Precision,
 }
 
 impl<'a> ModelReader<'a> {
     /// A reader over `body`, a section of a file of the current format version.
     pub(super) fn new(section: &'a str, body: &'a [u8]) -> Self {
-        Self { section, rest: body, version: super::FORMAT_VERSION }
+        Self {
+            section,
+            rest: body,
+            version: super::FORMAT_VERSION,
+            precision: Precision::default(),
+        }
+    }
+
+    /// The reader whose layers compute in `precision`.
+    pub(super) fn with_precision(self, precision: Precision) -> Self {
+        Self { precision, ..self }
+    }
+
+    /// The arithmetic the layers read compute in.
+    pub(crate) fn precision(&self) -> Precision {
+        self.precision
     }
 
     /// The reader for a file of format `version` (layouts read by older versions differ).

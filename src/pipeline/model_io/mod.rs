@@ -49,7 +49,7 @@ use self::components::Persist;
 use self::word_list::VOCAB_SECTION;
 use super::parser::Parser;
 use super::tok2vec::Tok2Vec;
-use super::{ComponentKind, Pipeline};
+use super::{ComponentKind, Pipeline, Precision};
 use crate::tokenizer::Tokenizer;
 use crate::vocab::Vocab;
 
@@ -150,7 +150,16 @@ impl Pipeline {
     /// Returns a [`ModelLoadError`] if the file is truncated, corrupted, of another format
     /// version, or inconsistent.
     pub fn load(bytes: &[u8]) -> Result<Self, ModelLoadError> {
-        let sections = Sections::parse(bytes)?;
+        Self::load_with(bytes, Precision::default())
+    }
+
+    /// [`Pipeline::load`] with layers that compute in `precision`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Pipeline::load`].
+    pub fn load_with(bytes: &[u8], precision: Precision) -> Result<Self, ModelLoadError> {
+        let sections = Sections::parse(bytes)?.with_precision(precision);
         let names = sections.pipeline()?;
         let mut vocab = sections.vocab()?;
         let mut widths = None;
@@ -181,9 +190,18 @@ impl Pipeline {
     ///
     /// Returns [`ModelLoadError::Io`] if the file cannot be read, else as [`Pipeline::load`].
     pub fn load_file(path: &Path) -> Result<Self, ModelLoadError> {
+        Self::load_file_with(path, Precision::default())
+    }
+
+    /// [`Pipeline::load_file`] with layers that compute in `precision`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Pipeline::load_file`].
+    pub fn load_file_with(path: &Path, precision: Precision) -> Result<Self, ModelLoadError> {
         let bytes = std::fs::read(path)
             .map_err(|source| ModelLoadError::Io { path: path.to_owned(), source })?;
-        Self::load(&bytes)
+        Self::load_with(&bytes, precision)
     }
 }
 
@@ -379,6 +397,7 @@ impl ModelFile {
 pub(crate) struct Sections<'a> {
     sections: Vec<(&'a str, &'a [u8])>,
     version: u32,
+    precision: Precision,
 }
 
 impl<'a> Sections<'a> {
@@ -426,13 +445,18 @@ impl<'a> Sections<'a> {
             }
             sections.push((name, reader.bytes(body_len)?));
         }
-        Ok(Self { sections, version })
+        Ok(Self { sections, version, precision: Precision::default() })
+    }
+
+    /// The sections whose layers will compute in `precision`.
+    pub(crate) fn with_precision(self, precision: Precision) -> Self {
+        Self { precision, ..self }
     }
 
     /// A reader over section `name`, if the file has it.
     fn find(&self, name: &str) -> Option<ModelReader<'a>> {
         let (name, body) = *self.sections.iter().find(|(n, _)| *n == name)?;
-        Some(ModelReader::new(name, body).of_version(self.version))
+        Some(ModelReader::new(name, body).of_version(self.version).with_precision(self.precision))
     }
 
     /// A reader over section `name`.

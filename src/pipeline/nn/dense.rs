@@ -9,6 +9,7 @@
 
 use super::affine::{Weights, affine, pack};
 use super::gemm::{Operand, gemm};
+use super::int8::Int8Weights;
 use super::{Params, Rng, simd};
 
 /// A fully connected layer: `y = x · W + b`, with `W` stored `n_in × n_out` (row-major, so
@@ -16,8 +17,9 @@ use super::{Params, Rng, simd};
 /// `axpy` over contiguous weights).
 ///
 /// A loaded layer also keeps `W` in panels ([`Dense::pack`]), which batches of several rows
-/// read faster; the copy is derived from `W`: equality ignores it, and changing the
-/// parameters through [`Params::params_mut`] drops it.
+/// read faster, or quantised to 8 bits ([`Dense::quantize`]), which its forward pass then
+/// uses; either copy is derived from `W`: equality ignores it, and changing the parameters
+/// through [`Params::params_mut`] drops it, so training stays in f32.
 #[derive(Clone, Debug)]
 pub(crate) struct Dense {
     pub(crate) n_in: usize,
@@ -25,6 +27,7 @@ pub(crate) struct Dense {
     pub(crate) w: Vec<f32>,
     pub(crate) b: Vec<f32>,
     panels: Option<Vec<f32>>,
+    int8: Option<Int8Weights>,
 }
 
 impl PartialEq for Dense {
@@ -43,7 +46,21 @@ impl Dense {
 
     /// A layer with weights `w` (`n_in × n_out`, row-major) and biases `b`.
     pub(crate) fn from_parts(n_in: usize, n_out: usize, w: Vec<f32>, b: Vec<f32>) -> Self {
-        Self { n_in, n_out, w, b, panels: None }
+        Self { n_in, n_out, w, b, panels: None, int8: None }
+    }
+
+    /// Makes a quantised layer compute in f32 again (in panels, as [`Dense::pack`] leaves
+    /// it).
+    pub(crate) fn keep_f32(&mut self) {
+        if self.int8.take().is_some() {
+            self.pack();
+        }
+    }
+
+    /// Keeps a copy of the weights quantised to 8 bits, which [`Dense::forward`] then uses
+    /// (see [`Int8Weights`]).
+    pub(crate) fn quantize(&mut self) {
+        self.int8 = Some(Int8Weights::new(&self.w, (self.n_in, self.n_out)));
     }
 
     /// Keeps a copy of the weights in panels, for inference (see
@@ -68,6 +85,9 @@ impl Dense {
 
     /// `y = x · W + b` for a batch `x` (`n × n_in`) into `y` (`n × n_out`).
     pub(crate) fn forward(&self, x: &[f32], y: &mut [f32]) {
+        if let Some(int8) = &self.int8 {
+            return int8.affine(x, &self.b, y);
+        }
         // A single row reads a row-major matrix in order anyway, with wider tiles.
         let weights = match &self.panels {
             Some(panels) if x.len() > self.n_in => Weights::Panels(panels),
@@ -113,6 +133,7 @@ impl Params for Dense {
 
     fn params_mut(&mut self) -> Vec<&mut [f32]> {
         self.panels = None;
+        self.int8 = None;
         vec![&mut self.w, &mut self.b]
     }
 }

@@ -5,7 +5,9 @@
 //!
 //! - [`gemm`](gemm::gemm): batched matrix products (`matrixmultiply`'s SIMD kernels), for
 //!   the backward passes; forward passes use `affine`, a kernel for small batches that
-//!   reads the weights in place.
+//!   reads the weights in place, or, in a loaded model, `int8`: the same map with weights
+//!   and activations quantised to 8 bits (AVX-512 VNNI, or portable code with the same
+//!   results).
 //! - [`Dense`], [`Maxout`], [`LayerNorm`], [`HashEmbed`]: layers over row-major batches,
 //!   with hand-written backward passes accumulating into a zeroed copy of the layer.
 //! - [`Params`]: the parameter arrays of a layer or model, in a fixed order, which is
@@ -18,6 +20,7 @@ pub(crate) mod check;
 mod dense;
 mod embed;
 pub(crate) mod gemm;
+mod int8;
 mod norm;
 mod optim;
 mod rng;

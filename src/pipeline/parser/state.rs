@@ -181,11 +181,11 @@ impl State {
                 self.attach(head, dep, label);
             }
         }
-        if self.is_final() {
-            if let Some(root) = self.stack.pop() {
-                self.in_stack[root as usize] = false;
-                self.heads[root as usize] = root;
-            }
+        if self.is_final()
+            && let Some(root) = self.stack.pop()
+        {
+            self.in_stack[root as usize] = false;
+            self.heads[root as usize] = root;
         }
     }
 

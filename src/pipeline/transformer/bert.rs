@@ -91,7 +91,7 @@ impl BertConfig {
         if dims.contains(&0) || self.max_positions < 3 || self.type_vocab == 0 {
             return Err(format!("a dimension is zero or too small: {self:?}"));
         }
-        if self.hidden % self.heads != 0 {
+        if !self.hidden.is_multiple_of(self.heads) {
             return Err(format!("{} heads do not split width {}", self.heads, self.hidden));
         }
         if !(self.layer_norm_eps > 0.0 && self.layer_norm_eps.is_finite()) {
