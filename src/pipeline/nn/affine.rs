@@ -91,6 +91,20 @@ pub(crate) fn pack(w: &[f32], (k, n): (usize, usize)) -> Vec<f32> {
     out
 }
 
+/// The rows `m` of the product `y (m × n) = x (m × k) · W + b`, checking that `b` is `n`
+/// long and that `x` and `y` have `m` rows each (with `k = 0`, `y` tells `m`).
+///
+/// # Panics
+///
+/// Panics if a length does not fit.
+pub(super) fn batch_rows(x: &[f32], b: &[f32], y: &[f32], (k, n): (usize, usize)) -> usize {
+    assert_eq!(b.len(), n, "affine: b is not {n} long");
+    let m = x.len().checked_div(k).unwrap_or_else(|| y.len() / n.max(1));
+    assert_eq!(x.len(), m * k, "affine: x is not m×{k}");
+    assert_eq!(y.len(), m * n, "affine: y is not {m}×{n}");
+    m
+}
+
 /// `y (m × n) = x (m × k) · w (k × n) + b`, all row-major; `y`'s previous contents are
 /// ignored. `m` is `x.len() / k`.
 ///
@@ -100,10 +114,7 @@ pub(crate) fn pack(w: &[f32], (k, n): (usize, usize)) -> Vec<f32> {
 /// number of rows.
 pub(crate) fn affine(x: &[f32], w: Weights<'_>, b: &[f32], (k, n): (usize, usize), y: &mut [f32]) {
     assert_eq!(w.len(), k * n, "affine: W is not {k}×{n}");
-    assert_eq!(b.len(), n, "affine: b is not {n} long");
-    let m = x.len().checked_div(k).unwrap_or_else(|| y.len() / n.max(1));
-    assert_eq!(x.len(), m * k, "affine: x is not m×{k}");
-    assert_eq!(y.len(), m * n, "affine: y is not {m}×{n}");
+    let m = batch_rows(x, b, y, (k, n));
     if n == 0 {
         return;
     }

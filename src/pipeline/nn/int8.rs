@@ -94,10 +94,7 @@ impl Int8Weights {
     #[allow(unsafe_code)]
     fn affine_with(&self, x: &[f32], b: &[f32], y: &mut [f32], kernel: Kernel) {
         let (k, n) = (self.k, self.n);
-        assert_eq!(b.len(), n, "affine: b is not {n} long");
-        let m = x.len().checked_div(k).unwrap_or_else(|| y.len() / n.max(1));
-        assert_eq!(x.len(), m * k, "affine: x is not m×{k}");
-        assert_eq!(y.len(), m * n, "affine: y is not {m}×{n}");
+        let m = super::affine::batch_rows(x, b, y, (k, n));
         if n == 0 {
             return;
         }

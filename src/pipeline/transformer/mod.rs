@@ -28,6 +28,8 @@
 
 mod activations;
 mod bert;
+#[cfg(test)]
+mod fetched;
 mod safetensors;
 mod windows;
 mod wordpiece;
@@ -230,6 +232,7 @@ impl Component for Transformer {
 
 #[cfg(test)]
 pub(crate) mod tests {
+    use super::fetched::fetched_encoder;
     use super::*;
     use crate::pipeline::Pipeline;
     use crate::pipeline::doc_cleaner::DocCleaner;
@@ -340,30 +343,6 @@ pub(crate) mod tests {
         assert_eq!(held, (5 * 8 + 5 + 5 + 5 * 8) * 4);
         nlp.annotate(&mut doc, None).unwrap();
         assert!(doc.user_data().is_empty() && doc.tensor().is_none());
-    }
-
-    /// The directory `scripts/fetch-encoder.sh` fills (`$NLPD_ENCODER_DIR`, else
-    /// `$HOME/.cache/nlpd/all-minilm-l6-v2`), or `None` (with a note) when it lacks the
-    /// encoder.
-    ///
-    /// # Panics
-    ///
-    /// Panics when the encoder is missing and `CI=true`: encoder tests must fail, not skip,
-    /// in CI (run scripts/fetch-encoder.sh first).
-    pub(crate) fn fetched_encoder() -> Option<PathBuf> {
-        let dir = std::env::var_os("NLPD_ENCODER_DIR").map(PathBuf::from).or_else(|| {
-            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/nlpd/all-minilm-l6-v2"))
-        })?;
-        if dir.join("model.safetensors").is_file() {
-            return Some(dir);
-        }
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "no encoder in {}; run scripts/fetch-encoder.sh (encoder tests must not skip in CI)",
-            dir.display()
-        );
-        eprintln!("skipping: no encoder in {} (scripts/fetch-encoder.sh)", dir.display());
-        None
     }
 
     /// The largest difference between `got` and `want`, which must be as long.
