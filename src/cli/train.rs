@@ -257,7 +257,8 @@ fn train_ner(
         .as_ref()
         .with_context(|| format!("{} has no [ner] table", config_path.display()))?;
     let base_bytes = base_model(base)?;
-    let trained = ner::train(ner_config, config.seed, progress)?;
+    let transformer = config.transformer.as_ref().map(|t| t.load()).transpose()?;
+    let trained = ner::train(ner_config, config.seed, transformer.as_ref(), progress)?;
     let model =
         ner::with_recognizer(&base_bytes, &trained.model).with_context(|| base_name(base))?;
     progress.checkpoint(&model);

@@ -11,7 +11,8 @@ use std::fmt;
 /// from its section (`ComponentKind::load`, next to every section layout in `model_io`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ComponentKind {
-    /// A pretrained transformer encoder, which writes `Doc.tensor` and `trf_data`.
+    /// A pretrained transformer encoder, which writes `trf_data` (the features the encoders
+    /// of a pipeline on it read).
     Transformer,
     /// The shared encoder, which writes `Doc.tensor`.
     Tok2Vec,

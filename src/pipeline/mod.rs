@@ -81,6 +81,26 @@ fn tensor_of<'d>(doc: &'d Doc<'_>, component: &'static str) -> Result<&'d Tensor
         .ok_or(ComponentError::MissingInput { component, needs: "Doc.tensor (run tok2vec first)" })
 }
 
+/// The transformer's features on `doc` (tokens × `width`; empty when `width` is 0, for an
+/// encoder that reads none), or the error `component` reports without them.
+fn features_of<'d>(
+    doc: &'d Doc<'_>,
+    width: usize,
+    component: &'static str,
+) -> Result<&'d [f32], ComponentError> {
+    if width == 0 {
+        return Ok(&[]);
+    }
+    doc.user_data()
+        .get(transformer::TRF_FEATURES)
+        .filter(|t| t.rows() == doc.len() && t.cols() == width)
+        .map(Tensor::as_slice)
+        .ok_or(ComponentError::MissingInput {
+            component,
+            needs: "trf_data.features of the encoder's width (run transformer first)",
+        })
+}
+
 /// Errors raised when choosing components to run.
 #[derive(Debug, Error)]
 pub enum PipelineError {

@@ -6,7 +6,8 @@
 //!
 //! 1. builds the networks (`Nets`) with the label sets of the training corpus;
 //! 2. turns every paragraph into a `GoldParagraph`: feature keys and gold classes per
-//!    word, the parser's oracle tree and what dev scoring compares;
+//!    word, the parser's oracle tree and what dev scoring compares, and the frozen
+//!    transformer's features when the pipeline has one (see [`super::features`]);
 //! 3. runs the shared epoch loop ([`run_epochs`]) with `JointLearner`: each batch of
 //!    paragraphs runs through tok2vec, every head adds its loss gradient into the shared
 //!    tensor gradient, which flows back into tok2vec; the parser follows its own
@@ -17,6 +18,7 @@
 use serde::Deserialize;
 
 use super::corpus::{Corpus, Paragraph};
+use super::features::transformer_features;
 use super::parser::{self as parser_training, ParserStep, ParserTrainer};
 use super::schedule::{Batch, BestEpoch, Learner, Schedule, Splits, run_epochs};
 use super::teacher::{DistillConfig, StudentLabels, TaughtHead, Teacher, TeacherError};
@@ -35,6 +37,7 @@ use crate::pipeline::parser::model::ParserModel;
 use crate::pipeline::parser::oracle::Gold;
 use crate::pipeline::tagger::{TagScratch, Tagger};
 use crate::pipeline::tok2vec::{Dropout, Encoder, Tok2Vec, Tok2VecCache, Tok2VecConfig};
+use crate::pipeline::transformer::Transformer;
 use crate::vocab::{StringKey, Vocab};
 
 /// What every member of the ensemble trains from.
@@ -54,6 +57,8 @@ pub(super) struct Member<'a> {
     pub(super) lemmatizer: &'a Lemmatizer,
     /// The pipeline to distil, if any (see [`super::teacher`]).
     pub(super) distill: Option<&'a DistillConfig>,
+    /// The frozen transformer whose features tok2vec reads, if any.
+    pub(super) transformer: Option<&'a Transformer>,
 }
 
 /// Trains one pipeline from `seed`. Each new best is checkpointed as
@@ -71,12 +76,13 @@ pub(super) fn train_member(
 ) -> Result<BestEpoch<Vec<u8>, DevScores>, TeacherError> {
     let mut rng = Rng::new(seed);
     let nets = build_nets(&member, &mut rng);
-    let Member { schedule, parser, train, dev, lemmatizer, distill, .. } = member;
+    let Member { schedule, parser, train, dev, lemmatizer, distill, transformer, .. } = member;
     let teacher = distill.map(|config| Teacher::load(config, student_labels(&nets))).transpose()?;
-    let train_set = gold_paragraphs(&train.paragraphs, &nets, teacher.as_ref());
-    let dev_set = gold_paragraphs(&dev.paragraphs, &nets, None);
+    let train_set = gold_paragraphs(&train.paragraphs, &nets, teacher.as_ref(), transformer);
+    let dev_set = gold_paragraphs(&dev.paragraphs, &nets, None, transformer);
     let mut learner = JointLearner {
         teacher: teacher.as_ref(),
+        transformer,
         explore: parser.explore,
         lemmatizer,
         checkpoint,
@@ -85,7 +91,8 @@ pub(super) fn train_member(
     };
     let splits = Splits { train: &train_set, dev: &dev_set };
     let best = run_epochs(&mut learner, nets, splits, schedule, &mut rng, observer);
-    Ok(BestEpoch { model: save(&best.model, lemmatizer), scores: best.scores, epochs: best.epochs })
+    let model = save(&best.model, lemmatizer, transformer);
+    Ok(BestEpoch { model, scores: best.scores, epochs: best.epochs })
 }
 
 /// The label sets of `nets`, which a teacher's must equal.
@@ -172,6 +179,8 @@ struct GoldParagraph {
     sent_starts: Vec<bool>,
     /// The teacher's tensor of the paragraph (empty without a teacher).
     taught: Vec<f32>,
+    /// The transformer's features of the paragraph (empty without a transformer).
+    features: Vec<f32>,
 }
 
 /// Sorted distinct values (deterministic label order).
@@ -185,12 +194,13 @@ fn feats_label(feats: Option<&str>) -> &str {
     feats.unwrap_or("")
 }
 
-/// The paragraphs of a corpus prepared for `nets`, with the tensors of `teacher` if given
-/// (empty paragraphs left out).
+/// The paragraphs of a corpus prepared for `nets`, with the tensors of `teacher` and the
+/// features of `transformer` if given (empty paragraphs left out).
 fn gold_paragraphs(
     paragraphs: &[Paragraph],
     nets: &Nets,
     teacher: Option<&Teacher>,
+    transformer: Option<&Transformer>,
 ) -> Vec<GoldParagraph> {
     let vocab = Vocab::new();
     let zone = vocab.zone();
@@ -200,6 +210,7 @@ fn gold_paragraphs(
         .map(|paragraph| {
             let mut doc = paragraph.to_doc(&zone);
             let taught = teacher.map(|t| t.tensor(&mut doc)).unwrap_or_default();
+            let features = transformer_features(transformer, &mut doc);
             let mut keys = Vec::new();
             nets.tok2vec.push_keys(&doc, &mut keys);
             let words: Vec<_> = paragraph.words().collect();
@@ -226,6 +237,7 @@ fn gold_paragraphs(
                 deprels: words.iter().map(|w| w.deprel.as_deref().map(StringKey::of)).collect(),
                 sent_starts: paragraph.sent_starts(),
                 taught,
+                features,
             }
         })
         .collect()
@@ -239,7 +251,8 @@ fn build_nets(member: &Member<'_>, rng: &mut Rng) -> Nets {
     let tags = label_set(words().filter_map(|w| w.xpos.as_deref()));
     let pos = label_set(words().filter_map(|w| w.upos.map(|p| p.as_str())));
     let feats = label_set(words().map(|w| feats_label(w.feats.as_deref())));
-    let mut tok2vec = Encoder::new(member.tok2vec, rng);
+    let features = member.transformer.map_or(0, Transformer::width);
+    let mut tok2vec = Encoder::new(member.tok2vec, features, rng);
     let vocab = Vocab::new();
     let zone = vocab.zone();
     let docs = train.paragraphs.iter().map(|p| p.to_doc(&zone));
@@ -287,6 +300,8 @@ fn tag_pairs<'w>(
 struct JointLearner<'a> {
     /// The pipeline distilled, if any.
     teacher: Option<&'a Teacher>,
+    /// The frozen transformer tok2vec reads, if any (saved before it in checkpoints).
+    transformer: Option<&'a Transformer>,
     /// From the second epoch on, the probability of following the parser's own
     /// prediction when it is wrong.
     explore: f32,
@@ -321,6 +336,7 @@ impl Learner for JointLearner<'_> {
         let cache = &mut self.cache;
         let mut keys: Vec<u64> = examples.iter().flat_map(|e| e.keys.iter().copied()).collect();
         nets.tok2vec.hide_words(&mut keys, schedule.word_dropout, rng);
+        let features: Vec<f32> = examples.iter().flat_map(|e| e.features.iter().copied()).collect();
         let lengths: Vec<usize> = examples.iter().map(|e| e.len).collect();
         let n: usize = lengths.iter().sum();
         let gold = |f: fn(&GoldParagraph) -> &Vec<Option<u32>>| -> Vec<Option<u32>> {
@@ -328,7 +344,7 @@ impl Learner for JointLearner<'_> {
         };
         let mut tensor = Vec::new();
         let dropout = Dropout { rate: schedule.dropout, rng };
-        nets.tok2vec.forward(&keys, &lengths, &mut tensor, Some(cache), Some(dropout));
+        nets.tok2vec.forward(&keys, &features, &lengths, &mut tensor, Some(cache), Some(dropout));
         let mut d_tensor = vec![0.0; tensor.len()];
         let scale = 1.0 / n as f32;
         let mut loss = 0.0;
@@ -375,7 +391,10 @@ impl Learner for JointLearner<'_> {
                 teacher_parse.as_mut(),
             );
         }
-        nets.tok2vec.backward(&keys, &lengths, cache, d_tensor, &mut grads.tok2vec);
+        // The transformer is frozen, so the gradient with respect to its features stops
+        // here; fine-tuning would pass it to the transformer's backward pass.
+        let _d_features =
+            nets.tok2vec.backward(&keys, &lengths, cache, d_tensor, &mut grads.tok2vec);
         loss / n as f64
     }
 
@@ -391,7 +410,8 @@ impl Learner for JointLearner<'_> {
             (TagScratch::default(), Vec::new(), Vec::new());
         let (mut lemma_scratch, mut lemma) = (LemmaScratch::default(), String::new());
         for example in dev {
-            nets.tok2vec.forward(&example.keys, &[example.len], &mut tensor, None, None);
+            let (keys, features) = (&example.keys, &example.features);
+            nets.tok2vec.forward(keys, features, &[example.len], &mut tensor, None, None);
             total += example.len;
             nets.tagger.predict(&tensor, &mut tag_scratch, &mut best_tags, &mut best_pos);
             nets.morphologizer.feats.predict(&tensor, &mut scores, &mut best);
@@ -446,14 +466,19 @@ impl Learner for JointLearner<'_> {
     ) {
         observer.epoch_finished(epoch, scores, new_best.is_some());
         if let Some(nets) = new_best {
-            observer.checkpoint(&(self.checkpoint)(save(nets, self.lemmatizer)));
+            let model = save(nets, self.lemmatizer, self.transformer);
+            observer.checkpoint(&(self.checkpoint)(model));
         }
     }
 }
 
-/// The model file of trained networks and the lemmatizer.
-fn save(nets: &Nets, lemmatizer: &Lemmatizer) -> Vec<u8> {
+/// The model file of trained networks and the lemmatizer, after the transformer they read
+/// if any.
+fn save(nets: &Nets, lemmatizer: &Lemmatizer, transformer: Option<&Transformer>) -> Vec<u8> {
     let mut writer = PipelineWriter::default();
+    if let Some(transformer) = transformer {
+        writer.add(ComponentKind::Transformer, transformer);
+    }
     writer.add(ComponentKind::Tok2Vec, &Tok2Vec::new(vec![nets.tok2vec.clone()]));
     writer.add(ComponentKind::Tagger, &nets.tagger);
     writer.add(ComponentKind::Morphologizer, &nets.morphologizer);

@@ -12,6 +12,8 @@
 //! - [`schedule`]: the settings and the one epoch loop (batches, optimiser steps, weight
 //!   average, dev scores, early stopping) every model trains with.
 //! - [`teacher`]: distillation, a trained pipeline (an ensemble) as the members' teacher.
+//! - [`features`]: frozen inputs computed once before training: a teacher's tensor, a
+//!   pretrained transformer's features (`[transformer]`).
 //! - [`word_forms`]: the word forms a trained model ships as its permanent vocabulary.
 //!
 //! This module holds what they all share: [`TrainError`], the [`TrainObserver`] that
@@ -22,6 +24,7 @@
 
 pub mod corpus;
 pub mod evaluate;
+pub mod features;
 mod joint;
 pub(crate) mod lemma_rules;
 pub mod ner;
@@ -66,6 +69,15 @@ pub enum TrainError {
     /// Occurs when the pipeline to distil cannot teach.
     #[error(transparent)]
     Teacher(#[from] teacher::TeacherError),
+    /// Occurs when the `[transformer]` encoder cannot be read or does not have the layers
+    /// its features come from.
+    #[error("cannot use the transformer encoder from {}: {reason}", path.display())]
+    Transformer {
+        /// The encoder's directory or model file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
 }
 
 /// Progress callbacks of training, for a progress bar and per-epoch reports.

@@ -10,7 +10,8 @@
 //! file and the `weight` of its distributions in the student's targets. `Teacher` holds the
 //! teacher's jointly trained components (tok2vec, tagger, morphologizer, parser), whose
 //! labels must be the student's. Its tensor of every training paragraph is computed once,
-//! before training: the teacher never changes, and it reads the words without dropout.
+//! before training (a frozen output, see [`super::features`]): the teacher never changes,
+//! and it reads the words without dropout.
 //! During training, every target is `(1 − weight) × gold + weight × teacher`:
 //!
 //! - for the tagger's and the morphologizer's heads, the teacher's softmax over each word's
@@ -27,8 +28,8 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+use super::features::{Output, frozen_output};
 use crate::doc::Doc;
-use crate::pipeline::Component;
 use crate::pipeline::classifier::SoftmaxHead;
 use crate::pipeline::model_io::ModelLoadError;
 use crate::pipeline::model_io::ensemble::JointComponents;
@@ -75,6 +76,13 @@ pub enum TeacherError {
     Labels {
         /// Which component's labels.
         what: &'static str,
+    },
+    /// Occurs when the teacher's encoder reads a transformer's features, which
+    /// distillation does not compute.
+    #[error("the teacher model {path} reads transformer features; distil a CNN pipeline")]
+    Transformer {
+        /// The model path.
+        path: PathBuf,
     },
     /// Occurs when the weight is outside `[0, 1]`.
     #[error("the distillation weight must lie in [0, 1], not {weight}")]
@@ -132,6 +140,9 @@ impl Teacher {
             .map_err(|source| TeacherError::Read { path: path.clone(), source })?;
         let components = JointComponents::load(&bytes)
             .map_err(|source| TeacherError::Load { path: path.clone(), source })?;
+        if components.tok2vec.feature_width() > 0 {
+            return Err(TeacherError::Transformer { path: path.clone() });
+        }
         let teacher = Self { components, weight };
         teacher.check_labels(student)?;
         Ok(teacher)
@@ -153,10 +164,7 @@ impl Teacher {
 
     /// The teacher's tensor of `doc` (words × the teacher's width).
     pub(crate) fn tensor(&self, doc: &mut Doc<'_>) -> Vec<f32> {
-        self.components.tok2vec.process(doc).expect("tok2vec runs on any document");
-        let tensor = doc.tensor().expect("tok2vec sets the tensor").as_slice().to_vec();
-        doc.set_tensor(None);
-        tensor
+        frozen_output(&self.components.tok2vec, doc, Output::Tensor)
     }
 
     /// The teacher's distribution over the classes of `head` for each row of its tensor

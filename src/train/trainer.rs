@@ -10,7 +10,9 @@
 //! 2. learns the lemmatizer's rule and exception tables (no gradient involved);
 //! 3. trains each ensemble member (tok2vec, the tagger, the morphologizer and the parser,
 //!    jointly: module `joint`) from seeds `seed`, `seed + 1`, …, checkpointing through the
-//!    [`TrainObserver`] each new best joined with the members done so far;
+//!    [`TrainObserver`] each new best joined with the members done so far; with a
+//!    `[transformer]` table, the encoders read its frozen features and the model file holds
+//!    it first ([`super::features`]);
 //! 4. joins the members into an ensemble, splices in the entity recogniser ([`super::ner`])
 //!    and writes the training vocabulary ([`super::word_forms`]).
 //!
@@ -22,6 +24,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use super::corpus::Corpus;
+use super::features::TransformerConfig;
 pub use super::joint::ParserConfig;
 use super::joint::{self, Member};
 use super::schedule::Schedule;
@@ -57,6 +60,10 @@ pub struct TrainConfig {
     /// (distillation), if any.
     #[serde(default)]
     pub distill: Option<DistillConfig>,
+    /// A pretrained transformer whose frozen features tok2vec and the recogniser read beside
+    /// their hash embeddings, if any.
+    #[serde(default)]
+    pub transformer: Option<TransformerConfig>,
 }
 
 fn one() -> u64 {
@@ -91,6 +98,7 @@ pub fn train(
         return Err(TrainError::EmptyCorpus { path: config.train.clone() });
     }
     let lemmatizer = lemma_rules::induce(&train_corpus);
+    let transformer = config.transformer.as_ref().map(TransformerConfig::load).transpose()?;
     let member = Member {
         schedule: &config.schedule,
         tok2vec: &config.tok2vec,
@@ -99,6 +107,7 @@ pub fn train(
         dev: &dev_corpus,
         lemmatizer: &lemmatizer,
         distill: config.distill.as_ref(),
+        transformer: transformer.as_ref(),
     };
     let (mut members, mut scores, mut epochs) = (Vec::new(), Vec::new(), Vec::new());
     let count = config.members.max(1);
@@ -113,7 +122,7 @@ pub fn train(
     let last = members.pop().expect("at least one member is trained");
     let mut model = join(&members, last);
     if let Some(ner) = &config.ner {
-        let ner = super::ner::train(ner, config.seed, observer)?.model;
+        let ner = super::ner::train(ner, config.seed, transformer.as_ref(), observer)?.model;
         model = super::ner::with_recognizer(&model, &ner).expect("This is a bug.");
     }
     let model = word_forms::with_training_vocab(&model, &train_corpus).expect("This is a bug.");
@@ -131,7 +140,7 @@ fn join(finished: &[Vec<u8>], last: Vec<u8>) -> Vec<u8> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::pipeline::Pipeline;
     use crate::pipeline::model_io::Sections;
@@ -175,7 +184,7 @@ mod tests {
     }
 
     /// Counts the checkpoints.
-    struct Silent(usize);
+    pub(crate) struct Silent(pub(crate) usize);
 
     impl TrainObserver for Silent {
         fn checkpoint(&mut self, _: &[u8]) {
@@ -184,7 +193,7 @@ mod tests {
     }
 
     /// A temporary directory holding the training files written for these tests.
-    fn corpus_dir(name: &str) -> (PathBuf, PathBuf, PathBuf) {
+    pub(crate) fn corpus_dir(name: &str) -> (PathBuf, PathBuf, PathBuf) {
         let dir = std::env::temp_dir().join(format!("nlpd-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let (conllu, iob2) = (dir.join("tiny.conllu"), dir.join("tiny.iob2"));
@@ -194,7 +203,7 @@ mod tests {
     }
 
     /// A tiny configuration over `conllu` (and `iob2` for the recogniser).
-    fn tiny_config(conllu: PathBuf, iob2: PathBuf) -> TrainConfig {
+    pub(crate) fn tiny_config(conllu: PathBuf, iob2: PathBuf) -> TrainConfig {
         let embed = |attr| EmbedConfig { attr, rows: 50, width: 4 };
         TrainConfig {
             seed: 7,
@@ -213,6 +222,7 @@ mod tests {
             },
             parser: ParserConfig { hidden: 4, pieces: 2, min_label_count: 1, explore: 0.5 },
             distill: None,
+            transformer: None,
             ner: Some(NerConfig {
                 train: iob2.clone(),
                 dev: iob2,

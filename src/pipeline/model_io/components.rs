@@ -307,29 +307,60 @@ impl Persist for EntityRecognizer {
     }
 }
 
+/// What the components read so far give the later ones, whose input widths are checked
+/// against it.
+#[derive(Debug, Default)]
+pub(crate) struct Upstream {
+    /// The width of the transformer's features, once a transformer is read.
+    features: Option<usize>,
+    /// The widths of the tok2vec members, once tok2vec is read.
+    tok2vec: Option<Vec<usize>>,
+}
+
+impl Upstream {
+    /// Why `encoder` cannot read the features upstream, if it cannot.
+    fn check_features(&self, r: &ModelReader<'_>, encoder: &Encoder) -> Result<(), ModelLoadError> {
+        match (encoder.feature_width(), self.features) {
+            (0, _) => Ok(()),
+            (width, Some(features)) if width == features => Ok(()),
+            (width, None) => Err(r.malformed(format!(
+                "reads transformer features of width {width}: needs transformer earlier in the \
+                 pipeline"
+            ))),
+            (width, Some(features)) => Err(r.malformed(format!(
+                "reads transformer features of width {width}, not the transformer's {features}"
+            ))),
+        }
+    }
+}
+
 impl ComponentKind {
-    /// Reads the component of this kind from its section. `widths` carries the widths of
-    /// the tok2vec members forward, so every later component's input is checked against
-    /// them.
+    /// Reads the component of this kind from its section. `upstream` carries the widths of
+    /// the transformer's features and of the tok2vec members forward, so every later
+    /// component's input is checked against them.
     pub(crate) fn load(
         self,
         r: &mut ModelReader<'_>,
         vocab: &mut Vocab,
-        widths: &mut Option<Vec<usize>>,
+        upstream: &mut Upstream,
     ) -> Result<Box<dyn Component>, ModelLoadError> {
         // A head reads every member's columns; each parser member reads its own.
-        let check = |r: &ModelReader<'_>, reads: &[usize], total: bool| match widths.as_deref() {
-            None => Err(r.malformed("needs tok2vec earlier in the pipeline")),
-            Some(w) if total && reads == [w.iter().sum::<usize>()] => Ok(()),
-            Some(w) if !total && reads == w => Ok(()),
-            Some(w) => {
-                Err(r.malformed(format!("input widths {reads:?} differ from tok2vec's {w:?}")))
-            }
-        };
+        let check =
+            |r: &ModelReader<'_>, reads: &[usize], total: bool| match upstream.tok2vec.as_deref() {
+                None => Err(r.malformed("needs tok2vec earlier in the pipeline")),
+                Some(w) if total && reads == [w.iter().sum::<usize>()] => Ok(()),
+                Some(w) if !total && reads == w => Ok(()),
+                Some(w) => {
+                    Err(r.malformed(format!("input widths {reads:?} differ from tok2vec's {w:?}")))
+                }
+            };
         Ok(match self {
             Self::Tok2Vec => {
                 let model = Tok2Vec::load(r, vocab)?;
-                *widths = Some(model.members.iter().map(Encoder::width).collect());
+                for member in &model.members {
+                    upstream.check_features(r, member)?;
+                }
+                upstream.tok2vec = Some(model.members.iter().map(Encoder::width).collect());
                 Box::new(model)
             }
             Self::Tagger => {
@@ -343,7 +374,11 @@ impl ComponentKind {
                 Box::new(model)
             }
             Self::Lemmatizer => Box::new(Lemmatizer::load(r, vocab)?),
-            Self::Ner => Box::new(EntityRecognizer::load(r, vocab)?),
+            Self::Ner => {
+                let model = EntityRecognizer::load(r, vocab)?;
+                upstream.check_features(r, model.features())?;
+                Box::new(model)
+            }
             Self::Parser => {
                 let model = Parser::load(r, vocab)?;
                 let reads: Vec<usize> = model.members.iter().map(|m| m.lower.n_in).collect();
@@ -351,7 +386,11 @@ impl ComponentKind {
                 Box::new(model)
             }
             Self::DocCleaner => Box::new(DocCleaner::load(r, vocab)?),
-            Self::Transformer => Box::new(Transformer::load(r, vocab)?),
+            Self::Transformer => {
+                let model = Transformer::load(r, vocab)?;
+                upstream.features = Some(model.width());
+                Box::new(model)
+            }
         })
     }
 }
@@ -387,8 +426,10 @@ mod tests {
             pieces: 2,
             min_word_count: 0,
         };
-        let tok2vec =
-            Tok2Vec::new(vec![Encoder::new(&config, &mut rng), Encoder::new(&config, &mut rng)]);
+        let tok2vec = Tok2Vec::new(vec![
+            Encoder::new(&config, 0, &mut rng),
+            Encoder::new(&config, 0, &mut rng),
+        ]);
         let head = |labels: &[&str], rng: &mut Rng| {
             SoftmaxHead::new(labels.iter().map(|l| l.to_string()).collect(), 8, rng)
         };
@@ -402,7 +443,7 @@ mod tests {
         let members =
             vec![ParserModel::new(4, 3, 2, 2, &mut rng), ParserModel::new(4, 2, 3, 2, &mut rng)];
         let parser = Parser::ensemble(labels, members).unwrap();
-        let mut own = Encoder::new(&config, &mut rng);
+        let mut own = Encoder::new(&config, 0, &mut rng);
         own.known = Some([7].into_iter().collect());
         let ner = EntityRecognizer::new(vec!["PER".to_string()], own, &mut rng);
         (tok2vec, tagger, parser, ner)
@@ -568,11 +609,59 @@ mod tests {
         );
     }
 
+    #[test]
+    fn encoders_reading_features_need_a_transformer_of_their_width_before_them() {
+        use crate::pipeline::transformer::tests::{TINY_WINDOWS, tiny};
+        let config = crate::pipeline::ner::tests::tiny_config();
+        let transformer = tiny(TINY_WINDOWS);
+        let width = transformer.width();
+        let file = |with_transformer: bool, tok2vec: usize, ner: usize| {
+            let mut rng = Rng::new(3);
+            let mut writer = PipelineWriter::default();
+            if with_transformer {
+                writer.add(ComponentKind::Transformer, &transformer);
+            }
+            let encoder = Encoder::new(&config, tok2vec, &mut rng);
+            writer.add(ComponentKind::Tok2Vec, &Tok2Vec::new(vec![encoder]));
+            let own = Encoder::new(&config, ner, &mut rng);
+            writer
+                .add(ComponentKind::Ner, &EntityRecognizer::new(vec!["PER".into()], own, &mut rng));
+            Pipeline::load(&writer.into_bytes())
+        };
+        let loaded = file(true, width, width).unwrap();
+        assert_eq!(loaded.component_names().collect::<Vec<_>>(), ["transformer", "tok2vec", "ner"]);
+        assert!(file(false, 0, 0).is_ok(), "encoders without features need no transformer");
+        let cases = [
+            (
+                false,
+                width,
+                0,
+                "`tok2vec` is malformed: reads transformer features of width 8: needs transformer",
+            ),
+            (
+                true,
+                5,
+                0,
+                "`tok2vec` is malformed: reads transformer features of width 5, not the transformer's 8",
+            ),
+            (
+                false,
+                0,
+                width,
+                "`ner` is malformed: reads transformer features of width 8: needs transformer",
+            ),
+        ];
+        for (with_transformer, tok2vec, ner, want) in cases {
+            let err = file(with_transformer, tok2vec, ner).unwrap_err();
+            assert!(err.to_string().contains(want), "{err}");
+        }
+    }
+
     fn recognizer() -> EntityRecognizer {
         let mut rng = Rng::new(21);
         let labels = vec!["ORG".into(), "PER".into()];
         let known = [StringKey::of("ada").as_u64(), 7].into_iter().collect();
-        let mut tok2vec = Encoder::new(&tiny_config(), &mut rng);
+        let mut tok2vec = Encoder::new(&tiny_config(), 0, &mut rng);
         tok2vec.known = Some(known);
         let mut ner = EntityRecognizer::new(labels, tok2vec, &mut rng);
         for p in ner.crf.params_mut() {

@@ -47,16 +47,16 @@ impl JointComponents {
         let sections = Sections::parse(bytes)?;
         let mut vocab = Vocab::new();
         Ok(Self {
-            tok2vec: read(&sections, ComponentKind::Tok2Vec, &mut vocab)?,
-            tagger: read(&sections, ComponentKind::Tagger, &mut vocab)?,
-            morphologizer: read(&sections, ComponentKind::Morphologizer, &mut vocab)?,
-            parser: read(&sections, ComponentKind::Parser, &mut vocab)?,
+            tok2vec: read_part(&sections, ComponentKind::Tok2Vec, &mut vocab)?,
+            tagger: read_part(&sections, ComponentKind::Tagger, &mut vocab)?,
+            morphologizer: read_part(&sections, ComponentKind::Morphologizer, &mut vocab)?,
+            parser: read_part(&sections, ComponentKind::Parser, &mut vocab)?,
         })
     }
 }
 
 /// Reads the whole section of component `kind` as a `P`.
-fn read<P: Persist>(
+pub(crate) fn read_part<P: Persist>(
     sections: &Sections<'_>,
     kind: ComponentKind,
     vocab: &mut Vocab,
@@ -163,7 +163,9 @@ mod tests {
         assert_eq!(annotations(&double), annotations(&single));
         let tensor_width = |bytes: &[u8]| {
             let sections = Sections::parse(bytes).unwrap();
-            read::<Tok2Vec>(&sections, ComponentKind::Tok2Vec, &mut Vocab::new()).unwrap().width()
+            read_part::<Tok2Vec>(&sections, ComponentKind::Tok2Vec, &mut Vocab::new())
+                .unwrap()
+                .width()
         };
         assert_eq!(tensor_width(&joined), 2 * tensor_width(model));
     }
@@ -172,7 +174,8 @@ mod tests {
     fn members_with_other_labels_or_components_are_refused() {
         let model = super::super::DEFAULT_MODEL;
         let sections = Sections::parse(model).unwrap();
-        let tagger: Tagger = read(&sections, ComponentKind::Tagger, &mut Vocab::new()).unwrap();
+        let tagger: Tagger =
+            read_part(&sections, ComponentKind::Tagger, &mut Vocab::new()).unwrap();
         let mut labels = tagger.tag.labels().to_vec();
         labels[0] = "XX".into();
         let tag = SoftmaxHead::from_parts(labels, tagger.tag.layer.clone());

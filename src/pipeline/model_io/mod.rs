@@ -45,7 +45,7 @@ use std::path::Path;
 use thiserror::Error;
 
 pub(crate) use self::codec::{ModelReader, ModelWriter};
-use self::components::Persist;
+use self::components::{Persist, Upstream};
 use self::word_list::VOCAB_SECTION;
 use super::parser::Parser;
 use super::tok2vec::Tok2Vec;
@@ -162,13 +162,13 @@ impl Pipeline {
         let sections = Sections::parse(bytes)?.with_precision(precision);
         let names = sections.pipeline()?;
         let mut vocab = sections.vocab()?;
-        let mut widths = None;
+        let mut upstream = Upstream::default();
         let mut components = Vec::with_capacity(names.len());
         for name in &names {
             let mut r = sections.get(name)?;
             let kind = ComponentKind::from_name(name)
                 .ok_or_else(|| r.malformed(format!("unknown component `{name}`")))?;
-            components.push(kind.load(&mut r, &mut vocab, &mut widths)?);
+            components.push(kind.load(&mut r, &mut vocab, &mut upstream)?);
             r.finish()?;
         }
         Ok(Pipeline::new(vocab, Tokenizer::english(), components))

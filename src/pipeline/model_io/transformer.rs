@@ -3,7 +3,8 @@
 //! as `layers` lays them out):
 //!
 //! ```text
-//! transformer  WordPiece, BertConfig, windows (span u32, overlap u32),
+//! transformer  WordPiece, BertConfig, windows (span u32, overlap u32), feature layers u8
+//!              (each hidden state is the mean of the last this many layers' outputs),
 //!              word embeddings floats (vocab × hidden), position embeddings floats
 //!              (max positions × hidden), token type embeddings floats (types × hidden),
 //!              embedding LayerNorm,
@@ -133,6 +134,7 @@ impl Persist for Transformer {
         bert.config.save(w);
         w.u32(self.windows.span as u32);
         w.u32(self.windows.overlap as u32);
+        w.u8(self.feature_layers as u8);
         w.floats(&bert.word);
         w.floats(&bert.position);
         w.floats(&bert.token_type);
@@ -151,6 +153,7 @@ impl Persist for Transformer {
         let wordpiece = WordPiece::load(r, vocab)?;
         let config = BertConfig::load(r, vocab)?;
         let windows = Windows { span: r.u32()? as usize, overlap: r.u32()? as usize };
+        let feature_layers = usize::from(r.u8()?);
         let BertConfig { vocab: rows, hidden: h, intermediate: i, .. } = config;
         let word = r.floats(rows * h, "word embeddings")?;
         let position = r.floats(config.max_positions * h, "position embeddings")?;
@@ -168,7 +171,9 @@ impl Persist for Transformer {
             });
         }
         let bert = Bert { config, word, position, token_type, embed_norm, layers };
-        Transformer::new(wordpiece, bert, windows).map_err(|reason| r.malformed(reason))
+        Transformer::new(wordpiece, bert, windows)
+            .and_then(|model| model.with_feature_layers(feature_layers))
+            .map_err(|reason| r.malformed(reason))
     }
 }
 
@@ -188,7 +193,7 @@ mod tests {
 
     #[test]
     fn a_saved_transformer_loads_back_with_half_precision_weights() {
-        let model = tiny(TINY_WINDOWS);
+        let model = tiny(TINY_WINDOWS).with_feature_layers(2).unwrap();
         let bytes = file(&model);
         let sections = Sections::parse(&bytes).unwrap();
         let mut r = sections.get(ComponentKind::Transformer.name()).unwrap();
@@ -196,6 +201,7 @@ mod tests {
         r.finish().unwrap();
         assert_eq!(loaded.wordpiece, model.wordpiece);
         assert_eq!((loaded.windows, loaded.bert.config), (model.windows, model.bert.config));
+        assert_eq!(loaded.feature_layers(), 2);
         let rounded = |v: &[f32]| -> Vec<f32> {
             v.iter().map(|&x| half::f16::from_f32(x).to_f32()).collect()
         };
@@ -209,7 +215,7 @@ mod tests {
     #[test]
     fn a_damaged_transformer_section_is_refused() {
         type Spoil = fn(&mut Transformer);
-        let cases: [(Spoil, &str); 4] = [
+        let cases: [(Spoil, &str); 5] = [
             (
                 |t| t.bert.layers[0].qkv.w[3] = f32::NAN,
                 "model section `transformer` holds a non-finite value: weights[",
@@ -223,6 +229,7 @@ mod tests {
                 "windows of 15 pieces overlapping by 4 in an encoder of 16 positions",
             ),
             (|t| t.bert.config.heads = 3, "3 heads do not split width 8"),
+            (|t| t.feature_layers = 3, "features from the last 3 layers of an encoder of 2"),
         ];
         for (spoil, want) in cases {
             let mut model = tiny(TINY_WINDOWS);

@@ -41,7 +41,7 @@ pub(crate) use self::crf::{Crf, Viterbi};
 use self::scheme::{Move, TagScheme};
 use super::nn::{Dense, Params, Rng};
 use super::tok2vec::Encoder;
-use super::{Component, ComponentError, ComponentKind};
+use super::{Component, ComponentError, ComponentKind, features_of};
 use crate::doc::Doc;
 use crate::vocab::{LexFlags, StringKey};
 
@@ -108,13 +108,15 @@ impl EntityRecognizer {
         ensemble
     }
 
-    /// Whether every member reads the same feature keys (attributes and known words), so
-    /// one key list serves them all.
+    /// Whether every member reads the same feature keys (attributes and known words) and
+    /// transformer features, so one key list and one feature array serve them all.
     pub(crate) fn features_agree(&self) -> bool {
         let first = &self.members[0].tok2vec;
-        self.members
-            .iter()
-            .all(|m| m.tok2vec.attrs == first.attrs && m.tok2vec.known == first.known)
+        self.members.iter().all(|m| {
+            m.tok2vec.attrs == first.attrs
+                && m.tok2vec.known == first.known
+                && m.tok2vec.feature_width() == first.feature_width()
+        })
     }
 
     /// The encoder that computes the feature keys of every member.
@@ -136,11 +138,13 @@ impl EntityRecognizer {
         self.scheme.labels()
     }
 
-    /// Tag scores (tokens × tags) of a batch of documents, given their feature keys and
-    /// lengths, summed over the members.
+    /// Tag scores (tokens × tags) of a batch of documents, given their feature keys,
+    /// transformer features (empty if the encoders read none) and lengths, summed over the
+    /// members.
     pub(crate) fn emissions(
         &self,
         keys: &[u64],
+        features: &[f32],
         lengths: &[usize],
         scratch: &mut EmissionScratch,
         emissions: &mut Vec<f32>,
@@ -151,7 +155,7 @@ impl EntityRecognizer {
         emissions.resize(n * self.scheme.n_tags(), 0.0);
         scores.resize(emissions.len(), 0.0);
         for member in &self.members {
-            member.tok2vec.forward(keys, lengths, vectors, None, None);
+            member.tok2vec.forward(keys, features, lengths, vectors, None, None);
             member.output.forward(vectors, scores);
             emissions.iter_mut().zip(scores.iter()).for_each(|(e, s)| *e += s);
         }
@@ -185,6 +189,10 @@ impl Component for EntityRecognizer {
         ComponentKind::Ner.name()
     }
 
+    fn needs(&self) -> &'static [ComponentKind] {
+        if self.features().feature_width() > 0 { &[ComponentKind::Transformer] } else { &[] }
+    }
+
     fn process(&self, doc: &mut Doc<'_>) -> Result<(), ComponentError> {
         let n = doc.len();
         if n == 0 {
@@ -193,9 +201,10 @@ impl Component for EntityRecognizer {
         let (mut keys, mut emissions) = (Vec::new(), Vec::new());
         let mut scratch = EmissionScratch::default();
         self.features().push_keys(doc, &mut keys);
+        let features = features_of(doc, self.features().feature_width(), self.name())?;
         // Each sentence alone, as in training: context does not leak across a boundary.
         let lengths: Vec<usize> = doc.sents().iter().map(|s| s.end() - s.start()).collect();
-        self.emissions(&keys, &lengths, &mut scratch, &mut emissions);
+        self.emissions(&keys, features, &lengths, &mut scratch, &mut emissions);
         let t = self.scheme.n_tags();
         let outside = usize::from(self.scheme.tag(Move::Out).0);
         // A whitespace token may only be outside.
@@ -258,7 +267,7 @@ pub(crate) mod tests {
     fn per_everywhere(b: f32, i: f32, l: f32) -> EntityRecognizer {
         let mut rng = Rng::new(3);
         let labels = vec!["LOC".into(), "PER".into()];
-        let tok2vec = Encoder::new(&tiny_config(), &mut rng);
+        let tok2vec = Encoder::new(&tiny_config(), 0, &mut rng);
         let mut ner = EntityRecognizer::new(labels, tok2vec, &mut rng);
         let output = &mut ner.members[0].output;
         output.w.fill(0.0);
@@ -321,9 +330,9 @@ pub(crate) mod tests {
         let labels = || vec!["LOC".into(), "PER".into()];
         let mut rng = Rng::new(5);
         let mut one =
-            EntityRecognizer::new(labels(), Encoder::new(&tiny_config(), &mut rng), &mut rng);
+            EntityRecognizer::new(labels(), Encoder::new(&tiny_config(), 0, &mut rng), &mut rng);
         let mut two =
-            EntityRecognizer::new(labels(), Encoder::new(&tiny_config(), &mut rng), &mut rng);
+            EntityRecognizer::new(labels(), Encoder::new(&tiny_config(), 0, &mut rng), &mut rng);
         one.crf.trans.iter_mut().for_each(|v| *v = rng.normal(1.0));
         two.crf.trans.iter_mut().for_each(|v| *v = rng.normal(1.0));
         let vocab = Vocab::new();
@@ -333,7 +342,7 @@ pub(crate) mod tests {
         one.features().push_keys(&doc, &mut keys);
         let scores = |ner: &EntityRecognizer| {
             let mut emissions = Vec::new();
-            ner.emissions(&keys, &[3], &mut EmissionScratch::default(), &mut emissions);
+            ner.emissions(&keys, &[], &[3], &mut EmissionScratch::default(), &mut emissions);
             emissions
         };
         let (a, b) = (scores(&one), scores(&two));

@@ -95,8 +95,10 @@ pub(crate) struct Dropout<'r> {
 }
 
 impl Encoder {
-    /// A freshly initialised model.
-    pub(crate) fn new(config: &Tok2VecConfig, rng: &mut Rng) -> Self {
+    /// A freshly initialised model whose mixer reads, after the hash embeddings, `features`
+    /// dense values per token (the transformer's, see the [tok2vec docs](super); 0 for
+    /// none).
+    pub(crate) fn new(config: &Tok2VecConfig, features: usize, rng: &mut Rng) -> Self {
         let width = config.width;
         let embeds: Vec<_> = config
             .embed
@@ -104,7 +106,7 @@ impl Encoder {
             .enumerate()
             .map(|(i, e)| HashEmbed::new(e.rows, e.width, 0x5eed + i as u64, rng))
             .collect();
-        let n_embed = config.embed.iter().map(|e| e.width).sum();
+        let n_embed = config.embed.iter().map(|e| e.width).sum::<usize>() + features;
         let block = |n_in, dilation, rng: &mut Rng| Block {
             maxout: Maxout::new(n_in, width, config.pieces, rng),
             norm: LayerNorm::new(width),
@@ -151,12 +153,25 @@ impl Encoder {
         self.embeds.iter().map(|e| e.width).sum()
     }
 
-    /// Encodes a batch of documents given their keys (from [`Self::push_keys`]) and lengths
-    /// into `out` (total tokens × width). With `cache`, keeps what [`Self::backward`] needs;
-    /// with `dropout`, applies it after the mixer and each block.
+    /// Width of the dense features each token's row of the mixer input ends with (0 when
+    /// the encoder reads hash embeddings only): the mixer's input width beyond the
+    /// embeddings, so model files need no field of their own for it.
+    pub fn feature_width(&self) -> usize {
+        self.mixer.maxout.affine.n_in - self.embed_width()
+    }
+
+    /// Encodes a batch of documents given their keys (from [`Self::push_keys`]), dense
+    /// `features` (total tokens × [`Self::feature_width`]; empty when that is 0) and
+    /// lengths into `out` (total tokens × width). With `cache`, keeps what
+    /// [`Self::backward`] needs; with `dropout`, applies it after the mixer and each block.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `keys` or `features` do not have a row per token.
     pub(crate) fn forward(
         &self,
         keys: &[u64],
+        features: &[f32],
         lengths: &[usize],
         out: &mut Vec<f32>,
         cache: Option<&mut Tok2VecCache>,
@@ -165,6 +180,8 @@ impl Encoder {
         let n: usize = lengths.iter().sum();
         let n_attrs = self.attrs.len();
         assert_eq!(keys.len(), n * n_attrs, "one key per token and attribute");
+        let n_features = self.feature_width();
+        assert_eq!(features.len(), n * n_features, "one row of features per token");
         let width = self.width();
         let train = cache.is_some();
         let mut scratch = Tok2VecCache::default();
@@ -176,8 +193,8 @@ impl Encoder {
         let n_layers = if train { self.blocks.len() + 1 } else { 1 };
         cache.layers.resize_with(n_layers, LayerCache::default);
 
-        // Embeddings, concatenated per token.
-        let stride = self.embed_width();
+        // Embeddings, concatenated per token, then the features.
+        let stride = self.embed_width() + n_features;
         let input = &mut cache.layers[0].input;
         input.resize(n * stride, 0.0);
         let mut offset = 0;
@@ -187,6 +204,11 @@ impl Encoder {
             column.extend(keys.iter().skip(a).step_by(n_attrs));
             embed.forward(&column, input, stride, offset);
             offset += embed.width;
+        }
+        if n_features > 0 {
+            for (row, f) in input.chunks_exact_mut(stride).zip(features.chunks_exact(n_features)) {
+                row[offset..].copy_from_slice(f);
+            }
         }
 
         out.resize(n * width, 0.0);
@@ -204,7 +226,10 @@ impl Encoder {
     }
 
     /// Backpropagates `d_out` (the gradient of the loss with respect to the output of the
-    /// forward pass that filled `cache`) into `grad`.
+    /// forward pass that filled `cache`) into `grad`, and returns the gradient with respect
+    /// to that pass's dense features (tokens × [`Self::feature_width`]; empty without
+    /// features): what fine-tuning the transformer that computed them would backpropagate
+    /// further.
     pub(crate) fn backward(
         &self,
         keys: &[u64],
@@ -212,7 +237,7 @@ impl Encoder {
         cache: &mut Tok2VecCache,
         mut d_out: Vec<f32>,
         grad: &mut Encoder,
-    ) {
+    ) -> Vec<f32> {
         let width = self.width();
         let n = d_out.len() / width;
         let mut d_window = Vec::new();
@@ -226,7 +251,8 @@ impl Encoder {
             window_backward(&d_window, lengths, (width, self.window, block.dilation), &mut d_out);
         }
         let layer = &cache.layers[0];
-        let stride = self.embed_width();
+        let n_features = self.feature_width();
+        let stride = self.embed_width() + n_features;
         let mut d_embed = vec![0.0; n * stride];
         block_backward(
             &self.mixer,
@@ -245,6 +271,11 @@ impl Encoder {
             embed.backward(&column, &d_embed, stride, offset, g);
             offset += embed.width;
         }
+        let mut d_features = Vec::with_capacity(n * n_features);
+        if n_features > 0 {
+            d_features.extend(d_embed.chunks_exact(stride).flat_map(|row| &row[offset..]));
+        }
+        d_features
     }
 }
 
@@ -397,33 +428,38 @@ pub(crate) mod tests {
 
     #[test]
     fn gradients_match_finite_differences_across_documents() {
-        let model = Encoder::new(&tiny_config(), &mut Rng::new(8));
-        let vocab = Vocab::new();
-        let zone = vocab.zone();
-        let docs = [
-            Doc::from_words(&zone, &["Hi", "there"], &[true, false]),
-            Doc::from_words(&zone, &["a", "cat", "sat"], &[true, true, false]),
-        ];
-        let mut keys = Vec::new();
-        for doc in &docs {
-            model.push_keys(doc, &mut keys);
+        // Without dense features, and with 3 per token (the transformer's, in a trf
+        // pipeline), whose gradient is the probe's input gradient.
+        for n_features in [0, 3] {
+            let model = Encoder::new(&tiny_config(), n_features, &mut Rng::new(8));
+            assert_eq!(model.feature_width(), n_features);
+            let vocab = Vocab::new();
+            let zone = vocab.zone();
+            let docs = [
+                Doc::from_words(&zone, &["Hi", "there"], &[true, false]),
+                Doc::from_words(&zone, &["a", "cat", "sat"], &[true, true, false]),
+            ];
+            let mut keys = Vec::new();
+            for doc in &docs {
+                model.push_keys(doc, &mut keys);
+            }
+            let lengths = [2, 3];
+            let mut rng = Rng::new(5);
+            assert_gradients(Probe {
+                layer: model,
+                input: (0..5 * n_features).map(|_| rng.normal(0.5)).collect(),
+                forward: |m: &Encoder, features: &[f32]| {
+                    let mut out = Vec::new();
+                    m.forward(&keys, features, &lengths, &mut out, None, None);
+                    out
+                },
+                backward: |m: &Encoder, features: &[f32], dy: &[f32], g: &mut Encoder| {
+                    let (mut out, mut cache) = (Vec::new(), Tok2VecCache::default());
+                    m.forward(&keys, features, &lengths, &mut out, Some(&mut cache), None);
+                    m.backward(&keys, &lengths, &mut cache, dy.to_vec(), g)
+                },
+                zeros: Encoder::zeros_like,
+            });
         }
-        let lengths = [2, 3];
-        assert_gradients(Probe {
-            layer: model,
-            input: Vec::new(),
-            forward: |m: &Encoder, _: &[f32]| {
-                let mut out = Vec::new();
-                m.forward(&keys, &lengths, &mut out, None, None);
-                out
-            },
-            backward: |m: &Encoder, _: &[f32], dy: &[f32], g: &mut Encoder| {
-                let (mut out, mut cache) = (Vec::new(), Tok2VecCache::default());
-                m.forward(&keys, &lengths, &mut out, Some(&mut cache), None);
-                m.backward(&keys, &lengths, &mut cache, dy.to_vec(), g);
-                Vec::new()
-            },
-            zeros: Encoder::zeros_like,
-        });
     }
 }

@@ -247,7 +247,7 @@ mod tests {
             pieces: 2,
             min_word_count: 2,
         };
-        let mut tok2vec = Encoder::new(&config, &mut Rng::new(1));
+        let mut tok2vec = Encoder::new(&config, 0, &mut Rng::new(1));
         let vocab = Vocab::new();
         let zone = vocab.zone();
         let doc = |text: &str| {

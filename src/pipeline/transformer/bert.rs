@@ -157,6 +157,8 @@ pub(crate) struct BertScratch {
     context: Vec<f32>,
     sum: Vec<f32>,
     inner: Vec<f32>,
+    /// The sum of the last layers' outputs, when more than one is averaged.
+    mix: Vec<f32>,
     heads: HeadScratch,
 }
 
@@ -255,21 +257,26 @@ impl Bert {
         self.config.hidden
     }
 
-    /// The last hidden states of the inputs `ids` holds one after another, `lens[i]` pieces
-    /// for input `i`, into `out` (one row of [`Bert::width`] per piece; previous contents
-    /// are dropped).
+    /// The hidden states of the inputs `ids` holds one after another, `lens[i]` pieces for
+    /// input `i`, into `out` (one row of [`Bert::width`] per piece; previous contents are
+    /// dropped): the mean of the last `mean_of_last` layers' outputs (1: the last hidden
+    /// states).
     ///
     /// # Panics
     ///
     /// Panics if `lens` does not add up to `ids.len()`, an input is longer than
-    /// `max_positions`, or a piece is outside the vocabulary.
+    /// `max_positions`, a piece is outside the vocabulary, or `mean_of_last` is not between
+    /// 1 and the number of layers.
     pub(crate) fn forward(
         &self,
         ids: &[PieceId],
         lens: &[usize],
+        mean_of_last: usize,
         scratch: &mut BertScratch,
         out: &mut Vec<f32>,
     ) {
+        let n_layers = self.layers.len();
+        assert!((1..=n_layers).contains(&mean_of_last), "no layers to average");
         let BertConfig { hidden, intermediate, max_positions, layer_norm_eps: eps, .. } =
             self.config;
         assert_eq!(lens.iter().sum::<usize>(), ids.len(), "input lengths do not add up");
@@ -286,7 +293,9 @@ impl Bert {
             }
         }
         normalize(x, &self.embed_norm, eps);
-        for layer in &self.layers {
+        let mix = sized(&mut scratch.mix, if mean_of_last > 1 { n * hidden } else { 0 });
+        mix.fill(0.0);
+        for (l, layer) in self.layers.iter().enumerate() {
             let qkv = sized(&mut scratch.qkv, n * 3 * hidden);
             layer.qkv.forward(x, qkv);
             let context = sized(&mut scratch.context, n * hidden);
@@ -299,6 +308,13 @@ impl Bert {
             gelu(inner);
             layer.down.forward(&scratch.inner, sum);
             add_and_normalize(x, sum, &layer.ffn_norm, eps);
+            if mean_of_last > 1 && l + mean_of_last >= n_layers {
+                scratch.mix.iter_mut().zip(x.iter()).for_each(|(m, v)| *m += v);
+            }
+        }
+        if mean_of_last > 1 {
+            let scale = 1.0 / mean_of_last as f32;
+            x.iter_mut().zip(&scratch.mix).for_each(|(v, m)| *v = m * scale);
         }
     }
 
@@ -413,9 +429,9 @@ pub(crate) mod tests {
         let (a, b) = (ids(&[2, 5, 9, 3]), ids(&[2, 7, 7, 11, 4, 3]));
         let mut scratch = BertScratch::default();
         let (mut alone_a, mut alone_b, mut both) = (Vec::new(), Vec::new(), Vec::new());
-        bert.forward(&a, &[4], &mut scratch, &mut alone_a);
-        bert.forward(&b, &[6], &mut scratch, &mut alone_b);
-        bert.forward(&[b.clone(), a].concat(), &[6, 4], &mut scratch, &mut both);
+        bert.forward(&a, &[4], 1, &mut scratch, &mut alone_a);
+        bert.forward(&b, &[6], 1, &mut scratch, &mut alone_b);
+        bert.forward(&[b.clone(), a].concat(), &[6, 4], 1, &mut scratch, &mut both);
         let want = [alone_b, alone_a].concat();
         assert_eq!(both.len(), 10 * 8);
         for (got, want) in both.iter().zip(&want) {
@@ -425,5 +441,22 @@ pub(crate) mod tests {
         // so just check the rows differ and are finite.
         assert!(both.iter().all(|v| v.is_finite()));
         assert_ne!(both[..8], both[8..16]);
+    }
+
+    #[test]
+    fn features_of_several_layers_are_the_mean_of_their_outputs() {
+        let bert = tiny(TINY, &mut Rng::new(4));
+        let ids: Vec<PieceId> = [2, 5, 9, 3].map(PieceId::new).to_vec();
+        let mut scratch = BertScratch::default();
+        let (mut both, mut last) = (Vec::new(), Vec::new());
+        bert.forward(&ids, &[4], 2, &mut scratch, &mut both);
+        bert.forward(&ids, &[4], 1, &mut scratch, &mut last);
+        // The first layer's output is the last hidden state of the encoder cut after it.
+        let first_only = Bert { layers: bert.layers[..1].to_vec(), ..bert.clone() };
+        let mut first = Vec::new();
+        first_only.forward(&ids, &[4], 1, &mut scratch, &mut first);
+        for ((got, a), b) in both.iter().zip(&first).zip(&last) {
+            assert!((got - (a + b) / 2.0).abs() < 1e-5, "{got} vs {a}, {b}");
+        }
     }
 }

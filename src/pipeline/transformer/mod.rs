@@ -12,14 +12,16 @@
 //!    126 pieces, 128 with `[CLS]` and `[SEP]`, sharing 32 with the next), and every
 //!    window of the document goes through the encoder together, [`BATCH_WINDOWS`] at a
 //!    time.
-//! 3. **Encoder.** A BERT forward pass (`bert`) gives each piece its last hidden state,
-//!    read from the window where the piece is most central.
-//! 4. **Output.** Each token's row of `Doc.tensor` is the mean of its pieces' hidden
-//!    states (zeros for a token without pieces), for the heads that read it; the
-//!    document's `trf_data`, spaCy's `doc._.trf_data`, goes into three named intermediate
-//!    arrays: [`TRF_HIDDEN`] (pieces × width), [`TRF_PIECES`] (the piece ids) and
-//!    [`TRF_ALIGN`] (each token's number of pieces). Being [`Tensor`]s, they count in
-//!    `nlpd_doc_tensor_bytes`, and `doc_cleaner` drops them by default.
+//! 3. **Encoder.** A BERT forward pass (`bert`) gives each piece its hidden state (the
+//!    last layer's, or the mean of the last [`Transformer::feature_layers`] layers'), read
+//!    from the window where the piece is most central.
+//! 4. **Output.** Each token's features, [`TRF_FEATURES`] (tokens × width), are the mean
+//!    of its pieces' hidden states (zeros for a token without pieces); `tok2vec` and `ner`
+//!    read them beside their hash embeddings, and `Doc.tensor` stays what `tok2vec`
+//!    writes. The document's `trf_data`, spaCy's `doc._.trf_data`, goes into three more
+//!    named intermediate arrays: [`TRF_HIDDEN`] (pieces × width), [`TRF_PIECES`] (the
+//!    piece ids) and [`TRF_ALIGN`] (each token's number of pieces). Being [`Tensor`]s,
+//!    they count in `nlpd_doc_tensor_bytes`, and `doc_cleaner` drops them by default.
 //!
 //! The component is read from a model file's `transformer` section (f16 weights, like every
 //! component); `nlpd encoder build` writes one from the directory
@@ -29,7 +31,7 @@
 mod activations;
 mod bert;
 #[cfg(test)]
-mod fetched;
+pub(crate) mod fetched;
 mod safetensors;
 mod windows;
 mod wordpiece;
@@ -47,7 +49,10 @@ pub use self::wordpiece::{Normalization, PieceId, PieceScratch, WordPiece};
 use super::{Component, ComponentError, ComponentKind};
 use crate::doc::{Doc, Tensor};
 
-/// The named intermediate array of each piece's last hidden state (pieces × width).
+/// The named intermediate array of each token's features: the mean of its pieces' hidden
+/// states (tokens × width; zeros for a token without pieces).
+pub const TRF_FEATURES: &str = "trf_data.features";
+/// The named intermediate array of each piece's hidden state (pieces × width).
 pub const TRF_HIDDEN: &str = "trf_data.hidden";
 /// The named intermediate array of the piece ids (pieces × 1; ids are below 2²⁴, so exact
 /// in `f32`).
@@ -97,10 +102,14 @@ pub struct Transformer {
     pub(crate) wordpiece: WordPiece,
     pub(crate) bert: Bert,
     pub(crate) windows: Windows,
+    /// Hidden states are the mean of the last this many layers' outputs (1: the last
+    /// layer's).
+    pub(crate) feature_layers: usize,
 }
 
 impl Transformer {
-    /// A component from its parts, or why they do not fit together.
+    /// A component from its parts (its hidden states the last layer's), or why they do not
+    /// fit together.
     pub(crate) fn new(wordpiece: WordPiece, bert: Bert, windows: Windows) -> Result<Self, String> {
         bert.config.check()?;
         if wordpiece.len() != bert.config.vocab || wordpiece.len() >= 1 << 24 {
@@ -116,7 +125,24 @@ impl Transformer {
                 windows.span, windows.overlap, bert.config.max_positions
             ));
         }
-        Ok(Self { wordpiece, bert, windows })
+        Ok(Self { wordpiece, bert, windows, feature_layers: 1 })
+    }
+
+    /// The component with hidden states that are the mean of the last `layers` layers'
+    /// outputs, or why the encoder has not that many.
+    pub fn with_feature_layers(self, layers: usize) -> Result<Self, String> {
+        if !(1..=self.bert.config.layers).contains(&layers) {
+            return Err(format!(
+                "features from the last {layers} layers of an encoder of {}",
+                self.bert.config.layers
+            ));
+        }
+        Ok(Self { feature_layers: layers, ..self })
+    }
+
+    /// How many of the last layers' outputs each hidden state averages.
+    pub fn feature_layers(&self) -> usize {
+        self.feature_layers
     }
 
     /// The encoder in `dir` (`config.json`, `tokenizer.json` and `model.safetensors`, as
@@ -144,14 +170,13 @@ impl Transformer {
             .map_err(|what| EncoderError::Unsupported { file: "config.json", what })
     }
 
-    /// Width of each token's row of `Doc.tensor`, and of each piece's hidden state.
+    /// Width of each token's features, and of each piece's hidden state.
     pub fn width(&self) -> usize {
         self.bert.width()
     }
 
-    /// The last hidden state of each of `ids` (a document's pieces, without `[CLS]` and
-    /// `[SEP]`) into `hidden` (pieces × width), window by window (see the
-    /// [module docs](self)).
+    /// The hidden state of each of `ids` (a document's pieces, without `[CLS]` and `[SEP]`)
+    /// into `hidden` (pieces × width), window by window (see the [module docs](self)).
     fn encode(&self, ids: &[PieceId], hidden: &mut [f32]) {
         let width = self.width();
         let windows = self.windows.over(ids.len());
@@ -167,7 +192,7 @@ impl Transformer {
                 input.push(self.wordpiece.sep());
                 lens.push(window.len() + 2);
             }
-            self.bert.forward(&input, &lens, &mut scratch, &mut out);
+            self.bert.forward(&input, &lens, self.feature_layers, &mut scratch, &mut out);
             let mut first_row = 0;
             for (i, window) in group.iter().enumerate() {
                 let index = batch * BATCH_WINDOWS + i;
@@ -221,8 +246,8 @@ impl Component for Transformer {
         let piece_ids = ids.iter().map(|id| id.index() as f32).collect();
         let align = counts.iter().map(|&c| c as f32).collect();
         let n = ids.len();
-        doc.set_tensor(Some(Tensor::from_vec(counts.len(), width, features)));
         let arrays = doc.user_data_mut();
+        arrays.insert(TRF_FEATURES.into(), Tensor::from_vec(counts.len(), width, features));
         arrays.insert(TRF_HIDDEN.into(), Tensor::from_vec(n, width, hidden));
         arrays.insert(TRF_PIECES.into(), Tensor::from_vec(n, 1, piece_ids));
         arrays.insert(TRF_ALIGN.into(), Tensor::from_vec(counts.len(), 1, align));
@@ -258,20 +283,17 @@ pub(crate) mod tests {
         let mut arrays = std::mem::take(doc.user_data_mut());
         let mut take = |name: &str| arrays.remove(name).unwrap();
         let (hidden, pieces, align) = (take(TRF_HIDDEN), take(TRF_PIECES), take(TRF_ALIGN));
+        let features = take(TRF_FEATURES);
         assert!(arrays.is_empty());
-        (
-            hidden,
-            pieces.as_slice().to_vec(),
-            align.as_slice().to_vec(),
-            doc.tensor().unwrap().clone(),
-        )
+        assert!(doc.tensor().is_none(), "Doc.tensor is tok2vec's");
+        (hidden, pieces.as_slice().to_vec(), align.as_slice().to_vec(), features)
     }
 
     #[test]
     fn tokens_are_aligned_to_their_pieces_and_read_their_mean() {
         let model = tiny(TINY_WINDOWS);
         let words = ["The", "unaffable", "\u{200b}", "don't", "中中", "zzz"];
-        let (hidden, pieces, align, tensor) = run(&model, &words);
+        let (hidden, pieces, align, features) = run(&model, &words);
         // unaffable is 9 characters, past the tiny vocabulary's 5: one [UNK]. The format
         // character has no pieces. zzz cannot be cut: one [UNK].
         let want_pieces = ["the", "[UNK]", "don", "'", "t", "中", "中", "[UNK]"];
@@ -280,13 +302,13 @@ pub(crate) mod tests {
         assert_eq!(got, want_pieces);
         assert_eq!(align, [1.0, 1.0, 0.0, 3.0, 2.0, 1.0]);
         assert_eq!((hidden.rows(), hidden.cols()), (8, 8));
-        assert_eq!((tensor.rows(), tensor.cols()), (6, 8));
-        assert_eq!(tensor.row(0), hidden.row(0));
-        assert_eq!(tensor.row(2), [0.0; 8], "a token without pieces reads zeros");
+        assert_eq!((features.rows(), features.cols()), (6, 8));
+        assert_eq!(features.row(0), hidden.row(0));
+        assert_eq!(features.row(2), [0.0; 8], "a token without pieces reads zeros");
         let mean: Vec<f32> = (0..8)
             .map(|c| (hidden.row(2)[c] + hidden.row(3)[c] + hidden.row(4)[c]) / 3.0)
             .collect();
-        for (got, want) in tensor.row(3).iter().zip(&mean) {
+        for (got, want) in features.row(3).iter().zip(&mean) {
             assert!((got - want).abs() < 1e-6);
         }
     }
@@ -308,7 +330,7 @@ pub(crate) mod tests {
             let window = &spans[owner];
             let input =
                 [&[model.wordpiece.cls()], &ids[window.clone()], &[model.wordpiece.sep()]].concat();
-            model.bert.forward(&input, &[input.len()], &mut scratch, &mut out);
+            model.bert.forward(&input, &[input.len()], 1, &mut scratch, &mut out);
             let alone = &out[(1 + at) * w..(2 + at) * w];
             for (got, want) in hidden.row(piece).iter().zip(alone) {
                 assert!((got - want).abs() < 1e-5, "piece {piece}");
@@ -319,14 +341,14 @@ pub(crate) mod tests {
         let (hidden, pieces, _, _) = run(&tiny(TINY_WINDOWS), short);
         let ids: Vec<PieceId> = pieces.iter().map(|&p| PieceId::new(p as u32)).collect();
         let input = [&[model.wordpiece.cls()], &ids[..], &[model.wordpiece.sep()]].concat();
-        model.bert.forward(&input, &[input.len()], &mut scratch, &mut out);
+        model.bert.forward(&input, &[input.len()], 1, &mut scratch, &mut out);
         for (got, want) in hidden.as_slice().iter().zip(&out[w..out.len() - w]) {
             assert!((got - want).abs() < 1e-5);
         }
     }
 
     #[test]
-    fn doc_cleaner_frees_trf_data_and_the_tensor() {
+    fn doc_cleaner_frees_trf_data_and_the_features() {
         let model = tiny(TINY_WINDOWS);
         let nlp = Pipeline::new(
             Vocab::new(),
@@ -337,12 +359,11 @@ pub(crate) mod tests {
         let mut doc = nlp.tokenizer().tokenize(&zone, "The cafe, unaffable!");
         let only = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
         nlp.annotate(&mut doc, Some(&only(&["transformer"]))).unwrap();
-        // 5 tokens, 5 pieces: hidden 5 × 8, ids 5, counts 5, tensor 5 × 8 floats.
-        let held: usize = doc.user_data().values().map(Tensor::bytes).sum::<usize>()
-            + doc.tensor().map_or(0, Tensor::bytes);
+        // 5 tokens, 5 pieces: hidden 5 × 8, ids 5, counts 5, features 5 × 8 floats.
+        let held: usize = doc.user_data().values().map(Tensor::bytes).sum::<usize>();
         assert_eq!(held, (5 * 8 + 5 + 5 + 5 * 8) * 4);
         nlp.annotate(&mut doc, None).unwrap();
-        assert!(doc.user_data().is_empty() && doc.tensor().is_none());
+        assert!(doc.user_data().is_empty());
     }
 
     /// The largest difference between `got` and `want`, which must be as long.
@@ -390,7 +411,7 @@ pub(crate) mod tests {
                     .map(|v| v.as_f64().unwrap() as f32)
                     .collect();
                 let mut out = Vec::new();
-                model.bert.forward(&ids, &[ids.len()], &mut scratch.0, &mut out);
+                model.bert.forward(&ids, &[ids.len()], 1, &mut scratch.0, &mut out);
                 worst = worst.max(max_diff(&out, &want));
             }
             eprintln!("{precision} weights: max abs difference from the reference {worst:e}");

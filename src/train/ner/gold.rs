@@ -16,13 +16,17 @@ use crate::doc::iob2::{EntitySpan, EntityType, Iob2Reader, Iob2Sentence, entity_
 use crate::pipeline::ner::EntityRecognizer;
 use crate::pipeline::ner::scheme::{Entity, TagId};
 use crate::pipeline::nn::Rng;
+use crate::pipeline::transformer::Transformer;
 use crate::train::TrainError;
+use crate::train::features::transformer_features;
 use crate::vocab::Vocab;
 
-/// A sentence prepared for training: feature keys (token-major), gold entities and tags.
+/// A sentence prepared for training: feature keys (token-major), the transformer's
+/// features (empty without a transformer), gold entities and tags.
 #[derive(Debug)]
 pub(super) struct GoldSentence {
     pub(super) keys: Vec<u64>,
+    pub(super) features: Vec<f32>,
     pub(super) tags: Vec<TagId>,
     /// Every gold entity (for scoring, as `nlpd evaluate` counts them).
     pub(super) spans: Vec<EntitySpan>,
@@ -49,9 +53,24 @@ pub(super) fn labels(sentences: &[Iob2Sentence]) -> Vec<String> {
     EntityType::ALL.iter().filter(|t| seen.contains(t)).map(|t| t.as_str().to_owned()).collect()
 }
 
-/// The gold sentences of `sentences` for `model`.
+/// The features of `transformer` for each of `sentences` (empty arrays without one).
+pub(super) fn sentence_features(
+    sentences: &[Iob2Sentence],
+    transformer: Option<&Transformer>,
+) -> Vec<Vec<f32>> {
+    let vocab = Vocab::new();
+    let zone = vocab.zone();
+    sentences
+        .iter()
+        .map(|sentence| transformer_features(transformer, &mut sentence.to_doc(&zone, Keep::Words)))
+        .collect()
+}
+
+/// The gold sentences of `sentences` for `model`, with their transformer `features` (from
+/// [`sentence_features`]).
 pub(super) fn gold_sentences(
     sentences: &[Iob2Sentence],
+    features: &[Vec<f32>],
     model: &EntityRecognizer,
 ) -> Vec<GoldSentence> {
     let vocab = Vocab::new();
@@ -59,7 +78,8 @@ pub(super) fn gold_sentences(
     let label_of = |t: EntityType| model.labels().iter().position(|l| l == t.as_str());
     sentences
         .iter()
-        .map(|sentence| {
+        .zip(features)
+        .map(|(sentence, features)| {
             let doc = sentence.to_doc(&zone, Keep::Words);
             let mut keys = Vec::new();
             model.features().push_keys(&doc, &mut keys);
@@ -72,7 +92,7 @@ pub(super) fn gold_sentences(
                 })
                 .collect();
             let tags = model.scheme.tags_of(doc.len(), &entities);
-            GoldSentence { keys, tags, spans }
+            GoldSentence { keys, features: features.clone(), tags, spans }
         })
         .collect()
 }

@@ -32,7 +32,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use self::gold::{GoldSentence, batch_keys, gold_sentences, labels, read};
+use self::gold::{GoldSentence, batch_keys, gold_sentences, labels, read, sentence_features};
 use super::evaluate::NerScores;
 use super::schedule::{Batch, BestEpoch, Learner, Schedule, Splits, run_epochs};
 use super::{TrainError, TrainObserver};
@@ -43,6 +43,7 @@ use crate::pipeline::model_io::{ModelLoadError, PipelineWriter};
 use crate::pipeline::ner::EntityRecognizer;
 use crate::pipeline::nn::Rng;
 use crate::pipeline::tok2vec::{Dropout, Encoder, Tok2VecCache, Tok2VecConfig};
+use crate::pipeline::transformer::Transformer;
 use crate::vocab::Vocab;
 
 /// Mixed into the pipeline seed so the recogniser's random stream differs from the
@@ -89,7 +90,8 @@ pub struct TrainedNer {
 }
 
 /// Trains the recogniser described by `config`, seeded from its own seed, else from the
-/// pipeline's `seed`.
+/// pipeline's `seed`; its encoder reads the features of `transformer` if given (frozen,
+/// computed once per sentence: see [`super::features`]).
 ///
 /// # Errors
 ///
@@ -98,6 +100,7 @@ pub struct TrainedNer {
 pub fn train(
     config: &NerConfig,
     seed: u64,
+    transformer: Option<&Transformer>,
     observer: &mut dyn TrainObserver,
 ) -> Result<TrainedNer, TrainError> {
     let train_sentences = read(&config.train)?;
@@ -108,51 +111,61 @@ pub fn train(
     }
     let seed = config.seed.unwrap_or(seed);
     let sentences = Splits { train: &train_sentences, dev: &dev_sentences };
-    Ok(fit(sentences, &labels, config, seed, observer))
+    Ok(fit(sentences, &labels, config, (seed, transformer), observer))
 }
 
-/// [`train`] over sentences already read: every member, their ensemble, its calibration.
+/// [`train`] over sentences already read, from `seed` and over the features of
+/// `transformer` if given: every member, their ensemble, its calibration.
 fn fit(
     sentences: Splits<'_, Iob2Sentence>,
     labels: &[String],
     config: &NerConfig,
-    seed: u64,
+    (seed, transformer): (u64, Option<&Transformer>),
     observer: &mut dyn TrainObserver,
 ) -> TrainedNer {
+    // The transformer is frozen: its features are computed once, for every member.
+    let features = Splits {
+        train: &sentence_features(sentences.train, transformer)[..],
+        dev: &sentence_features(sentences.dev, transformer)[..],
+    };
+    let feature_width = transformer.map_or(0, Transformer::width);
     let mut epochs = 0;
     let members = (0..config.members.max(1) as u64)
         .map(|k| {
             let seed = seed.wrapping_add(k);
-            let best = fit_member(sentences, labels.to_vec(), config, seed, observer);
+            let member = (seed, feature_width);
+            let best = fit_member(sentences, features, labels.to_vec(), config, member, observer);
             epochs += best.epochs;
             best.model
         })
         .collect();
     let model = EntityRecognizer::ensemble(members);
-    let dev_set = gold_sentences(sentences.dev, &model);
+    let dev_set = gold_sentences(sentences.dev, features.dev, &model);
     let scores = score::span_scores(&model, &dev_set);
     let (model, scores, outside_penalty) = score::calibrate(model, scores, &dev_set);
     TrainedNer { model, scores, epochs, outside_penalty }
 }
 
-/// Trains one recogniser from `seed`: its best epoch's averaged weights, their dev scores
-/// and the epochs run.
+/// Trains one recogniser from `seed`, its encoder reading `feature_width` transformer
+/// features per token (`features`, one array per sentence): its best epoch's averaged
+/// weights, their dev scores and the epochs run.
 fn fit_member(
     sentences: Splits<'_, Iob2Sentence>,
+    features: Splits<'_, Vec<f32>>,
     labels: Vec<String>,
     config: &NerConfig,
-    seed: u64,
+    (seed, feature_width): (u64, usize),
     observer: &mut dyn TrainObserver,
 ) -> BestEpoch<EntityRecognizer, NerScores> {
     let mut rng = Rng::new(seed ^ SEED_SALT);
-    let mut tok2vec = Encoder::new(&config.tok2vec, &mut rng);
+    let mut tok2vec = Encoder::new(&config.tok2vec, feature_width, &mut rng);
     let vocab = Vocab::new();
     let zone = vocab.zone();
     let docs = sentences.train.iter().map(|s| s.to_doc(&zone, Keep::Words));
     tok2vec.learn_known_words(docs, config.tok2vec.min_word_count);
     let model = EntityRecognizer::new(labels, tok2vec, &mut rng);
-    let train_set = gold_sentences(sentences.train, &model);
-    let dev_set = gold_sentences(sentences.dev, &model);
+    let train_set = gold_sentences(sentences.train, features.train, &model);
+    let dev_set = gold_sentences(sentences.dev, features.dev, &model);
     let mut learner = NerLearner { cache: Tok2VecCache::default() };
     let splits = Splits { train: &train_set, dev: &dev_set };
     run_epochs(&mut learner, model, splits, &config.schedule, &mut rng, observer)
@@ -184,6 +197,7 @@ impl Learner for NerLearner {
     ) -> f64 {
         let Batch { examples, schedule, rng, .. } = batch;
         let keys = batch_keys(model, examples, schedule.word_dropout, rng);
+        let features: Vec<f32> = examples.iter().flat_map(|e| e.features.iter().copied()).collect();
         let dropout = Dropout { rate: schedule.dropout, rng };
         let lengths: Vec<usize> = examples.iter().map(|e| e.len()).collect();
         let n: usize = lengths.iter().sum();
@@ -191,7 +205,14 @@ impl Learner for NerLearner {
         let mut vectors = Vec::new();
         let (encoder, grad_encoder) = (&model.members[0], &mut grads.members[0]);
         let cache = &mut self.cache;
-        encoder.tok2vec.forward(&keys, &lengths, &mut vectors, Some(cache), Some(dropout));
+        encoder.tok2vec.forward(
+            &keys,
+            &features,
+            &lengths,
+            &mut vectors,
+            Some(cache),
+            Some(dropout),
+        );
         let mut emissions = vec![0.0; n * t];
         encoder.output.forward(&vectors, &mut emissions);
         let mut d_emissions = vec![0.0; n * t];
@@ -212,7 +233,9 @@ impl Learner for NerLearner {
         let mut d_vectors = vec![0.0; vectors.len()];
         let grad_output = &mut grad_encoder.output;
         encoder.output.backward(&vectors, &d_emissions, Some(&mut d_vectors), grad_output);
-        encoder.tok2vec.backward(&keys, &lengths, cache, d_vectors, &mut grad_encoder.tok2vec);
+        // The transformer is frozen: the gradient with respect to its features stops here.
+        let _d_features =
+            encoder.tok2vec.backward(&keys, &lengths, cache, d_vectors, &mut grad_encoder.tok2vec);
         loss / n.max(1) as f64
     }
 
@@ -335,7 +358,7 @@ mod tests {
         assert_eq!(labels, ["PER", "ORG", "LOC"]);
         let mut record = Record::default();
         let both = Splits { train: &sentences[..], dev: &sentences[..] };
-        let trained = fit(both, &labels, &config(), 7, &mut record);
+        let trained = fit(both, &labels, &config(), (7, None), &mut record);
         assert_eq!(trained.scores.overall.f1, 1.0, "{:?}", trained.scores);
         assert_eq!(record.epochs, trained.epochs);
 
@@ -370,7 +393,7 @@ mod tests {
         let run = |config: &NerConfig, seed| {
             let labels = labels(&sentences);
             let both = Splits { train: &sentences[..], dev: &sentences[..] };
-            fit(both, &labels, config, seed, &mut Record::default()).model
+            fit(both, &labels, config, (seed, None), &mut Record::default()).model
         };
         assert_eq!(run(&config, 3), run(&config, 3));
         assert_ne!(run(&config, 3), run(&config, 4));
@@ -387,7 +410,7 @@ mod tests {
         let sentences: Vec<Iob2Sentence> = SENTENCES.iter().map(|s| sentence(s)).collect();
         let mut rng = Rng::new(9);
         let labels = labels(&sentences);
-        let tok2vec = Encoder::new(&config().tok2vec, &mut rng);
+        let tok2vec = Encoder::new(&config().tok2vec, 0, &mut rng);
         let mut own = tok2vec.clone();
         let vocab = Vocab::new();
         let zone = vocab.zone();

@@ -15,7 +15,7 @@ const BATCH: usize = 64;
 /// Exact-span scores of `model` on prepared sentences, as `nlpd evaluate` counts them.
 pub(super) fn span_scores(model: &EntityRecognizer, examples: &[GoldSentence]) -> NerScores {
     let mut tally = NerTally::default();
-    let (mut keys, mut lengths) = (Vec::new(), Vec::new());
+    let (mut keys, mut features, mut lengths) = (Vec::new(), Vec::new(), Vec::new());
     let (mut scratch, mut emissions, mut tags) =
         (EmissionScratch::default(), Vec::new(), Vec::new());
     let mut viterbi = Viterbi::default();
@@ -23,9 +23,11 @@ pub(super) fn span_scores(model: &EntityRecognizer, examples: &[GoldSentence]) -
     for chunk in examples.chunks(BATCH) {
         keys.clear();
         keys.extend(chunk.iter().flat_map(|e| e.keys.iter().copied()));
+        features.clear();
+        features.extend(chunk.iter().flat_map(|e| e.features.iter().copied()));
         lengths.clear();
         lengths.extend(chunk.iter().map(GoldSentence::len));
-        model.emissions(&keys, &lengths, &mut scratch, &mut emissions);
+        model.emissions(&keys, &features, &lengths, &mut scratch, &mut emissions);
         let mut offset = 0;
         for example in chunk {
             let rows = offset * t..(offset + example.len()) * t;
