@@ -12,7 +12,9 @@ use std::path::Path;
 
 use crate::doc::ReadError;
 use crate::doc::conllu::Keep;
-use crate::doc::iob2::{EntitySpan, EntityType, Iob2Reader, Iob2Sentence, entity_spans};
+use crate::doc::iob2::{
+    EntitySpan, EntityType, Iob2Document, Iob2Reader, Iob2Sentence, entity_spans,
+};
 use crate::pipeline::ner::EntityRecognizer;
 use crate::pipeline::ner::scheme::{Entity, TagId};
 use crate::pipeline::nn::Rng;
@@ -53,17 +55,36 @@ pub(super) fn labels(sentences: &[Iob2Sentence]) -> Vec<String> {
     EntityType::ALL.iter().filter(|t| seen.contains(t)).map(|t| t.as_str().to_owned()).collect()
 }
 
-/// The features of `transformer` for each of `sentences` (empty arrays without one).
+/// The features of `transformer` for each of `sentences` (empty arrays without one),
+/// computed over each sentence's whole document (from one `# newdoc` to the next), as
+/// `nlpd parse --input iob2` computes them: the transformer reads its context across
+/// sentence boundaries, though the recogniser decodes each sentence alone.
 pub(super) fn sentence_features(
     sentences: &[Iob2Sentence],
     transformer: Option<&Transformer>,
 ) -> Vec<Vec<f32>> {
+    let Some(transformer) = transformer else { return vec![Vec::new(); sentences.len()] };
     let vocab = Vocab::new();
     let zone = vocab.zone();
-    sentences
-        .iter()
-        .map(|sentence| transformer_features(transformer, &mut sentence.to_doc(&zone, Keep::Words)))
-        .collect()
+    let width = transformer.width();
+    let mut features = Vec::with_capacity(sentences.len());
+    // Sentences before the first `# newdoc` are documents of their own.
+    let mut in_document = sentences.first().is_some_and(|s| s.meta.newdoc.is_some());
+    for document in sentences.chunk_by(|_, next| {
+        let continues = in_document && next.meta.newdoc.is_none();
+        in_document |= next.meta.newdoc.is_some();
+        continues
+    }) {
+        let document = Iob2Document { sentences: document.to_vec() };
+        let all = transformer_features(Some(transformer), &mut document.to_doc(&zone, Keep::Words));
+        let mut rows = all.as_slice();
+        for sentence in &document.sentences {
+            let (own, rest) = rows.split_at(sentence.tokens.len() * width);
+            features.push(own.to_vec());
+            rows = rest;
+        }
+    }
+    features
 }
 
 /// The gold sentences of `sentences` for `model`, with their transformer `features` (from
@@ -107,4 +128,42 @@ pub(super) fn batch_keys(
     let mut keys: Vec<u64> = batch.iter().flat_map(|e| e.keys.iter().copied()).collect();
     model.features().hide_words(&mut keys, word_dropout, rng);
     keys
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doc::conllu::SentenceMeta;
+    use crate::pipeline::transformer::tests::{TINY_WINDOWS, tiny};
+
+    #[test]
+    fn sentence_features_are_read_in_their_whole_document() {
+        let transformer = tiny(TINY_WINDOWS);
+        let sentence = |words: &str, newdoc: bool| Iob2Sentence {
+            meta: SentenceMeta { newdoc: newdoc.then(String::new), ..SentenceMeta::default() },
+            tokens: words.split(' ').map(str::to_owned).collect(),
+            tags: vec![crate::doc::iob2::EntityTag::Outside; words.split(' ').count()],
+            text: None,
+        };
+        // A sentence before any `# newdoc`, then two documents of two sentences and one.
+        let sentences = [
+            sentence("hello the cafe", false),
+            sentence("the cafe", true),
+            sentence("a hello", false),
+            sentence("cafe the a", true),
+        ];
+        let features = sentence_features(&sentences, Some(&transformer));
+        let vocab = Vocab::new();
+        let zone = vocab.zone();
+        let read = |group: &[Iob2Sentence]| {
+            let document = Iob2Document { sentences: group.to_vec() };
+            transformer_features(Some(&transformer), &mut document.to_doc(&zone, Keep::Words))
+        };
+        let want = [read(&sentences[..1]), read(&sentences[1..3]), read(&sentences[3..])].concat();
+        assert_eq!(features.concat(), want);
+        let rows: Vec<usize> = features.iter().map(|f| f.len() / transformer.width()).collect();
+        assert_eq!(rows, [3, 2, 2, 3]);
+        assert_ne!(features[1], read(&sentences[1..2]), "the next sentence is context");
+        assert_eq!(sentence_features(&sentences, None), vec![Vec::<f32>::new(); 4]);
+    }
 }
