@@ -261,6 +261,14 @@ fn train_ner(
     let trained = ner::train(ner_config, config.seed, transformer.as_ref(), progress)?;
     let model =
         ner::with_recognizer(&base_bytes, &trained.model).with_context(|| base_name(base))?;
+    // A recogniser that reads a transformer's features fits only a base with that transformer.
+    crate::pipeline::Pipeline::load(&model).with_context(|| {
+        format!(
+            "the recogniser trained by {} does not fit {}",
+            config_path.display(),
+            base_name(base)
+        )
+    })?;
     progress.checkpoint(&model);
     std::mem::replace(&mut progress.saved, Ok(()))?;
     eprintln!(

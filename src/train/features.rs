@@ -125,8 +125,8 @@ pub(crate) enum Output {
     TransformerFeatures,
 }
 
-/// Runs the frozen `component` on `doc` and takes its `output` off the document (rows ×
-/// width, row-major), leaving the document as it was.
+/// Runs the frozen `component` on a fresh `doc` and takes its `output` off the document
+/// (rows × width, row-major), leaving it without a tensor or intermediate arrays again.
 ///
 /// # Panics
 ///
