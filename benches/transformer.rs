@@ -4,8 +4,13 @@
 //!
 //! `one_window` encodes a paragraph of about a hundred pieces (one window); `four_windows`
 //! the paragraph four times over as one document (windows of 126 pieces sharing 32). Both
-//! include the WordPiece step and the per-token features, as a request pays them. Skipped,
-//! with a note, when the encoder has not been fetched.
+//! include the WordPiece step and the per-token features, as a request pays them.
+//!
+//! The `fine_tuning` group times the encoder's training passes on a batch of 8 windows of
+//! 128 pieces (`[CLS]`, 126 pieces of the paragraph, `[SEP]`), as fine-tuning feeds it:
+//! `forward` (the training forward pass, keeping its tape), `forward_backward` (plus the
+//! backward pass into every parameter) and `step` (plus an Adam update of all 22.7 M
+//! parameters). Everything is skipped, with a note, when the encoder has not been fetched.
 
 // criterion_group! generates an undocumented public function.
 #![allow(missing_docs)]
@@ -13,8 +18,10 @@
 use std::path::PathBuf;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use nlpd::pipeline::Pipeline;
-use nlpd::pipeline::transformer::{TRF_PIECES, Transformer};
+use nlpd::pipeline::transformer::{
+    Dropout, EncoderTrainer, PieceId, PieceScratch, TRF_PIECES, Transformer, WordPiece,
+};
+use nlpd::pipeline::{AdamConfig, Pipeline};
 use nlpd::tokenizer::Tokenizer;
 use nlpd::vocab::Vocab;
 
@@ -58,5 +65,57 @@ fn transformer(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, transformer);
+/// Windows per fine-tuning batch and pieces per window, `[CLS]` and `[SEP]` included.
+const WINDOWS: usize = 8;
+const WINDOW: usize = 128;
+
+fn fine_tuning(c: &mut Criterion) {
+    let Some(dir) = encoder_dir() else {
+        eprintln!("skipping: no encoder fetched (scripts/fetch-encoder.sh)");
+        return;
+    };
+    let mut model = Transformer::from_dir(&dir).expect("the fetched encoder loads");
+    let json = std::fs::read_to_string(dir.join("tokenizer.json")).expect("tokenizer.json");
+    let wordpiece = WordPiece::from_tokenizer_json(&json).expect("the tokenizer loads");
+    let mut pieces = Vec::new();
+    while pieces.len() < WINDOW - 2 {
+        wordpiece.encode(PARAGRAPH, &mut PieceScratch::default(), &mut pieces);
+    }
+    let window: Vec<PieceId> =
+        [&[wordpiece.cls()], &pieces[..WINDOW - 2], &[wordpiece.sep()]].concat();
+    let ids = window.repeat(WINDOWS);
+    let lens = [WINDOW; WINDOWS];
+    let dropout = Dropout { hidden: 0.1, attention: 0.1 };
+    let mut trainer = EncoderTrainer::new(&model, AdamConfig::default(), dropout, 1);
+    let (mut hidden, mut d) = (Vec::new(), Vec::new());
+    // Any fixed gradient does: the passes' cost does not depend on its values.
+    let gradient = |hidden: &[f32], d: &mut Vec<f32>| {
+        d.clear();
+        d.extend(hidden.iter().map(|h| h * 1e-3));
+    };
+    let mut group = c.benchmark_group("fine_tuning");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(ids.len() as u64));
+    group.bench_function("forward", |b| {
+        b.iter(|| trainer.forward(&model, &ids, &lens, &mut hidden))
+    });
+    group.bench_function("forward_backward", |b| {
+        b.iter(|| {
+            trainer.forward(&model, &ids, &lens, &mut hidden);
+            gradient(&hidden, &mut d);
+            trainer.backward(&model, &mut d);
+        })
+    });
+    group.bench_function("step", |b| {
+        b.iter(|| {
+            trainer.forward(&model, &ids, &lens, &mut hidden);
+            gradient(&hidden, &mut d);
+            trainer.backward(&model, &mut d);
+            trainer.update(&mut model, 1e-3);
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, transformer, fine_tuning);
 criterion_main!(benches);

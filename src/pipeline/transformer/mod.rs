@@ -33,6 +33,7 @@
 mod activations;
 mod attention;
 mod bert;
+mod dropout;
 #[cfg(test)]
 mod fetched;
 mod safetensors;
@@ -46,6 +47,7 @@ use thiserror::Error;
 
 pub use self::bert::BertConfig;
 pub(crate) use self::bert::{Bert, BertLayer, BertScratch};
+pub use self::dropout::Dropout;
 use self::safetensors::SafeTensors;
 pub use self::train::EncoderTrainer;
 pub use self::windows::Windows;

@@ -20,9 +20,14 @@
 //! The gradient buffer `d` is turned into each stage's input gradient in place; the other
 //! buffers live in the tape and are reused from batch to batch.
 //!
-//! **Memory.** The tape holds about `layers × (9·hidden + intermediate)` floats per piece
-//! plus `layers × heads × len` per piece of an input of `len` pieces: for all-MiniLM-L6-v2
-//! and 128-piece windows about 130 KB per piece, 130 MB for a batch of 1,000 pieces.
+//! **Dropout** ([`Dropout`]): on the embeddings' output, on each block's output before
+//! its residual connection, and on the attention probabilities, as BERT was pretrained;
+//! the masks are drawn from the caller's [`Rng`] and kept in the tape.
+//!
+//! **Memory.** The tape holds `layers × (8·hidden + intermediate + heads·len)` floats per
+//! piece of an input of `len` pieces, and with dropout `layers × (2·hidden + heads·len)`
+//! more: for all-MiniLM-L6-v2 and 128-piece windows 147 KB per piece, 204 KB with
+//! dropout, so about 200 MB for a batch of 1,000 pieces.
 //!
 //! **Word embeddings.** Their gradient lands only in the rows the batch's pieces use, but
 //! the accumulator is a dense table like the rest of the [`Bert`] of zeros (30,522 × 384:
@@ -38,8 +43,9 @@
 use super::activations::{gelu, gelu_backward};
 use super::attention::{HeadScratch, attend, attend_backward, sized};
 use super::bert::{Bert, BertConfig, BertLayer, add};
+use super::dropout::{Dropout, Mask};
 use super::{PieceId, Transformer};
-use crate::pipeline::nn::{Adam, AdamConfig, NormCache, Params};
+use crate::pipeline::nn::{Adam, AdamConfig, NormCache, Params, Rng};
 
 /// Fine-tuning state for a [`Transformer`]'s encoder: the tape of the latest forward pass,
 /// the accumulated gradients and the Adam optimiser's moments. A training step is
@@ -50,13 +56,21 @@ pub struct EncoderTrainer {
     tape: BertTape,
     grad: Bert,
     adam: Adam,
+    dropout: Dropout,
+    rng: Rng,
 }
 
 impl EncoderTrainer {
     /// Fresh state for fine-tuning `model`'s encoder with Adam under `adam` (gradients at
-    /// zero).
-    pub fn new(model: &Transformer, adam: AdamConfig) -> Self {
-        Self { tape: BertTape::default(), grad: model.bert.zeros_like(), adam: Adam::new(adam) }
+    /// zero), with `dropout` drawn from a generator seeded with `seed`.
+    pub fn new(model: &Transformer, adam: AdamConfig, dropout: Dropout, seed: u64) -> Self {
+        Self {
+            tape: BertTape::default(),
+            grad: model.bert.zeros_like(),
+            adam: Adam::new(adam),
+            dropout,
+            rng: Rng::new(seed),
+        }
     }
 
     /// The last hidden states of the inputs `ids` holds one after another (`lens[i]`
@@ -74,7 +88,8 @@ impl EncoderTrainer {
         lens: &[usize],
         hidden: &mut Vec<f32>,
     ) {
-        model.bert.forward_train(ids, lens, &mut self.tape, hidden);
+        let dropout = (self.dropout, &mut self.rng);
+        model.bert.forward_train(ids, lens, dropout, &mut self.tape, hidden);
     }
 
     /// Accumulates the gradient of every encoder parameter, given `d_hidden`, the gradient
@@ -113,6 +128,8 @@ pub(crate) struct BertTape {
     ids: Vec<PieceId>,
     lens: Vec<usize>,
     embed_norm: NormCache,
+    /// Dropout on the embeddings' output.
+    embed_dropout: Mask,
     layers: Vec<LayerTape>,
     scratch: LayerScratch,
 }
@@ -124,15 +141,20 @@ struct LayerTape {
     input: Vec<f32>,
     /// The fused query-key-value projection.
     qkv: Vec<f32>,
-    /// Attention probabilities, for each input, for each head.
+    /// Attention probabilities, for each input, for each head, and their dropout.
     probs: Vec<f32>,
+    probs_dropout: Mask,
     /// The heads' output: `out`'s input.
     context: Vec<f32>,
+    /// Dropout on `out`'s output.
+    out_dropout: Mask,
     attn_norm: NormCache,
     /// The attention block's output: `up`'s input and the second residual.
     mid: Vec<f32>,
     /// `up`'s output, the GELU's input.
     inner: Vec<f32>,
+    /// Dropout on `down`'s output.
+    down_dropout: Mask,
     ffn_norm: NormCache,
 }
 
@@ -142,33 +164,40 @@ struct LayerScratch {
     /// The GELU's output, recomputed in the backward pass rather than kept per layer.
     activated: Vec<f32>,
     d_inner: Vec<f32>,
+    /// The gradient of a dropout's input, when the block's output gradient is also the
+    /// residual's.
+    d_dropped: Vec<f32>,
     d_context: Vec<f32>,
     d_qkv: Vec<f32>,
     heads: HeadScratch,
 }
 
 impl Bert {
-    /// [`Bert::forward`], recording in `tape` what [`Bert::backward`] needs.
+    /// [`Bert::forward`] with `dropout` (masks drawn from the generator), recording in
+    /// `tape` what [`Bert::backward`] needs.
     ///
     /// # Panics
     ///
-    /// As [`Bert::forward`].
+    /// As [`Bert::forward`], and if a dropout rate is not in `[0, 1)`.
     pub(crate) fn forward_train(
         &self,
         ids: &[PieceId],
         lens: &[usize],
+        (dropout, rng): (Dropout, &mut Rng),
         tape: &mut BertTape,
         out: &mut Vec<f32>,
     ) {
         let x = sized(out, ids.len() * self.config.hidden);
         self.embed(ids, lens, x, Some(&mut tape.embed_norm));
+        tape.embed_dropout.draw(x.len(), dropout.hidden, rng);
+        tape.embed_dropout.apply(0, x);
         tape.ids.clear();
         tape.ids.extend_from_slice(ids);
         tape.lens.clear();
         tape.lens.extend_from_slice(lens);
         tape.layers.resize_with(self.layers.len(), LayerTape::default);
         for (layer, t) in self.layers.iter().zip(&mut tape.layers) {
-            layer.forward_train(&self.config, x, lens, t, &mut tape.scratch);
+            layer.forward_train(&self.config, x, lens, (dropout, &mut *rng), t, &mut tape.scratch);
         }
     }
 
@@ -189,6 +218,7 @@ impl Bert {
         for ((layer, g), t) in layers {
             layer.backward(&self.config, d, &tape.lens, t, &mut tape.scratch, g);
         }
+        tape.embed_dropout.apply(0, d);
         self.embed_norm.backward(d, &tape.embed_norm, &mut grad.embed_norm);
         let positions = tape.lens.iter().flat_map(|&len| 0..len);
         for ((row, id), p) in d.chunks_exact(hidden).zip(&tape.ids).zip(positions) {
@@ -219,30 +249,37 @@ impl Bert {
 
 impl BertLayer {
     /// The layer's forward pass over `x` (rows of the inputs `lens` describes) in place,
-    /// recording in `tape` what [`BertLayer::backward`] needs.
+    /// with `dropout`, recording in `tape` what [`BertLayer::backward`] needs.
     fn forward_train(
         &self,
         config: &BertConfig,
         x: &mut [f32],
         lens: &[usize],
+        (dropout, rng): (Dropout, &mut Rng),
         tape: &mut LayerTape,
         scratch: &mut LayerScratch,
     ) {
-        let BertConfig { hidden, intermediate, layer_norm_eps: eps, .. } = *config;
+        let BertConfig { hidden, intermediate, heads, layer_norm_eps: eps, .. } = *config;
         let n = x.len() / hidden;
         tape.input.clear();
         tape.input.extend_from_slice(x);
         self.qkv.forward(&tape.input, sized(&mut tape.qkv, n * 3 * hidden));
         let context = sized(&mut tape.context, n * hidden);
-        let probs = Some(&mut tape.probs);
-        attend(&tape.qkv, lens, config.head_shape(), context, &mut scratch.heads, probs);
+        let probs = lens.iter().map(|len| heads * len * len).sum();
+        tape.probs_dropout.draw(probs, dropout.attention, rng);
+        let kept = Some((&mut tape.probs, &tape.probs_dropout));
+        attend(&tape.qkv, lens, config.head_shape(), context, &mut scratch.heads, kept);
         let mid = sized(&mut tape.mid, n * hidden);
         self.out.forward(&tape.context, mid);
+        tape.out_dropout.draw(mid.len(), dropout.hidden, rng);
+        tape.out_dropout.apply(0, mid);
         add(mid, &tape.input);
         self.attn_norm.forward_with_eps(mid, eps, Some(&mut tape.attn_norm));
         self.up.forward(&tape.mid, sized(&mut tape.inner, n * intermediate));
         activate(&tape.inner, &mut scratch.activated);
         self.down.forward(&scratch.activated, x);
+        tape.down_dropout.draw(x.len(), dropout.hidden, rng);
+        tape.down_dropout.apply(0, x);
         add(x, &tape.mid);
         self.ffn_norm.forward_with_eps(x, eps, Some(&mut tape.ffn_norm));
     }
@@ -264,16 +301,18 @@ impl BertLayer {
         activate(&tape.inner, &mut scratch.activated);
         let d_inner = sized(&mut scratch.d_inner, n * intermediate);
         d_inner.fill(0.0);
-        self.down.backward(&scratch.activated, d, Some(d_inner), &mut grad.down);
+        let d_down = masked(d, &tape.down_dropout, &mut scratch.d_dropped);
+        self.down.backward(&scratch.activated, d_down, Some(d_inner), &mut grad.down);
         gelu_backward(&tape.inner, &mut scratch.d_inner);
         // `d` holds the residual's share of the gradient; `up` adds the feed-forward's.
         self.up.backward(&tape.mid, &scratch.d_inner, Some(d), &mut grad.up);
         self.attn_norm.backward(d, &tape.attn_norm, &mut grad.attn_norm);
         let d_context = sized(&mut scratch.d_context, n * hidden);
         d_context.fill(0.0);
-        self.out.backward(&tape.context, d, Some(d_context), &mut grad.out);
+        let d_out = masked(d, &tape.out_dropout, &mut scratch.d_dropped);
+        self.out.backward(&tape.context, d_out, Some(d_context), &mut grad.out);
         let d_qkv = sized(&mut scratch.d_qkv, n * 3 * hidden);
-        let (probs, shape) = (&tape.probs, config.head_shape());
+        let (probs, shape) = ((&tape.probs[..], &tape.probs_dropout), config.head_shape());
         attend_backward(
             &tape.qkv,
             probs,
@@ -297,6 +336,18 @@ impl BertLayer {
             ffn_norm: self.ffn_norm.zeros_like(),
         }
     }
+}
+
+/// The gradient `d` through the dropout `mask`: `d` itself when it drops nothing, else
+/// its product with the mask in `buf`.
+fn masked<'a>(d: &'a [f32], mask: &Mask, buf: &'a mut Vec<f32>) -> &'a [f32] {
+    if mask.is_identity() {
+        return d;
+    }
+    buf.clear();
+    buf.extend_from_slice(d);
+    mask.apply(0, buf);
+    buf
 }
 
 /// `pre` through the GELU into `out`.
@@ -371,17 +422,23 @@ mod tests {
         [2, 5, 9, 3, 2, 7, 7, 11, 19, 3].map(PieceId::new).to_vec()
     }
 
-    /// The encoder's training forward pass over [`ids`].
-    fn encode(bert: &Bert) -> Vec<f32> {
+    /// Dropout at rates high enough to drop something in these small batches; each pass
+    /// draws the same masks (from a generator seeded alike), so the loss is smooth.
+    const DROPOUT: Dropout = Dropout { hidden: 0.2, attention: 0.2 };
+
+    /// The encoder's training forward pass over [`ids`] with `dropout`.
+    fn encode(bert: &Bert, dropout: Dropout) -> Vec<f32> {
         let mut out = Vec::new();
-        bert.forward_train(&ids(), &LENS, &mut BertTape::default(), &mut out);
+        let dropout = (dropout, &mut Rng::new(17));
+        bert.forward_train(&ids(), &LENS, dropout, &mut BertTape::default(), &mut out);
         out
     }
 
     /// Its backward pass, after a forward pass, for output gradient `dy`.
-    fn encode_backward(bert: &Bert, dy: &[f32], grad: &mut Bert) -> Vec<f32> {
+    fn encode_backward(bert: &Bert, dropout: Dropout, dy: &[f32], grad: &mut Bert) -> Vec<f32> {
         let mut tape = BertTape::default();
-        bert.forward_train(&ids(), &LENS, &mut tape, &mut Vec::new());
+        let dropout = (dropout, &mut Rng::new(17));
+        bert.forward_train(&ids(), &LENS, dropout, &mut tape, &mut Vec::new());
         let mut d = dy.to_vec();
         bert.backward(&mut tape, &mut d, grad);
         d
@@ -392,7 +449,8 @@ mod tests {
         let bert = tiny(SMALL, &mut Rng::new(8));
         let mut want = Vec::new();
         bert.forward(&ids(), &LENS, &mut BertScratch::default(), &mut want);
-        assert_eq!(encode(&bert), want);
+        assert_eq!(encode(&bert, Dropout::default()), want);
+        assert_ne!(encode(&bert, DROPOUT), want);
     }
 
     /// A layer's backward pass as a [`Probe`] takes it: input gradient out, parameter
@@ -419,25 +477,27 @@ mod tests {
         }
     }
 
-    /// [`BertLayer::forward_train`], for [`layer_probe`].
+    /// [`BertLayer::forward_train`] with [`DROPOUT`], for [`layer_probe`].
     fn layer_forward(l: &BertLayer, x: &[f32]) -> Vec<f32> {
         let mut y = x.to_vec();
         let (mut tape, mut scratch) = (LayerTape::default(), LayerScratch::default());
-        l.forward_train(&SMALL, &mut y, &LENS, &mut tape, &mut scratch);
+        let dropout = (DROPOUT, &mut Rng::new(17));
+        l.forward_train(&SMALL, &mut y, &LENS, dropout, &mut tape, &mut scratch);
         y
     }
 
-    /// [`BertLayer::backward`] after its forward pass, for [`layer_probe`].
+    /// [`BertLayer::backward`] after [`layer_forward`]'s pass, for [`layer_probe`].
     fn layer_backward(l: &BertLayer, x: &[f32], dy: &[f32], g: &mut BertLayer) -> Vec<f32> {
         let (mut tape, mut scratch) = (LayerTape::default(), LayerScratch::default());
-        l.forward_train(&SMALL, &mut x.to_vec(), &LENS, &mut tape, &mut scratch);
+        let dropout = (DROPOUT, &mut Rng::new(17));
+        l.forward_train(&SMALL, &mut x.to_vec(), &LENS, dropout, &mut tape, &mut scratch);
         let mut d = dy.to_vec();
         l.backward(&SMALL, &mut d, &LENS, &tape, &mut scratch, g);
         d
     }
 
     #[test]
-    fn a_layer_s_gradients_match_finite_differences() {
+    fn a_layer_s_gradients_with_dropout_match_finite_differences() {
         let bert = tiny(SMALL, &mut Rng::new(9));
         assert_gradients(layer_probe(&bert, layer_backward));
     }
@@ -450,7 +510,8 @@ mod tests {
         // residual connections (through the two layer normalisations only).
         let forgetful = |l: &BertLayer, x: &[f32], dy: &[f32], g: &mut BertLayer| {
             let (mut tape, mut scratch) = (LayerTape::default(), LayerScratch::default());
-            l.forward_train(&SMALL, &mut x.to_vec(), &LENS, &mut tape, &mut scratch);
+            let dropout = (DROPOUT, &mut Rng::new(17));
+            l.forward_train(&SMALL, &mut x.to_vec(), &LENS, dropout, &mut tape, &mut scratch);
             let mut d = dy.to_vec();
             l.ffn_norm.backward(&mut d, &tape.ffn_norm, &mut g.ffn_norm);
             let mut residual = d.clone();
@@ -464,17 +525,20 @@ mod tests {
 
     #[test]
     fn the_whole_encoder_s_gradients_match_finite_differences() {
-        // Every parameter, the embedding tables' included (rows no piece uses get 0).
-        assert_gradients(Probe {
-            layer: tiny(SMALL, &mut Rng::new(10)),
-            input: Vec::new(),
-            forward: |bert: &Bert, _: &[f32]| encode(bert),
-            backward: |bert: &Bert, _: &[f32], dy: &[f32], grad: &mut Bert| {
-                encode_backward(bert, dy, grad);
-                Vec::new()
-            },
-            zeros: Bert::zeros_like,
-        });
+        // Every parameter, the embedding tables' included (rows no piece uses get 0), with
+        // dropout and without.
+        for dropout in [Dropout::default(), DROPOUT] {
+            assert_gradients(Probe {
+                layer: tiny(SMALL, &mut Rng::new(10)),
+                input: Vec::new(),
+                forward: |bert: &Bert, _: &[f32]| encode(bert, dropout),
+                backward: |bert: &Bert, _: &[f32], dy: &[f32], grad: &mut Bert| {
+                    encode_backward(bert, dropout, dy, grad);
+                    Vec::new()
+                },
+                zeros: Bert::zeros_like,
+            });
+        }
     }
 
     #[test]
@@ -486,7 +550,7 @@ mod tests {
         let mut rng = Rng::new(4);
         let dy: Vec<f32> = (0..10 * SMALL.hidden).map(|_| rng.normal(1.0)).collect();
         let mut grad = bert.zeros_like();
-        let d = encode_backward(&bert, &dy, &mut grad);
+        let d = encode_backward(&bert, Dropout::default(), &dy, &mut grad);
         let mut summed = [0.0; 8];
         for row in d.chunks_exact(8) {
             summed.iter_mut().zip(row).for_each(|(s, d)| *s += d);
@@ -506,7 +570,7 @@ mod tests {
         let ids = ids();
         let target: Vec<f32> = (0..10 * 8).map(|_| rng.normal(1.0)).collect();
         let config = AdamConfig { learn_rate: 0.01, ..AdamConfig::default() };
-        let mut trainer = EncoderTrainer::new(&model, config);
+        let mut trainer = EncoderTrainer::new(&model, config, DROPOUT, 3);
         let mut hidden = Vec::new();
         let mut losses = Vec::new();
         for _ in 0..20 {
