@@ -80,7 +80,8 @@ impl EncoderTrainer {
     /// # Panics
     ///
     /// Panics if `lens` does not add up to `ids.len()`, an input is longer than the
-    /// encoder's positions, or a piece is outside its vocabulary.
+    /// encoder's positions, a piece is outside its vocabulary, or a dropout rate is not in
+    /// `[0, 1)`.
     pub fn forward(
         &mut self,
         model: &Transformer,
