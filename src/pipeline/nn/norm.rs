@@ -33,7 +33,14 @@ impl LayerNorm {
 
     /// Normalises the rows of `x` in place, recording a cache for training when given.
     pub(crate) fn forward(&self, x: &mut [f32], cache: Option<&mut NormCache>) {
-        normalize(self, x, cache);
+        normalize(self, x, EPS, cache);
+    }
+
+    /// [`LayerNorm::forward`] with `eps` added to each row's variance instead of this
+    /// module's 1e-5 (a pretrained model's own, such as BERT's 1e-12). The backward pass
+    /// is the same: the cache carries the epsilon's effect.
+    pub(crate) fn forward_with_eps(&self, x: &mut [f32], eps: f32, cache: Option<&mut NormCache>) {
+        normalize(self, x, eps, cache);
     }
 
     /// Turns the output gradient `d` into the input gradient in place, accumulating the
@@ -61,8 +68,8 @@ impl LayerNorm {
 }
 
 simd! {
-    /// [`LayerNorm::forward`].
-    fn normalize(norm: &LayerNorm, x: &mut [f32], mut cache: Option<&mut NormCache>) {
+    /// [`LayerNorm::forward_with_eps`].
+    fn normalize(norm: &LayerNorm, x: &mut [f32], eps: f32, mut cache: Option<&mut NormCache>) {
         let width = norm.g.len();
         if let Some(cache) = cache.as_deref_mut() {
             cache.xhat.resize(x.len(), 0.0);
@@ -71,7 +78,7 @@ simd! {
         for (r, row) in x.chunks_exact_mut(width).enumerate() {
             let mean = sum(row, |v| v) / width as f32;
             let var = sum(row, |v| (v - mean) * (v - mean)) / width as f32;
-            let inv_std = 1.0 / (var + EPS).sqrt();
+            let inv_std = 1.0 / (var + eps).sqrt();
             for v in row.iter_mut() {
                 *v = (*v - mean) * inv_std;
             }

@@ -1,4 +1,5 @@
-//! The encoder's element-wise functions: GELU and the attention softmax, vectorised.
+//! The encoder's element-wise functions: GELU and the attention softmax, vectorised, with
+//! their backward passes for fine-tuning.
 //!
 //! # Overview
 //!
@@ -23,6 +24,19 @@ simd! {
 }
 
 simd! {
+    /// Turns the gradient `d` of [`gelu`]'s output into the gradient of its input `pre`
+    /// in place: `d · (Φ(x) + x·φ(x))`, with `φ` the standard normal density.
+    pub(super) fn gelu_backward(pre: &[f32], d: &mut [f32]) {
+        const FRAC_1_SQRT_2PI: f32 = 0.398_942_3;
+        for (d, &x) in d.iter_mut().zip(pre) {
+            let cdf = 0.5 * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2));
+            let density = FRAC_1_SQRT_2PI * exp(-0.5 * x * x);
+            *d *= cdf + x * density;
+        }
+    }
+}
+
+simd! {
     /// Softmax of each row of `len` scores in place (shifted by the row's maximum, so no
     /// `exp` overflows).
     pub(super) fn softmax(scores: &mut [f32], len: usize) {
@@ -35,24 +49,38 @@ simd! {
     }
 }
 
+simd! {
+    /// Turns the gradient `d` of [`softmax`]'s output `probs` (rows of `len`) into the
+    /// gradient of its input in place: `p ⊙ (d − Σ d ⊙ p)` row by row.
+    pub(super) fn softmax_backward(probs: &[f32], d: &mut [f32], len: usize) {
+        for (d, p) in d.chunks_exact_mut(len).zip(probs.chunks_exact(len)) {
+            let dot = dot(d, p);
+            for (d, p) in d.iter_mut().zip(p) {
+                *d = p * (*d - dot);
+            }
+        }
+    }
+}
+
 /// The sum of `values`, in [`LANES`] partial sums (so it vectorises: a single running sum
 /// would fix the order of the additions and keep the loop scalar).
 #[inline(always)]
-pub(super) fn sum(values: &[f32]) -> f32 {
+fn sum(values: &[f32]) -> f32 {
     lanes(values, 0.0, |a, b| a + b)
 }
 
-/// The sum of the squares of `values`, in [`LANES`] partial sums like [`sum`].
+/// The dot product of `a` and `b` (as long), in [`LANES`] partial sums like [`sum`].
 #[inline(always)]
-pub(super) fn sum_of_squares(values: &[f32]) -> f32 {
+fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0.0; LANES];
-    let chunks = values.chunks_exact(LANES);
-    let rest: f32 = chunks.remainder().iter().map(|v| v * v).sum();
-    for chunk in chunks {
-        for (a, &v) in acc.iter_mut().zip(chunk) {
-            *a += v * v;
+    let pairs = a.chunks_exact(LANES).zip(b.chunks_exact(LANES));
+    for (a, b) in pairs {
+        for ((acc, a), b) in acc.iter_mut().zip(a).zip(b) {
+            *acc += a * b;
         }
     }
+    let tail = a.len() - a.len() % LANES;
+    let rest: f32 = a[tail..].iter().zip(&b[tail..]).map(|(a, b)| a * b).sum();
     acc.into_iter().sum::<f32>() + rest
 }
 
@@ -108,6 +136,7 @@ fn exp(x: f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pipeline::nn::check::assert_loss_slope;
 
     #[test]
     fn exp_is_within_a_few_ulps_of_the_library() {
@@ -161,6 +190,59 @@ mod tests {
         for (got, want) in long.iter().zip(want) {
             assert!((f64::from(*got) - want).abs() < 1e-7);
         }
-        assert_eq!((sum(&[1.0; 37]), sum_of_squares(&[2.0; 37])), (37.0, 148.0));
+        assert_eq!(sum(&[1.0; 37]), 37.0);
+    }
+
+    /// `Σ r ⊙ gelu(x)` and its input gradient through `derivative`.
+    fn gelu_loss(
+        r: &[f32],
+        derivative: impl Fn(&[f32], &mut [f32]),
+    ) -> impl Fn(&[f32], &mut [f32]) -> f64 {
+        move |x, dx| {
+            let mut y = x.to_vec();
+            gelu(&mut y);
+            dx.copy_from_slice(r);
+            derivative(x, dx);
+            y.iter().zip(r).map(|(y, r)| f64::from(y * r)).sum()
+        }
+    }
+
+    /// Inputs spread over GELU's curved part and its tails, and random output gradients.
+    fn gelu_probe() -> (Vec<f32>, Vec<f32>) {
+        let x: Vec<f32> = (0..41).map(|i| i as f32 * 0.2 - 4.0).collect();
+        let r: Vec<f32> = (0..41).map(|i| ((i * 7 % 11) as f32 - 5.0) * 0.3).collect();
+        (x, r)
+    }
+
+    #[test]
+    fn gelu_gradients_match_finite_differences() {
+        let (x, r) = gelu_probe();
+        assert_loss_slope(&x, 1e-3, 1e-2, gelu_loss(&r, gelu_backward));
+    }
+
+    #[test]
+    #[should_panic(expected = "analytic")]
+    fn a_gelu_derivative_without_the_density_term_fails_the_check() {
+        let (x, r) = gelu_probe();
+        let cdf_only = |x: &[f32], d: &mut [f32]| {
+            for (d, &x) in d.iter_mut().zip(x) {
+                *d *= 0.5 * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2));
+            }
+        };
+        assert_loss_slope(&x, 1e-3, 1e-2, gelu_loss(&r, cdf_only));
+    }
+
+    #[test]
+    fn softmax_gradients_match_finite_differences() {
+        // Rows of 21: a full lane block and a remainder.
+        let x: Vec<f32> = (0..42).map(|i| (i as f32 * 0.9).sin() * 2.0).collect();
+        let r: Vec<f32> = (0..42).map(|i| (i as f32 * 0.4).cos()).collect();
+        assert_loss_slope(&x, 1e-3, 1e-2, |x, dx| {
+            let mut p = x.to_vec();
+            softmax(&mut p, 21);
+            dx.copy_from_slice(&r);
+            softmax_backward(&p, dx, 21);
+            p.iter().zip(&r).map(|(p, r)| f64::from(p * r)).sum()
+        });
     }
 }

@@ -18,17 +18,19 @@
 //! over its own rows only, which is what an attention mask over padding achieves, with no
 //! padded rows to compute. The query, key and value projections are fused into one
 //! [`Dense`] of three times the width. Dense products use the project's kernels
-//! ([`Dense::forward`]: `affine`, run-time SIMD dispatch), attention products `gemm`
-//! (`matrixmultiply`). Every buffer lives in a [`BertScratch`] the caller reuses, so the
-//! pass allocates nothing per piece or per layer.
+//! ([`Dense::forward`]: `affine`, run-time SIMD dispatch), attention (the `attention`
+//! module) `gemm` (`matrixmultiply`), layer normalisations [`LayerNorm`] with the encoder's
+//! epsilon. Every buffer lives in a [`BertScratch`] the caller reuses, so the pass
+//! allocates nothing per piece or per layer. Fine-tuning's forward and backward passes are
+//! in the `train` module; this one keeps nothing for them.
 
 use serde::Deserialize;
 
-use super::activations::{gelu, softmax, sum, sum_of_squares};
+use super::activations::gelu;
+use super::attention::{HeadScratch, HeadShape, attend, sized};
 use super::safetensors::SafeTensors;
 use super::{EncoderError, PieceId};
-use crate::pipeline::nn::gemm::{Operand, gemm};
-use crate::pipeline::nn::{Dense, LayerNorm, simd};
+use crate::pipeline::nn::{Dense, LayerNorm, NormCache, simd};
 
 /// The shape of a BERT encoder, as its `config.json` gives it.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -99,6 +101,11 @@ impl BertConfig {
         }
         Ok(())
     }
+
+    /// The width of the hidden states and the heads that split it.
+    pub(super) fn head_shape(&self) -> HeadShape {
+        HeadShape { hidden: self.hidden, heads: self.heads }
+    }
 }
 
 /// The parts of `config.json` the encoder reads.
@@ -160,23 +167,6 @@ pub(crate) struct BertScratch {
     /// The sum of the last layers' outputs, when more than one is averaged.
     mix: Vec<f32>,
     heads: HeadScratch,
-}
-
-/// The buffers of one attention head, reused by every head.
-#[derive(Debug, Default)]
-struct HeadScratch {
-    q: Vec<f32>,
-    k: Vec<f32>,
-    v: Vec<f32>,
-    scores: Vec<f32>,
-    head: Vec<f32>,
-}
-
-/// `v` resized to `n` values, keeping its allocation; the values left are stale, for a
-/// buffer the caller overwrites entirely.
-fn sized(v: &mut Vec<f32>, n: usize) -> &mut [f32] {
-    v.resize(n, 0.0);
-    v
 }
 
 impl Bert {
@@ -277,37 +267,27 @@ impl Bert {
     ) {
         let n_layers = self.layers.len();
         assert!((1..=n_layers).contains(&mean_of_last), "no layers to average");
-        let BertConfig { hidden, intermediate, max_positions, layer_norm_eps: eps, .. } =
-            self.config;
-        assert_eq!(lens.iter().sum::<usize>(), ids.len(), "input lengths do not add up");
-        assert!(lens.iter().all(|&n| n <= max_positions), "an input is too long for the encoder");
+        let BertConfig { hidden, intermediate, layer_norm_eps: eps, .. } = self.config;
         let n = ids.len();
         let x = sized(out, n * hidden);
-        let positions = lens.iter().flat_map(|&len| 0..len);
-        for ((row, id), p) in x.chunks_exact_mut(hidden).zip(ids).zip(positions) {
-            let word = &self.word[id.index() * hidden..(id.index() + 1) * hidden];
-            let position = &self.position[p * hidden..(p + 1) * hidden];
-            let types = &self.token_type[..hidden];
-            for (((x, w), p), t) in row.iter_mut().zip(word).zip(position).zip(types) {
-                *x = w + p + t;
-            }
-        }
-        normalize(x, &self.embed_norm, eps);
+        self.embed(ids, lens, x, None);
         let mix = sized(&mut scratch.mix, if mean_of_last > 1 { n * hidden } else { 0 });
         mix.fill(0.0);
         for (l, layer) in self.layers.iter().enumerate() {
             let qkv = sized(&mut scratch.qkv, n * 3 * hidden);
             layer.qkv.forward(x, qkv);
             let context = sized(&mut scratch.context, n * hidden);
-            self.attend(&scratch.qkv, lens, context, &mut scratch.heads);
+            attend(&scratch.qkv, lens, self.config.head_shape(), context, &mut scratch.heads, None);
             let sum = sized(&mut scratch.sum, n * hidden);
             layer.out.forward(&scratch.context, sum);
-            add_and_normalize(x, sum, &layer.attn_norm, eps);
+            add(x, sum);
+            layer.attn_norm.forward_with_eps(x, eps, None);
             let inner = sized(&mut scratch.inner, n * intermediate);
             layer.up.forward(x, inner);
             gelu(inner);
             layer.down.forward(&scratch.inner, sum);
-            add_and_normalize(x, sum, &layer.ffn_norm, eps);
+            add(x, sum);
+            layer.ffn_norm.forward_with_eps(x, eps, None);
             if mean_of_last > 1 && l + mean_of_last >= n_layers {
                 scratch.mix.iter_mut().zip(x.iter()).for_each(|(m, v)| *m += v);
             }
@@ -318,64 +298,42 @@ impl Bert {
         }
     }
 
-    /// Scaled dot-product attention of every input over its own pieces, each head apart:
-    /// `context` (rows × hidden) gets each head's weighted values in its columns.
-    fn attend(&self, qkv: &[f32], lens: &[usize], context: &mut [f32], scratch: &mut HeadScratch) {
-        let BertConfig { hidden, heads, .. } = self.config;
-        let d = hidden / heads;
-        let scale = 1.0 / (d as f32).sqrt();
-        let mut first = 0;
-        for &len in lens {
-            let rows = first..first + len;
-            for h in 0..heads {
-                // Gather the head's queries, keys and values into contiguous `len × d`.
-                for (buf, part) in [(&mut scratch.q, 0), (&mut scratch.k, 1), (&mut scratch.v, 2)] {
-                    buf.clear();
-                    for r in rows.clone() {
-                        let at = r * 3 * hidden + part * hidden + h * d;
-                        buf.extend_from_slice(&qkv[at..at + d]);
-                    }
-                }
-                let scores = sized(&mut scratch.scores, len * len);
-                let (q, k) = (Operand::plain(&scratch.q), Operand::transposed(&scratch.k));
-                gemm((len, d, len), scale, q, k, 0.0, scores);
-                softmax(scores, len);
-                let head = sized(&mut scratch.head, len * d);
-                let (p, v) = (Operand::plain(&scratch.scores), Operand::plain(&scratch.v));
-                gemm((len, len, d), 1.0, p, v, 0.0, head);
-                for (r, values) in rows.clone().zip(scratch.head.chunks_exact(d)) {
-                    context[r * hidden + h * d..r * hidden + (h + 1) * d].copy_from_slice(values);
-                }
+    /// The normalised embeddings of the inputs `ids` holds (`lens` as in [`Bert::forward`])
+    /// into `x` (one row per piece): word + position + token type 0, then the embeddings'
+    /// layer normalisation, recording its cache for training when given.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `lens` does not add up to `ids.len()`, an input is longer than
+    /// `max_positions`, or a piece is outside the vocabulary.
+    pub(super) fn embed(
+        &self,
+        ids: &[PieceId],
+        lens: &[usize],
+        x: &mut [f32],
+        cache: Option<&mut NormCache>,
+    ) {
+        let BertConfig { hidden, max_positions, layer_norm_eps: eps, .. } = self.config;
+        assert_eq!(lens.iter().sum::<usize>(), ids.len(), "input lengths do not add up");
+        assert!(lens.iter().all(|&n| n <= max_positions), "an input is too long for the encoder");
+        let positions = lens.iter().flat_map(|&len| 0..len);
+        for ((row, id), p) in x.chunks_exact_mut(hidden).zip(ids).zip(positions) {
+            let word = &self.word[id.index() * hidden..(id.index() + 1) * hidden];
+            let position = &self.position[p * hidden..(p + 1) * hidden];
+            let types = &self.token_type[..hidden];
+            for (((x, w), p), t) in row.iter_mut().zip(word).zip(position).zip(types) {
+                *x = w + p + t;
             }
-            first += len;
         }
+        self.embed_norm.forward_with_eps(x, eps, cache);
     }
 }
 
-/// Layer normalisation of each row of `x` in place, with the encoder's epsilon (BERT's
-/// 1e-12, where `nn::LayerNorm` has its own fixed one).
-fn normalize(x: &mut [f32], norm: &LayerNorm, eps: f32) {
-    add_and_normalize(x, &[], norm, eps);
-}
-
 simd! {
-    /// `x = norm(x + y)` row by row (`y` empty: `x = norm(x)`), the residual connection and
-    /// layer normalisation that close each block.
-    fn add_and_normalize(x: &mut [f32], y: &[f32], norm: &LayerNorm, eps: f32) {
-        let width = norm.g.len();
-        if !y.is_empty() {
-            for (a, b) in x.iter_mut().zip(y) {
-                *a += b;
-            }
-        }
-        for row in x.chunks_exact_mut(width) {
-            let mean = sum(row) / width as f32;
-            row.iter_mut().for_each(|v| *v -= mean);
-            let var = sum_of_squares(row) / width as f32;
-            let inv_std = 1.0 / (var + eps).sqrt();
-            for ((v, g), b) in row.iter_mut().zip(&norm.g).zip(&norm.b) {
-                *v = *v * inv_std * g + b;
-            }
+    /// `x += y`, a residual connection.
+    pub(super) fn add(x: &mut [f32], y: &[f32]) {
+        for (a, b) in x.iter_mut().zip(y) {
+            *a += b;
         }
     }
 }

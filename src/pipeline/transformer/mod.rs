@@ -23,16 +23,23 @@
 //!    piece ids) and [`TRF_ALIGN`] (each token's number of pieces). Being [`Tensor`]s,
 //!    they count in `nlpd_doc_tensor_bytes`, and `doc_cleaner` drops them by default.
 //!
+//! For fine-tuning, [`EncoderTrainer`] runs the encoder's training forward pass, its
+//! backward pass (the gradient of every parameter, from the gradient of the hidden
+//! states) and Adam steps on the weights.
+//!
 //! The component is read from a model file's `transformer` section (f16 weights, like every
 //! component); `nlpd encoder build` writes one from the directory
 //! `scripts/fetch-encoder.sh` fills ([`Transformer::from_dir`]), and errors there are
 //! [`EncoderError`]s.
 
 mod activations;
+mod attention;
 mod bert;
+mod dropout;
 #[cfg(test)]
 pub(crate) mod fetched;
 mod safetensors;
+mod train;
 mod windows;
 mod wordpiece;
 
@@ -42,7 +49,9 @@ use thiserror::Error;
 
 pub use self::bert::BertConfig;
 pub(crate) use self::bert::{Bert, BertLayer, BertScratch};
+pub use self::dropout::Dropout;
 use self::safetensors::SafeTensors;
+pub use self::train::EncoderTrainer;
 pub use self::windows::Windows;
 pub(crate) use self::wordpiece::WordPieceParts;
 pub use self::wordpiece::{Normalization, PieceId, PieceScratch, WordPiece};
