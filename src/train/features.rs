@@ -7,7 +7,7 @@
 //! learn: a teacher's tensor in distillation ([`super::teacher`]) and a pretrained
 //! transformer's features (the `[transformer]` table of a training config,
 //! [`TransformerConfig`]). Both are computed once per training and dev document with
-//! [`frozen_output`], before the first epoch, and kept beside the document's gold data:
+//! `frozen_output`, before the first epoch, and kept beside the document's gold data:
 //! they never change, and computing them per batch would cost as much every epoch.
 //!
 //! With a `[transformer]` table, the trained encoders (tok2vec's and the recogniser's) read
