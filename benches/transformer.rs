@@ -114,7 +114,7 @@ fn fine_tuning(c: &mut Criterion) {
     let ids = window.repeat(WINDOWS);
     let lens = [WINDOW; WINDOWS];
     let dropout = Dropout { hidden: 0.1, attention: 0.1 };
-    let mut trainer = EncoderTrainer::new(&model, AdamConfig::default(), dropout, 1);
+    let mut trainer = EncoderTrainer::new(&model, AdamConfig::default(), dropout, 1, false);
     let (mut hidden, mut d) = (Vec::new(), Vec::new());
     // Any fixed gradient does: the passes' cost does not depend on its values.
     let gradient = |hidden: &[f32], d: &mut Vec<f32>| {

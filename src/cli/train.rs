@@ -34,6 +34,11 @@ pub(super) struct TrainArgs {
     /// the embedded default model if not given.
     #[arg(long, value_name = "PATH")]
     base: Option<PathBuf>,
+    /// Start the transformer, tok2vec, the tagger, the morphologizer and the parser from
+    /// this model file's weights (e.g. the checkpoint of an interrupted run; the optimisers
+    /// start afresh); overrides the config's `init`.
+    #[arg(long, value_name = "PATH")]
+    init: Option<PathBuf>,
 }
 
 /// The components `nlpd train` trains.
@@ -141,11 +146,12 @@ impl Progress {
 
 /// Runs `nlpd train`.
 pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
-    let TrainArgs { config: config_path, output, quiet, components, base } = args;
+    let TrainArgs { config: config_path, output, quiet, components, base, init } = args;
     let text = std::fs::read_to_string(&config_path)
         .with_context(|| format!("cannot read {}", config_path.display()))?;
-    let config: TrainConfig = toml::from_str(&text)
+    let mut config: TrainConfig = toml::from_str(&text)
         .with_context(|| format!("invalid config {}", config_path.display()))?;
+    config.init = init.or(config.init);
     let started = Instant::now();
     let mut progress =
         Progress { output, saved: Ok(()), bar: None, quiet, started, loss: 0.0, batches: 0 };

@@ -13,14 +13,17 @@
 //! With a `[transformer]` table, the trained encoders (tok2vec's and the recogniser's) read
 //! the transformer's features beside their hash embeddings (see
 //! [`crate::pipeline::tok2vec`]), and the model file holds the transformer before them.
-//! The transformer is frozen: the encoders' backward pass returns the gradient with respect
-//! to its features, which fine-tuning will pass on to the transformer's own backward pass.
+//! The transformer is frozen unless the table has a `fine_tune` table: then the joint
+//! trainer computes its features per batch and passes the gradient with respect to them on
+//! to the transformer's own backward pass ([`super::fine_tune`]), and the recogniser reads
+//! the frozen features of the fine-tuned transformer.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
 use super::TrainError;
+use super::fine_tune::FineTuneConfig;
 use crate::doc::Doc;
 use crate::pipeline::model_io::ensemble::read_part;
 use crate::pipeline::model_io::{ModelLoadError, PipelineWriter, Sections};
@@ -46,6 +49,10 @@ pub struct TransformerConfig {
     /// last layer's); a token's features are the mean of its pieces' hidden states.
     #[serde(default = "last_layer")]
     pub feature_layers: usize,
+    /// Fine-tune the encoder while the heads train (see [`super::fine_tune`]); without
+    /// this table it stays frozen.
+    #[serde(default)]
+    pub fine_tune: Option<FineTuneConfig>,
 }
 
 fn last_layer() -> usize {
@@ -97,10 +104,24 @@ impl TransformerConfig {
             .with_feature_layers(self.feature_layers)
             .map_err(|reason| TrainError::Transformer { path, reason })
     }
+
+    /// The transformer of the model file `bytes` (read from `path`) that training starts
+    /// from, with the configured features.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`TrainError::Init`] if the file has no transformer or it has not the
+    /// feature layers.
+    pub(super) fn load_from(&self, path: &Path, bytes: &[u8]) -> Result<Transformer, TrainError> {
+        read_transformer(bytes)
+            .map_err(|e| e.to_string())
+            .and_then(|t| t.with_feature_layers(self.feature_layers))
+            .map_err(|reason| TrainError::Init { path: path.into(), reason })
+    }
 }
 
 /// The transformer section of the model file `bytes`.
-fn read_transformer(bytes: &[u8]) -> Result<Transformer, ModelLoadError> {
+pub(super) fn read_transformer(bytes: &[u8]) -> Result<Transformer, ModelLoadError> {
     let sections = Sections::parse(bytes)?;
     read_part(&sections, ComponentKind::Transformer, &mut Vocab::new())
 }
@@ -165,6 +186,7 @@ mod tests {
     use crate::pipeline::Pipeline;
     use crate::pipeline::transformer::fetched::fetched_encoder;
     use crate::pipeline::transformer::tests::{TINY_WINDOWS, tiny};
+    use crate::train::fine_tune::FineTuneConfig;
     use crate::train::trainer::tests::{Silent, corpus_dir, tiny_config};
     use crate::train::trainer::{TrainConfig, train};
 
@@ -207,23 +229,39 @@ mod tests {
         TrainConfig { members: 1, transformer: Some(transformer), ..config }
     }
 
-    #[test]
-    fn a_pipeline_on_a_transformer_trains_deterministically_and_loads_back() {
-        let (dir, conllu, iob2) = corpus_dir("trf-tiny");
+    /// Writes the tiny transformer as a model file in `dir` and returns the file's path.
+    fn tiny_encoder_file(dir: &std::path::Path) -> PathBuf {
         let encoder = dir.join("encoder.nlpd");
         let mut writer = PipelineWriter::default();
         writer.add(ComponentKind::Transformer, &tiny(TINY_WINDOWS));
         std::fs::write(&encoder, writer.into_bytes()).unwrap();
-        let transformer = TransformerConfig { model: Some(encoder), feature_layers: 2, dir: None };
+        encoder
+    }
+
+    /// The transformer section of `model`.
+    fn transformer_of(model: &[u8]) -> Transformer {
+        read_transformer(model).unwrap()
+    }
+
+    #[test]
+    fn a_pipeline_on_a_transformer_trains_deterministically_and_loads_back() {
+        let (dir, conllu, iob2) = corpus_dir("trf-tiny");
+        let encoder = tiny_encoder_file(&dir);
+        let transformer = TransformerConfig {
+            model: Some(encoder),
+            feature_layers: 2,
+            dir: None,
+            fine_tune: None,
+        };
         let config = trf_config(conllu, iob2, transformer);
         let first = train(&config, &mut Silent(0)).unwrap().model;
         let second = train(&config, &mut Silent(0)).unwrap().model;
         assert_eq!(first, second, "same seed, same bytes");
         assert_annotates(&first, 8);
-        let sections = Sections::parse(&first).unwrap();
-        let loaded: Transformer =
-            read_part(&sections, ComponentKind::Transformer, &mut Vocab::new()).unwrap();
+        let loaded = transformer_of(&first);
         assert_eq!(loaded.feature_layers(), 2, "the model keeps the configured features");
+        let pretrained = transformer_of(&std::fs::read(dir.join("encoder.nlpd")).unwrap());
+        assert!(loaded.bert == pretrained.bert, "a frozen transformer stays as it was");
 
         let too_deep = TransformerConfig { feature_layers: 3, ..config.transformer.unwrap() };
         let err = too_deep.load().unwrap_err();
@@ -232,10 +270,55 @@ mod tests {
     }
 
     #[test]
+    fn fine_tuning_changes_the_transformer_deterministically_and_a_run_resumes_from_it() {
+        let (dir, conllu, iob2) = corpus_dir("trf-fine-tune");
+        let encoder = tiny_encoder_file(&dir);
+        let pretrained = transformer_of(&std::fs::read(&encoder).unwrap());
+        let fine_tune = FineTuneConfig {
+            learn_rate: 0.01,
+            warmup_steps: 2,
+            hidden_dropout: 0.1,
+            attention_dropout: 0.1,
+            freeze_words: true,
+        };
+        let transformer = TransformerConfig {
+            model: Some(encoder),
+            feature_layers: 2,
+            dir: None,
+            fine_tune: Some(fine_tune),
+        };
+        let config = trf_config(conllu, iob2, transformer);
+        let first = train(&config, &mut Silent(0)).unwrap().model;
+        let second = train(&config, &mut Silent(0)).unwrap().model;
+        assert_eq!(first, second, "same seed, same bytes");
+        assert_annotates(&first, 8);
+        let tuned = transformer_of(&first);
+        assert!(tuned.bert != pretrained.bert, "the encoder learned");
+        assert!(tuned.bert.word == pretrained.bert.word, "its word table is frozen");
+
+        // A run that starts from the first's weights.
+        let checkpoint = dir.join("first.nlpd");
+        std::fs::write(&checkpoint, &first).unwrap();
+        let ensemble = TrainConfig { members: 2, ..config.clone() };
+        let err = train(&ensemble, &mut Silent(0)).unwrap_err();
+        assert!(err.to_string().contains("not an ensemble of 2"), "{err}");
+        let resumed = TrainConfig { init: Some(checkpoint), ..config };
+        let model = train(&resumed, &mut Silent(0)).unwrap().model;
+        assert_annotates(&model, 8);
+        assert_ne!(model, first, "it trained on");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn a_pipeline_on_the_fetched_encoder_trains_for_an_epoch_and_loads_back() {
         let Some(encoder) = fetched_encoder() else { return };
         let (dir, conllu, iob2) = corpus_dir("trf-fetched");
-        let transformer = TransformerConfig { dir: Some(encoder), model: None, feature_layers: 1 };
+        let transformer = TransformerConfig {
+            dir: Some(encoder),
+            model: None,
+            feature_layers: 1,
+            fine_tune: None,
+        };
         let mut config = trf_config(conllu, iob2, transformer);
         config.schedule.max_epochs = 1;
         if let Some(ner) = &mut config.ner {

@@ -4,10 +4,13 @@
 //!
 //! [`train_member`] trains one pipeline (one ensemble member) from a seed:
 //!
-//! 1. builds the networks (`Nets`) with the label sets of the training corpus;
+//! 1. builds the networks (`Nets`) with the label sets of the training corpus, or reads
+//!    them from the model file training starts from (`init`);
 //! 2. turns every paragraph into a `GoldParagraph`: feature keys and gold classes per
 //!    word, the parser's oracle tree and what dev scoring compares, and the frozen
-//!    transformer's features when the pipeline has one (see [`super::features`]);
+//!    transformer's features when the pipeline has one (see [`super::features`]), or its
+//!    pieces when it is fine-tuned (see [`super::fine_tune`]: each batch then computes
+//!    its features, and the gradient with respect to them flows on into the transformer);
 //! 3. runs the shared epoch loop ([`run_epochs`]) with `JointLearner`: each batch of
 //!    paragraphs runs through tok2vec, every head adds its loss gradient into the shared
 //!    tensor gradient, which flows back into tok2vec; the parser follows its own
@@ -15,20 +18,24 @@
 //! 4. scores the averaged weights on dev ([`DevScores`]) after every epoch and
 //!    checkpoints each new best.
 
+use std::path::Path;
+
 use serde::Deserialize;
 
 use super::corpus::{Corpus, Paragraph};
 use super::features::transformer_features;
+use super::fine_tune::{FineTuneConfig, FineTuner};
 use super::parser::{self as parser_training, ParserStep, ParserTrainer};
 use super::schedule::{Batch, BestEpoch, Learner, Schedule, Splits, run_epochs};
-use super::teacher::{DistillConfig, StudentLabels, TaughtHead, Teacher, TeacherError};
-use super::{DevScores, TrainObserver};
+use super::teacher::{DistillConfig, StudentLabels, TaughtHead, Teacher};
+use super::{DevScores, TrainError, TrainObserver};
 use crate::doc::conllu::ConlluWord;
 use crate::pipeline::ComponentKind;
 use crate::pipeline::classifier::{HeadStats, SoftTargets, SoftmaxHead};
 use crate::pipeline::doc_cleaner::DocCleaner;
 use crate::pipeline::lemmatizer::{LemmaScratch, Lemmatizer};
-use crate::pipeline::model_io::PipelineWriter;
+use crate::pipeline::model_io::ensemble::read_part;
+use crate::pipeline::model_io::{PipelineWriter, Sections};
 use crate::pipeline::morphologizer::Morphologizer;
 use crate::pipeline::nn::{Params, Rng};
 use crate::pipeline::parser::ParseScratch;
@@ -37,7 +44,7 @@ use crate::pipeline::parser::model::ParserModel;
 use crate::pipeline::parser::oracle::Gold;
 use crate::pipeline::tagger::{TagScratch, Tagger};
 use crate::pipeline::tok2vec::{Dropout, Encoder, Tok2Vec, Tok2VecCache, Tok2VecConfig};
-use crate::pipeline::transformer::Transformer;
+use crate::pipeline::transformer::{PieceId, Transformer};
 use crate::vocab::{StringKey, Vocab};
 
 /// What every member of the ensemble trains from.
@@ -57,8 +64,13 @@ pub(super) struct Member<'a> {
     pub(super) lemmatizer: &'a Lemmatizer,
     /// The pipeline to distil, if any (see [`super::teacher`]).
     pub(super) distill: Option<&'a DistillConfig>,
-    /// The frozen transformer whose features tok2vec reads, if any.
+    /// The transformer whose features tok2vec reads, if any (frozen, or where
+    /// fine-tuning starts).
     pub(super) transformer: Option<&'a Transformer>,
+    /// How the transformer is fine-tuned, if it is.
+    pub(super) fine_tune: Option<&'a FineTuneConfig>,
+    /// The model file whose weights the networks start from (its path, for errors), if any.
+    pub(super) init: Option<(&'a Path, &'a [u8])>,
 }
 
 /// Trains one pipeline from `seed`. Each new best is checkpointed as
@@ -67,22 +79,39 @@ pub(super) struct Member<'a> {
 ///
 /// # Errors
 ///
-/// Returns a [`TeacherError`] if the member distils a teacher that cannot teach it.
+/// Returns a [`TrainError`] if the member distils a teacher that cannot teach it, or
+/// starts from a model file that does not hold networks of its label sets.
 pub(super) fn train_member(
     member: Member<'_>,
     seed: u64,
     checkpoint: &dyn Fn(Vec<u8>) -> Vec<u8>,
     observer: &mut dyn TrainObserver,
-) -> Result<BestEpoch<Vec<u8>, DevScores>, TeacherError> {
+) -> Result<BestEpoch<Vec<u8>, DevScores>, TrainError> {
     let mut rng = Rng::new(seed);
-    let nets = build_nets(&member, &mut rng);
+    let mut nets = build_nets(&member, &mut rng);
     let Member { schedule, parser, train, dev, lemmatizer, distill, transformer, .. } = member;
+    if let Some((path, bytes)) = member.init {
+        let err = |reason| TrainError::Init { path: path.to_path_buf(), reason };
+        let loaded = read_nets(bytes).map_err(err)?;
+        if student_labels(&loaded) != student_labels(&nets) {
+            return Err(err("its label sets are not the training corpus's".into()));
+        }
+        nets = loaded;
+    }
     let teacher = distill.map(|config| Teacher::load(config, student_labels(&nets))).transpose()?;
-    let train_set = gold_paragraphs(&train.paragraphs, &nets, teacher.as_ref(), transformer);
-    let dev_set = gold_paragraphs(&dev.paragraphs, &nets, None, transformer);
+    let fine_tuned = transformer.filter(|_| member.fine_tune.is_some());
+    let train_set =
+        gold_paragraphs(&train.paragraphs, &nets, teacher.as_ref(), transformer, fine_tuned);
+    let dev_set = gold_paragraphs(&dev.paragraphs, &nets, None, transformer, fine_tuned);
+    let fine_tuner = fine_tuned.zip(member.fine_tune).map(|(transformer, config)| {
+        let adam = schedule.optimizer;
+        FineTuner::new(transformer.clone(), config, adam, seed ^ 0xf1_7e)
+    });
     let mut learner = JointLearner {
         teacher: teacher.as_ref(),
         transformer,
+        fine_tuner,
+        best_file: None,
         explore: parser.explore,
         lemmatizer,
         checkpoint,
@@ -91,7 +120,9 @@ pub(super) fn train_member(
     };
     let splits = Splits { train: &train_set, dev: &dev_set };
     let best = run_epochs(&mut learner, nets, splits, schedule, &mut rng, observer);
-    let model = save(&best.model, lemmatizer, transformer);
+    // With fine-tuning, the file of the best epoch holds the transformer of that epoch.
+    let model =
+        learner.best_file.take().unwrap_or_else(|| save(&best.model, lemmatizer, transformer));
     Ok(BestEpoch { model, scores: best.scores, epochs: best.epochs })
 }
 
@@ -103,6 +134,26 @@ fn student_labels(nets: &Nets) -> StudentLabels<'_> {
         feats: nets.morphologizer.feats.labels(),
         arcs: &nets.parser.labels,
     }
+}
+
+/// The networks of the model file `bytes` (a single pipeline's, not an ensemble's), or
+/// why it has none.
+fn read_nets(bytes: &[u8]) -> Result<Nets, String> {
+    let sections = Sections::parse(bytes).map_err(|e| e.to_string())?;
+    let mut vocab = Vocab::new();
+    let tok2vec: Tok2Vec =
+        read_part(&sections, ComponentKind::Tok2Vec, &mut vocab).map_err(|e| e.to_string())?;
+    let [tok2vec] = <[Encoder; 1]>::try_from(tok2vec.members)
+        .map_err(|members| format!("an ensemble of {} pipelines", members.len()))?;
+    Ok(Nets {
+        tok2vec,
+        tagger: read_part(&sections, ComponentKind::Tagger, &mut vocab)
+            .map_err(|e| e.to_string())?,
+        morphologizer: read_part(&sections, ComponentKind::Morphologizer, &mut vocab)
+            .map_err(|e| e.to_string())?,
+        parser: read_part(&sections, ComponentKind::Parser, &mut vocab)
+            .map_err(|e| e.to_string())?,
+    })
 }
 
 /// The parser's settings.
@@ -179,8 +230,13 @@ struct GoldParagraph {
     sent_starts: Vec<bool>,
     /// The teacher's tensor of the paragraph (empty without a teacher).
     taught: Vec<f32>,
-    /// The transformer's features of the paragraph (empty without a transformer).
+    /// The transformer's frozen features of the paragraph (empty without a transformer,
+    /// or when it is fine-tuned).
     features: Vec<f32>,
+    /// When the transformer is fine-tuned: the paragraph's pieces, and each word's number
+    /// of them (else empty).
+    pieces: Vec<PieceId>,
+    piece_counts: Vec<usize>,
 }
 
 /// Sorted distinct values (deterministic label order).
@@ -195,12 +251,14 @@ fn feats_label(feats: Option<&str>) -> &str {
 }
 
 /// The paragraphs of a corpus prepared for `nets`, with the tensors of `teacher` and the
-/// features of `transformer` if given (empty paragraphs left out).
+/// features of `transformer` if given, or the pieces of `fine_tuned` if given (empty
+/// paragraphs left out).
 fn gold_paragraphs(
     paragraphs: &[Paragraph],
     nets: &Nets,
     teacher: Option<&Teacher>,
     transformer: Option<&Transformer>,
+    fine_tuned: Option<&Transformer>,
 ) -> Vec<GoldParagraph> {
     let vocab = Vocab::new();
     let zone = vocab.zone();
@@ -210,7 +268,14 @@ fn gold_paragraphs(
         .map(|paragraph| {
             let mut doc = paragraph.to_doc(&zone);
             let taught = teacher.map(|t| t.tensor(&mut doc)).unwrap_or_default();
-            let features = transformer_features(transformer, &mut doc);
+            let (mut pieces, mut piece_counts) = (Vec::new(), Vec::new());
+            let features = match fine_tuned {
+                Some(t) => {
+                    t.pieces(&doc, &mut pieces, &mut piece_counts);
+                    Vec::new()
+                }
+                None => transformer_features(transformer, &mut doc),
+            };
             let mut keys = Vec::new();
             nets.tok2vec.push_keys(&doc, &mut keys);
             let words: Vec<_> = paragraph.words().collect();
@@ -238,6 +303,8 @@ fn gold_paragraphs(
                 sent_starts: paragraph.sent_starts(),
                 taught,
                 features,
+                pieces,
+                piece_counts,
             }
         })
         .collect()
@@ -302,6 +369,12 @@ struct JointLearner<'a> {
     teacher: Option<&'a Teacher>,
     /// The frozen transformer tok2vec reads, if any (saved before it in checkpoints).
     transformer: Option<&'a Transformer>,
+    /// The transformer in fine-tuning, if it is fine-tuned (saved instead of the frozen
+    /// one).
+    fine_tuner: Option<FineTuner>,
+    /// With fine-tuning, the model file of the best epoch so far (its transformer cannot
+    /// be saved later).
+    best_file: Option<Vec<u8>>,
     /// From the second epoch on, the probability of following the parser's own
     /// prediction when it is wrong.
     explore: f32,
@@ -336,7 +409,11 @@ impl Learner for JointLearner<'_> {
         let cache = &mut self.cache;
         let mut keys: Vec<u64> = examples.iter().flat_map(|e| e.keys.iter().copied()).collect();
         nets.tok2vec.hide_words(&mut keys, schedule.word_dropout, rng);
-        let features: Vec<f32> = examples.iter().flat_map(|e| e.features.iter().copied()).collect();
+        let features: Vec<f32> = match &mut self.fine_tuner {
+            Some(tuner) => tuner
+                .forward(examples.iter().map(|e| (e.pieces.as_slice(), e.piece_counts.as_slice()))),
+            None => examples.iter().flat_map(|e| e.features.iter().copied()).collect(),
+        };
         let lengths: Vec<usize> = examples.iter().map(|e| e.len).collect();
         let n: usize = lengths.iter().sum();
         let gold = |f: fn(&GoldParagraph) -> &Vec<Option<u32>>| -> Vec<Option<u32>> {
@@ -391,10 +468,12 @@ impl Learner for JointLearner<'_> {
                 teacher_parse.as_mut(),
             );
         }
-        // The transformer is frozen, so the gradient with respect to its features stops
-        // here; fine-tuning would pass it to the transformer's backward pass.
-        let _d_features =
+        let d_features =
             nets.tok2vec.backward(&keys, &lengths, cache, d_tensor, &mut grads.tok2vec);
+        // A frozen transformer's gradient stops here.
+        if let Some(tuner) = &mut self.fine_tuner {
+            tuner.backward(&d_features);
+        }
         loss / n as f64
     }
 
@@ -410,7 +489,16 @@ impl Learner for JointLearner<'_> {
             (TagScratch::default(), Vec::new(), Vec::new());
         let (mut lemma_scratch, mut lemma) = (LemmaScratch::default(), String::new());
         for example in dev {
-            let (keys, features) = (&example.keys, &example.features);
+            let fresh;
+            let features = match &self.fine_tuner {
+                Some(tuner) => {
+                    let counts = &example.piece_counts;
+                    fresh = tuner.transformer.features(&example.pieces, counts).1;
+                    &fresh
+                }
+                None => &example.features,
+            };
+            let keys = &example.keys;
             nets.tok2vec.forward(keys, features, &[example.len], &mut tensor, None, None);
             total += example.len;
             nets.tagger.predict(&tensor, &mut tag_scratch, &mut best_tags, &mut best_pos);
@@ -466,7 +554,11 @@ impl Learner for JointLearner<'_> {
     ) {
         observer.epoch_finished(epoch, scores, new_best.is_some());
         if let Some(nets) = new_best {
-            let model = save(nets, self.lemmatizer, self.transformer);
+            let transformer = self.fine_tuner.as_ref().map(|t| &t.transformer);
+            let model = save(nets, self.lemmatizer, transformer.or(self.transformer));
+            if transformer.is_some() {
+                self.best_file = Some(model.clone());
+            }
             observer.checkpoint(&(self.checkpoint)(model));
         }
     }

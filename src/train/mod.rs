@@ -25,6 +25,7 @@
 pub mod corpus;
 pub mod evaluate;
 pub mod features;
+pub mod fine_tune;
 mod joint;
 pub(crate) mod lemma_rules;
 pub mod ner;
@@ -77,6 +78,22 @@ pub enum TrainError {
         path: PathBuf,
         /// What went wrong.
         reason: String,
+    },
+    /// Occurs when the model file training starts from (`--init`) cannot be read or does
+    /// not hold what the configured pipeline trains.
+    #[error("cannot start training from {}: {reason}", path.display())]
+    Init {
+        /// The model file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// Occurs when a config fine-tunes the transformer in an ensemble (each member would
+    /// fine-tune its own, and a model file holds one).
+    #[error("fine-tuning the transformer trains one pipeline, not an ensemble of {members}")]
+    FineTunedEnsemble {
+        /// The configured number of members.
+        members: u64,
     },
 }
 

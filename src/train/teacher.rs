@@ -101,7 +101,7 @@ pub(crate) struct Teacher {
 }
 
 /// The student's label sets, which the teacher's must equal.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct StudentLabels<'a> {
     pub(crate) tag: &'a [String],
     pub(crate) pos: &'a [String],

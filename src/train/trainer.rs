@@ -11,20 +11,22 @@
 //! 3. trains each ensemble member (tok2vec, the tagger, the morphologizer and the parser,
 //!    jointly: module `joint`) from seeds `seed`, `seed + 1`, …, checkpointing through the
 //!    [`TrainObserver`] each new best joined with the members done so far; with a
-//!    `[transformer]` table, the encoders read its frozen features and the model file holds
-//!    it first ([`super::features`]);
+//!    `[transformer]` table, the encoders read its features and the model file holds it
+//!    first ([`super::features`]; with `[transformer.fine_tune]` the members fine-tune it,
+//!    [`super::fine_tune`], and the recogniser reads the fine-tuned one); with `init`, the
+//!    transformer and the networks start from a model file's weights;
 //! 4. joins the members into an ensemble, splices in the entity recogniser ([`super::ner`])
 //!    and writes the training vocabulary ([`super::word_forms`]).
 //!
 //! Everything random (initialisation, shuffling, dropout) comes from the configured seed
 //! and training is single-threaded, so a given config and data give the same model bytes.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
 use super::corpus::Corpus;
-use super::features::TransformerConfig;
+use super::features::{TransformerConfig, read_transformer};
 pub use super::joint::ParserConfig;
 use super::joint::{self, Member};
 use super::schedule::Schedule;
@@ -64,6 +66,12 @@ pub struct TrainConfig {
     /// their hash embeddings, if any.
     #[serde(default)]
     pub transformer: Option<TransformerConfig>,
+    /// A model file (e.g. a checkpoint of an earlier run) whose transformer, tok2vec,
+    /// tagger, morphologizer and parser weights training starts from instead of the
+    /// pretrained encoder and a random initialisation (the optimisers start afresh); its
+    /// label sets must be the training corpus's. `nlpd train --init` sets it.
+    #[serde(default)]
+    pub init: Option<PathBuf>,
 }
 
 fn one() -> u64 {
@@ -98,7 +106,17 @@ pub fn train(
         return Err(TrainError::EmptyCorpus { path: config.train.clone() });
     }
     let lemmatizer = lemma_rules::induce(&train_corpus);
-    let transformer = config.transformer.as_ref().map(TransformerConfig::load).transpose()?;
+    let init = config.init.as_deref().map(|path| read_init(path).map(|bytes| (path, bytes)));
+    let init = init.transpose()?;
+    let transformer = match (&config.transformer, &init) {
+        (Some(table), Some((path, bytes))) => Some(table.load_from(path, bytes)?),
+        (table, _) => table.as_ref().map(TransformerConfig::load).transpose()?,
+    };
+    let fine_tune = config.transformer.as_ref().and_then(|t| t.fine_tune.as_ref());
+    if fine_tune.is_some() && config.members > 1 {
+        // Each member would fine-tune a transformer of its own; a model holds one.
+        return Err(TrainError::FineTunedEnsemble { members: config.members });
+    }
     let member = Member {
         schedule: &config.schedule,
         tok2vec: &config.tok2vec,
@@ -108,6 +126,8 @@ pub fn train(
         lemmatizer: &lemmatizer,
         distill: config.distill.as_ref(),
         transformer: transformer.as_ref(),
+        fine_tune,
+        init: init.as_ref().map(|(path, bytes)| (*path, bytes.as_slice())),
     };
     let (mut members, mut scores, mut epochs) = (Vec::new(), Vec::new(), Vec::new());
     let count = config.members.max(1);
@@ -121,6 +141,13 @@ pub fn train(
     }
     let last = members.pop().expect("at least one member is trained");
     let mut model = join(&members, last);
+    // The recogniser reads the fine-tuned transformer the model holds.
+    let transformer = match fine_tune {
+        Some(_) => {
+            Some(read_transformer(&model).expect("a trained model reads back. This is a bug."))
+        }
+        None => transformer,
+    };
     if let Some(ner) = &config.ner {
         let ner = super::ner::train(ner, config.seed, transformer.as_ref(), observer)?.model;
         model = super::ner::with_recognizer(&model, &ner).expect("This is a bug.");
@@ -128,6 +155,11 @@ pub fn train(
     let model = word_forms::with_training_vocab(&model, &train_corpus).expect("This is a bug.");
     observer.checkpoint(&model);
     Ok(Trained { model, scores, epochs })
+}
+
+/// The bytes of the model file training starts from.
+fn read_init(path: &Path) -> Result<Vec<u8>, TrainError> {
+    std::fs::read(path).map_err(|e| TrainError::Init { path: path.into(), reason: e.to_string() })
 }
 
 /// The model file of the ensemble of `finished` members and `last`.
@@ -223,6 +255,7 @@ pub(crate) mod tests {
             parser: ParserConfig { hidden: 4, pieces: 2, min_label_count: 1, explore: 0.5 },
             distill: None,
             transformer: None,
+            init: None,
             ner: Some(NerConfig {
                 train: iob2.clone(),
                 dev: iob2,

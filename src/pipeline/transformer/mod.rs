@@ -43,6 +43,7 @@ mod train;
 mod windows;
 mod wordpiece;
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
@@ -190,33 +191,111 @@ impl Transformer {
         let width = self.width();
         let windows = self.windows.over(ids.len());
         let owners = Windows::owners(&windows, ids.len());
-        let (mut input, mut lens, mut out) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut input, mut lens, mut out, mut rows) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut scratch = BertScratch::default();
         for (batch, group) in windows.chunks(BATCH_WINDOWS).enumerate() {
             input.clear();
             lens.clear();
-            for window in group {
-                input.push(self.wordpiece.cls());
-                input.extend_from_slice(&ids[window.clone()]);
-                input.push(self.wordpiece.sep());
-                lens.push(window.len() + 2);
-            }
+            rows.clear();
+            let first = batch * BATCH_WINDOWS;
+            self.push_windows(ids, (group, first), &owners, (&mut input, &mut lens), &mut rows);
             self.bert.forward(&input, &lens, self.feature_layers, &mut scratch, &mut out);
-            let mut first_row = 0;
-            for (i, window) in group.iter().enumerate() {
-                let index = batch * BATCH_WINDOWS + i;
-                for piece in window.clone() {
-                    let (owner, at) = owners[piece];
-                    if owner == index {
-                        // Row 0 of the window is its [CLS].
-                        let row = first_row + 1 + at;
-                        hidden[piece * width..(piece + 1) * width]
-                            .copy_from_slice(&out[row * width..(row + 1) * width]);
-                    }
-                }
-                first_row += window.len() + 2;
+            for &(piece, row) in &rows {
+                hidden[piece * width..(piece + 1) * width]
+                    .copy_from_slice(&out[row * width..(row + 1) * width]);
             }
         }
+    }
+
+    /// Appends to `input` and `lens` the encoder's inputs for `group`, the windows of
+    /// `ids` numbered from `first` on (each as `[CLS]` window `[SEP]`), and to `rows`, for
+    /// each piece one of them owns (`owners`, as [`Windows::owners`] gives), the piece and
+    /// the row of `input` its hidden state is read from.
+    pub(crate) fn push_windows(
+        &self,
+        ids: &[PieceId],
+        (group, first): (&[Range<usize>], usize),
+        owners: &[(usize, usize)],
+        (input, lens): (&mut Vec<PieceId>, &mut Vec<usize>),
+        rows: &mut Vec<(usize, usize)>,
+    ) {
+        for (i, window) in group.iter().enumerate() {
+            // Row 0 of the window is its [CLS].
+            let cls_row = input.len();
+            input.push(self.wordpiece.cls());
+            input.extend_from_slice(&ids[window.clone()]);
+            input.push(self.wordpiece.sep());
+            lens.push(window.len() + 2);
+            for piece in window.clone() {
+                let (owner, at) = owners[piece];
+                if owner == first + i {
+                    rows.push((piece, cls_row + 1 + at));
+                }
+            }
+        }
+    }
+
+    /// Appends the pieces of each token of `doc` to `ids` and their number to `counts`.
+    pub(crate) fn pieces(&self, doc: &Doc<'_>, ids: &mut Vec<PieceId>, counts: &mut Vec<usize>) {
+        let mut scratch = PieceScratch::default();
+        for token in doc.iter() {
+            let before = ids.len();
+            self.wordpiece.encode(token.text(), &mut scratch, ids);
+            counts.push(ids.len() - before);
+        }
+    }
+
+    /// The hidden states of `ids` (pieces × width) and each token's features (tokens ×
+    /// width), the tokens having `counts` of the pieces each, in order.
+    pub(crate) fn features(&self, ids: &[PieceId], counts: &[usize]) -> (Vec<f32>, Vec<f32>) {
+        let width = self.width();
+        let mut hidden = vec![0.0; ids.len() * width];
+        self.encode(ids, &mut hidden);
+        let mut features = vec![0.0; counts.len() * width];
+        mean_over_pieces(&hidden, counts, width, &mut features);
+        (hidden, features)
+    }
+}
+
+/// The backward pass of [`mean_over_pieces`]: adds each token's row of `d_features`
+/// divided by its number of pieces to each of its pieces' rows of `d_hidden`.
+pub(crate) fn mean_over_pieces_backward(
+    d_features: &[f32],
+    counts: &[usize],
+    width: usize,
+    d_hidden: &mut [f32],
+) {
+    let mut first = 0;
+    for (row, &count) in d_features.chunks_exact(width).zip(counts) {
+        let scale = 1.0 / count.max(1) as f32;
+        for piece in d_hidden[first * width..(first + count) * width].chunks_exact_mut(width) {
+            piece.iter_mut().zip(row).for_each(|(d, f)| *d += f * scale);
+        }
+        first += count;
+    }
+}
+
+/// Each token's features into `features` (a row of `width` per token, zeroed): the mean
+/// of its pieces' rows of `hidden`, the tokens having `counts` of the pieces each, in
+/// order (zeros for a token without pieces).
+pub(crate) fn mean_over_pieces(
+    hidden: &[f32],
+    counts: &[usize],
+    width: usize,
+    features: &mut [f32],
+) {
+    let mut first = 0;
+    for (row, &count) in features.chunks_exact_mut(width).zip(counts) {
+        let pieces = &hidden[first * width..(first + count) * width];
+        for piece in pieces.chunks_exact(width) {
+            row.iter_mut().zip(piece).for_each(|(f, h)| *f += h);
+        }
+        if count > 1 {
+            let scale = 1.0 / count as f32;
+            row.iter_mut().for_each(|f| *f *= scale);
+        }
+        first += count;
     }
 }
 
@@ -227,29 +306,10 @@ impl Component for Transformer {
 
     fn process(&self, doc: &mut Doc<'_>) -> Result<(), ComponentError> {
         let width = self.width();
-        let mut scratch = PieceScratch::default();
         let mut ids = Vec::with_capacity(doc.len() * 2);
         let mut counts = Vec::with_capacity(doc.len());
-        for token in doc.iter() {
-            let before = ids.len();
-            self.wordpiece.encode(token.text(), &mut scratch, &mut ids);
-            counts.push(ids.len() - before);
-        }
-        let mut hidden = vec![0.0; ids.len() * width];
-        self.encode(&ids, &mut hidden);
-        let mut features = vec![0.0; doc.len() * width];
-        let mut first = 0;
-        for (row, &count) in features.chunks_exact_mut(width).zip(&counts) {
-            let pieces = &hidden[first * width..(first + count) * width];
-            for piece in pieces.chunks_exact(width) {
-                row.iter_mut().zip(piece).for_each(|(f, h)| *f += h);
-            }
-            if count > 1 {
-                let scale = 1.0 / count as f32;
-                row.iter_mut().for_each(|f| *f *= scale);
-            }
-            first += count;
-        }
+        self.pieces(doc, &mut ids, &mut counts);
+        let (hidden, features) = self.features(&ids, &counts);
         // Ids and counts are far below 2^24 (checked at load; a token's pieces are fewer
         // than its bytes), so exact in f32.
         let piece_ids = ids.iter().map(|id| id.index() as f32).collect();

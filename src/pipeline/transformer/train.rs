@@ -34,7 +34,8 @@
 //! 47 MB, allocated once per training run, not per step), because that is what
 //! [`Params`] and the optimiser expect, as for `HashEmbed`'s tables. The optimiser's step
 //! then sweeps the whole table (benches/transformer.rs times it against a step's forward
-//! and backward passes).
+//! and backward passes). With the table frozen ([`EncoderTrainer::new`]'s `freeze_words`)
+//! there is no accumulator, and the optimiser skips it.
 //!
 //! The parameter order ([`Params`]) is: the word, position and token-type tables, the
 //! embeddings' normalisation, then per layer `qkv`, `out`, `attn_norm`, `up`, `down`,
@@ -62,20 +63,33 @@ pub struct EncoderTrainer {
 
 impl EncoderTrainer {
     /// Fresh state for fine-tuning `model`'s encoder with Adam under `adam` (gradients at
-    /// zero), with `dropout` drawn from a generator seeded with `seed`.
-    pub fn new(model: &Transformer, adam: AdamConfig, dropout: Dropout, seed: u64) -> Self {
+    /// zero), with `dropout` drawn from a generator seeded with `seed`. With `freeze_words`
+    /// the word-embedding table stays as it is (no gradient, no optimiser state: the table
+    /// is 30,522 of the encoder's 22.7 M parameters' 11.7 M).
+    pub fn new(
+        model: &Transformer,
+        adam: AdamConfig,
+        dropout: Dropout,
+        seed: u64,
+        freeze_words: bool,
+    ) -> Self {
+        let mut grad = model.bert.zeros_like();
+        if freeze_words {
+            grad.word = Vec::new();
+        }
         Self {
             tape: BertTape::default(),
-            grad: model.bert.zeros_like(),
+            grad,
             adam: Adam::new(adam),
             dropout,
             rng: Rng::new(seed),
         }
     }
 
-    /// The last hidden states of the inputs `ids` holds one after another (`lens[i]`
-    /// pieces for input `i`, each `[CLS] … [SEP]`) into `hidden` (one row of
-    /// [`Transformer::width`] per piece), recording what [`EncoderTrainer::backward`] needs.
+    /// The hidden states of the inputs `ids` holds one after another (`lens[i]` pieces for
+    /// input `i`, each `[CLS] … [SEP]`) into `hidden` (one row of [`Transformer::width`]
+    /// per piece; the mean of the last [`Transformer::feature_layers`] layers' outputs, as
+    /// inference reads them), recording what [`EncoderTrainer::backward`] needs.
     ///
     /// # Panics
     ///
@@ -90,7 +104,8 @@ impl EncoderTrainer {
         hidden: &mut Vec<f32>,
     ) {
         let dropout = (self.dropout, &mut self.rng);
-        model.bert.forward_train(ids, lens, dropout, &mut self.tape, hidden);
+        let layers = model.feature_layers;
+        model.bert.forward_train(ids, lens, layers, dropout, &mut self.tape, hidden);
     }
 
     /// Accumulates the gradient of every encoder parameter, given `d_hidden`, the gradient
@@ -114,7 +129,13 @@ impl EncoderTrainer {
     ///
     /// Panics if `model` is not the encoder this state was made for.
     pub fn update(&mut self, model: &mut Transformer, learn_rate_scale: f32) {
-        self.adam.update(&mut model.bert, &mut self.grad, learn_rate_scale);
+        let words = !self.grad.word.is_empty();
+        let mut grad = Trained { bert: &mut self.grad, words };
+        self.adam.update(
+            &mut Trained { bert: &mut model.bert, words },
+            &mut grad,
+            learn_rate_scale,
+        );
         for layer in &mut model.bert.layers {
             for dense in [&mut layer.qkv, &mut layer.out, &mut layer.up, &mut layer.down] {
                 dense.pack();
@@ -128,6 +149,11 @@ impl EncoderTrainer {
 pub(crate) struct BertTape {
     ids: Vec<PieceId>,
     lens: Vec<usize>,
+    /// The output is the mean of the last this many layers' outputs.
+    mean_of_last: usize,
+    /// The sum of those outputs (forward), then the share of the output gradient each
+    /// receives (backward).
+    mix: Vec<f32>,
     embed_norm: NormCache,
     /// Dropout on the embeddings' output.
     embed_dropout: Mask,
@@ -174,8 +200,9 @@ struct LayerScratch {
 }
 
 impl Bert {
-    /// [`Bert::forward`] with `dropout` (masks drawn from the generator), recording in
-    /// `tape` what [`Bert::backward`] needs.
+    /// [`Bert::forward`] (the mean of the last `mean_of_last` layers' outputs) with
+    /// `dropout` (masks drawn from the generator), recording in `tape` what
+    /// [`Bert::backward`] needs.
     ///
     /// # Panics
     ///
@@ -184,10 +211,13 @@ impl Bert {
         &self,
         ids: &[PieceId],
         lens: &[usize],
+        mean_of_last: usize,
         (dropout, rng): (Dropout, &mut Rng),
         tape: &mut BertTape,
         out: &mut Vec<f32>,
     ) {
+        let n_layers = self.layers.len();
+        assert!((1..=n_layers).contains(&mean_of_last), "no layers to average");
         let x = sized(out, ids.len() * self.config.hidden);
         self.embed(ids, lens, x, Some(&mut tape.embed_norm));
         tape.embed_dropout.draw(x.len(), dropout.hidden, rng);
@@ -196,16 +226,28 @@ impl Bert {
         tape.ids.extend_from_slice(ids);
         tape.lens.clear();
         tape.lens.extend_from_slice(lens);
-        tape.layers.resize_with(self.layers.len(), LayerTape::default);
-        for (layer, t) in self.layers.iter().zip(&mut tape.layers) {
+        tape.layers.resize_with(n_layers, LayerTape::default);
+        tape.mean_of_last = mean_of_last;
+        let mix = sized(&mut tape.mix, if mean_of_last > 1 { x.len() } else { 0 });
+        mix.fill(0.0);
+        for (l, (layer, t)) in self.layers.iter().zip(&mut tape.layers).enumerate() {
             layer.forward_train(&self.config, x, lens, (dropout, &mut *rng), t, &mut tape.scratch);
+            if mean_of_last > 1 && l + mean_of_last >= n_layers {
+                add(&mut tape.mix, x);
+            }
+        }
+        if mean_of_last > 1 {
+            let scale = 1.0 / mean_of_last as f32;
+            x.iter_mut().zip(&tape.mix).for_each(|(v, m)| *v = m * scale);
         }
     }
 
     /// Accumulates into `grad` the gradient of every parameter, given `d`, the gradient of
-    /// the loss with respect to the last hidden states of [`Bert::forward_train`]'s latest
-    /// call with `tape`. `d` is overwritten with the gradient with respect to the summed
-    /// input embeddings (word + position + token type, one row per piece).
+    /// the loss with respect to the hidden states of [`Bert::forward_train`]'s latest call
+    /// with `tape` (each of the last `mean_of_last` layers' outputs receives `d / k`). `d`
+    /// is overwritten with the gradient with respect to the summed input embeddings (word +
+    /// position + token type, one row per piece). A `grad` whose word table is empty
+    /// leaves that table out (it is not trained).
     ///
     /// # Panics
     ///
@@ -215,20 +257,33 @@ impl Bert {
         let hidden = self.config.hidden;
         assert_eq!(d.len(), tape.ids.len() * hidden, "the gradient is not one row per piece");
         assert_eq!(grad.config, self.config, "the gradient is of another encoder");
-        let layers = self.layers.iter().zip(&mut grad.layers).zip(&tape.layers).rev();
-        for ((layer, g), t) in layers {
+        let (n_layers, k) = (self.layers.len(), tape.mean_of_last);
+        if k > 1 {
+            let scale = 1.0 / k as f32;
+            d.iter_mut().for_each(|v| *v *= scale);
+            tape.mix.clear();
+            tape.mix.extend_from_slice(d);
+        }
+        let layers = self.layers.iter().zip(&mut grad.layers).zip(&tape.layers);
+        for (l, ((layer, g), t)) in layers.enumerate().rev() {
+            // Layer `l`'s output feeds the mean as well as layer `l + 1`.
+            if k > 1 && l + 1 < n_layers && l + k >= n_layers {
+                add(d, &tape.mix);
+            }
             layer.backward(&self.config, d, &tape.lens, t, &mut tape.scratch, g);
         }
         tape.embed_dropout.apply(0, d);
         self.embed_norm.backward(d, &tape.embed_norm, &mut grad.embed_norm);
         let positions = tape.lens.iter().flat_map(|&len| 0..len);
         for ((row, id), p) in d.chunks_exact(hidden).zip(&tape.ids).zip(positions) {
+            let word = (!grad.word.is_empty())
+                .then(|| &mut grad.word[id.index() * hidden..(id.index() + 1) * hidden]);
             let tables = [
-                &mut grad.word[id.index() * hidden..(id.index() + 1) * hidden],
-                &mut grad.position[p * hidden..(p + 1) * hidden],
-                &mut grad.token_type[..hidden],
+                word,
+                Some(&mut grad.position[p * hidden..(p + 1) * hidden]),
+                Some(&mut grad.token_type[..hidden]),
             ];
-            for table in tables {
+            for table in tables.into_iter().flatten() {
                 table.iter_mut().zip(row).for_each(|(g, d)| *g += d);
             }
         }
@@ -358,6 +413,32 @@ fn activate(pre: &[f32], out: &mut Vec<f32>) {
     gelu(out);
 }
 
+/// The parameters of an encoder that fine-tuning trains: all of them, or all but the word
+/// table.
+struct Trained<'a> {
+    bert: &'a mut Bert,
+    /// Whether the word-embedding table is trained.
+    words: bool,
+}
+
+impl Params for Trained<'_> {
+    fn params(&self) -> Vec<&[f32]> {
+        let mut params = self.bert.params();
+        if !self.words {
+            params.remove(0);
+        }
+        params
+    }
+
+    fn params_mut(&mut self) -> Vec<&mut [f32]> {
+        let mut params = self.bert.params_mut();
+        if !self.words {
+            params.remove(0);
+        }
+        params
+    }
+}
+
 impl Params for BertLayer {
     fn params(&self) -> Vec<&[f32]> {
         let mut params = self.qkv.params();
@@ -427,19 +508,26 @@ mod tests {
     /// draws the same masks (from a generator seeded alike), so the loss is smooth.
     const DROPOUT: Dropout = Dropout { hidden: 0.2, attention: 0.2 };
 
-    /// The encoder's training forward pass over [`ids`] with `dropout`.
-    fn encode(bert: &Bert, dropout: Dropout) -> Vec<f32> {
+    /// The encoder's training forward pass over [`ids`] with `dropout`, the mean of the
+    /// last `layers` layers' outputs.
+    fn encode(bert: &Bert, layers: usize, dropout: Dropout) -> Vec<f32> {
         let mut out = Vec::new();
         let dropout = (dropout, &mut Rng::new(17));
-        bert.forward_train(&ids(), &LENS, dropout, &mut BertTape::default(), &mut out);
+        bert.forward_train(&ids(), &LENS, layers, dropout, &mut BertTape::default(), &mut out);
         out
     }
 
     /// Its backward pass, after a forward pass, for output gradient `dy`.
-    fn encode_backward(bert: &Bert, dropout: Dropout, dy: &[f32], grad: &mut Bert) -> Vec<f32> {
+    fn encode_backward(
+        bert: &Bert,
+        layers: usize,
+        dropout: Dropout,
+        dy: &[f32],
+        grad: &mut Bert,
+    ) -> Vec<f32> {
         let mut tape = BertTape::default();
         let dropout = (dropout, &mut Rng::new(17));
-        bert.forward_train(&ids(), &LENS, dropout, &mut tape, &mut Vec::new());
+        bert.forward_train(&ids(), &LENS, layers, dropout, &mut tape, &mut Vec::new());
         let mut d = dy.to_vec();
         bert.backward(&mut tape, &mut d, grad);
         d
@@ -448,10 +536,12 @@ mod tests {
     #[test]
     fn the_training_forward_pass_computes_the_inference_one() {
         let bert = tiny(SMALL, &mut Rng::new(8));
-        let mut want = Vec::new();
-        bert.forward(&ids(), &LENS, 1, &mut BertScratch::default(), &mut want);
-        assert_eq!(encode(&bert, Dropout::default()), want);
-        assert_ne!(encode(&bert, DROPOUT), want);
+        for layers in [1, 2] {
+            let mut want = Vec::new();
+            bert.forward(&ids(), &LENS, layers, &mut BertScratch::default(), &mut want);
+            assert_eq!(encode(&bert, layers, Dropout::default()), want);
+            assert_ne!(encode(&bert, layers, DROPOUT), want);
+        }
     }
 
     /// A layer's backward pass as a [`Probe`] takes it: input gradient out, parameter
@@ -527,14 +617,15 @@ mod tests {
     #[test]
     fn the_whole_encoder_s_gradients_match_finite_differences() {
         // Every parameter, the embedding tables' included (rows no piece uses get 0), with
-        // dropout and without.
-        for dropout in [Dropout::default(), DROPOUT] {
+        // dropout and without, for the last layer's output and for the mean of the last two
+        // (`d / 2` injected at each).
+        for (layers, dropout) in [(1, Dropout::default()), (1, DROPOUT), (2, DROPOUT)] {
             assert_gradients(Probe {
                 layer: tiny(SMALL, &mut Rng::new(10)),
                 input: Vec::new(),
-                forward: |bert: &Bert, _: &[f32]| encode(bert, dropout),
+                forward: |bert: &Bert, _: &[f32]| encode(bert, layers, dropout),
                 backward: |bert: &Bert, _: &[f32], dy: &[f32], grad: &mut Bert| {
-                    encode_backward(bert, dropout, dy, grad);
+                    encode_backward(bert, layers, dropout, dy, grad);
                     Vec::new()
                 },
                 zeros: Bert::zeros_like,
@@ -551,7 +642,7 @@ mod tests {
         let mut rng = Rng::new(4);
         let dy: Vec<f32> = (0..10 * SMALL.hidden).map(|_| rng.normal(1.0)).collect();
         let mut grad = bert.zeros_like();
-        let d = encode_backward(&bert, Dropout::default(), &dy, &mut grad);
+        let d = encode_backward(&bert, 1, Dropout::default(), &dy, &mut grad);
         let mut summed = [0.0; 8];
         for row in d.chunks_exact(8) {
             summed.iter_mut().zip(row).for_each(|(s, d)| *s += d);
@@ -571,7 +662,7 @@ mod tests {
         let ids = ids();
         let target: Vec<f32> = (0..10 * 8).map(|_| rng.normal(1.0)).collect();
         let config = AdamConfig { learn_rate: 0.01, ..AdamConfig::default() };
-        let mut trainer = EncoderTrainer::new(&model, config, DROPOUT, 3);
+        let mut trainer = EncoderTrainer::new(&model, config, DROPOUT, 3, false);
         let mut hidden = Vec::new();
         let mut losses = Vec::new();
         for _ in 0..20 {
