@@ -81,11 +81,20 @@ pub(crate) struct LayerCache {
     mask: Vec<f32>,
 }
 
-/// Everything the backward pass of a training batch needs.
+/// Everything the backward pass of a training batch needs (and, at inference, the buffers
+/// a forward pass reuses).
 #[derive(Debug, Default)]
 pub(crate) struct Tok2VecCache {
     layers: Vec<LayerCache>,
     pre: Vec<f32>,
+    /// A block's output before it is added to its input.
+    block_out: Vec<f32>,
+}
+
+thread_local! {
+    /// The buffers of inference forward passes on this thread, kept from document to
+    /// document rather than allocated (and zeroed) for each.
+    static SCRATCH: std::cell::RefCell<Tok2VecCache> = std::cell::RefCell::default();
 }
 
 /// Dropout for a training forward pass.
@@ -147,6 +156,12 @@ impl Encoder {
         self.mixer.norm.g.len()
     }
 
+    /// Whether `other` reads the same feature keys of every document (the same
+    /// attributes and known words), so that [`Self::push_keys`] need not run twice.
+    pub(crate) fn reads_keys_of(&self, other: &Encoder) -> bool {
+        self.attrs == other.attrs && self.known == other.known
+    }
+
     fn embed_width(&self) -> usize {
         self.embeds.iter().map(|e| e.width).sum()
     }
@@ -160,18 +175,30 @@ impl Encoder {
         lengths: &[usize],
         out: &mut Vec<f32>,
         cache: Option<&mut Tok2VecCache>,
+        dropout: Option<Dropout<'_>>,
+    ) {
+        match cache {
+            Some(cache) => self.forward_with(keys, lengths, out, cache, true, dropout),
+            None => SCRATCH.with_borrow_mut(|scratch| {
+                self.forward_with(keys, lengths, out, scratch, false, dropout)
+            }),
+        }
+    }
+
+    /// [`Encoder::forward`] with buffers `cache`, kept for the backward pass if `train`.
+    fn forward_with(
+        &self,
+        keys: &[u64],
+        lengths: &[usize],
+        out: &mut Vec<f32>,
+        cache: &mut Tok2VecCache,
+        train: bool,
         mut dropout: Option<Dropout<'_>>,
     ) {
         let n: usize = lengths.iter().sum();
         let n_attrs = self.attrs.len();
         assert_eq!(keys.len(), n * n_attrs, "one key per token and attribute");
         let width = self.width();
-        let train = cache.is_some();
-        let mut scratch = Tok2VecCache::default();
-        let cache: &mut Tok2VecCache = match cache {
-            Some(cache) => cache,
-            None => &mut scratch,
-        };
         // Inference reuses one layer's buffers for every layer.
         let n_layers = if train { self.blocks.len() + 1 } else { 1 };
         cache.layers.resize_with(n_layers, LayerCache::default);
@@ -192,12 +219,13 @@ impl Encoder {
         out.resize(n * width, 0.0);
         let layer = &mut cache.layers[0];
         run_block(&self.mixer, layer, &mut cache.pre, out, train, dropout.as_mut());
-        let mut y = vec![0.0; n * width];
+        let y = &mut cache.block_out;
+        y.resize(n * width, 0.0);
         for (l, block) in self.blocks.iter().enumerate() {
             let layer = &mut cache.layers[if train { l + 1 } else { 0 }];
             window(out, lengths, (width, self.window, block.dilation), &mut layer.input);
-            run_block(block, layer, &mut cache.pre, &mut y, train, dropout.as_mut());
-            for (o, d) in out.iter_mut().zip(&y) {
+            run_block(block, layer, &mut cache.pre, y, train, dropout.as_mut());
+            for (o, d) in out.iter_mut().zip(y.iter()) {
                 *o += d;
             }
         }
@@ -300,17 +328,19 @@ fn block_backward(
 /// (zeros past the ends of its document), into `out` (n × (2w + 1)·width).
 fn window(x: &[f32], lengths: &[usize], (width, w, d): (usize, usize, usize), out: &mut Vec<f32>) {
     let span = 2 * w + 1;
-    out.clear();
+    // Every slot is written below, so the buffer's old contents need no clearing.
     out.resize(x.len() * span, 0.0);
     let mut start = 0;
     for &len in lengths {
         for i in 0..len {
             let row = &mut out[(start + i) * span * width..(start + i + 1) * span * width];
-            for slot in 0..span {
+            for (slot, dst) in row.chunks_exact_mut(width).enumerate() {
                 let j = i as isize + (slot as isize - w as isize) * d as isize;
                 if (0..len as isize).contains(&j) {
                     let src = (start + j as usize) * width;
-                    row[slot * width..(slot + 1) * width].copy_from_slice(&x[src..src + width]);
+                    dst.copy_from_slice(&x[src..src + width]);
+                } else {
+                    dst.fill(0.0);
                 }
             }
         }
