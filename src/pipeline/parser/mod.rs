@@ -176,13 +176,6 @@ struct MemberScratch {
     x: Vec<f32>,
 }
 
-thread_local! {
-    /// The parsing buffers of this thread, kept from document to document: the
-    /// precomputed rows of a paragraph take hundreds of kilobytes, which a fresh buffer
-    /// would take from the system (and zero) for every document.
-    static SCRATCH: std::cell::RefCell<ParseScratch> = std::cell::RefCell::default();
-}
-
 impl ParseScratch {
     /// Readies the buffers for parsing the run with word vectors `x`.
     fn prepare(&mut self, parser: &Parser, x: &[f32]) {
@@ -277,6 +270,7 @@ impl Component for Parser {
             &gathered[..]
         };
         debug_assert_eq!(x.len(), words.len() * width);
+        let mut scratch = ParseScratch::default();
         // Sentence starts set before parsing (gold segmentation) and blank lines split the
         // words into runs parsed separately; the parser decides boundaries only inside runs
         // whose words do not all have a preset `sent_start`.
@@ -289,16 +283,13 @@ impl Component for Parser {
         runs.push(words.len());
         let line_starts: Vec<bool> = newlines.iter().map(|&n| n > 0).collect();
         let mut parses = Vec::with_capacity(runs.len());
-        SCRATCH.with_borrow_mut(|scratch| {
-            for bounds in runs.windows(2) {
-                let (first, end) = (bounds[0], bounds[1]);
-                let breaks =
-                    words[first..end].iter().any(|&i| doc.tokens()[i].sent_start.is_none());
-                let run = Run { breaks, line_starts: &line_starts[first..end] };
-                let x = &x[first * width..end * width];
-                parses.push(self.parse_run(x, run, scratch));
-            }
-        });
+        for bounds in runs.windows(2) {
+            let (first, end) = (bounds[0], bounds[1]);
+            let breaks = words[first..end].iter().any(|&i| doc.tokens()[i].sent_start.is_none());
+            let run = Run { breaks, line_starts: &line_starts[first..end] };
+            let x = &x[first * width..end * width];
+            parses.push(self.parse_run(x, run, &mut scratch));
+        }
         let space = StringKey::of(SPACE_LABEL);
         let tokens = doc.tokens_mut();
         for (bounds, parse) in runs.windows(2).zip(&parses) {

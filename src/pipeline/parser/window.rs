@@ -18,11 +18,7 @@ pub(crate) const CHUNK: usize = 256;
 /// Precomputed rows of the words `first..end` of a run. See the [module docs](self).
 #[derive(Debug, Default)]
 pub(crate) struct Window {
-    /// The rows held, then stale values: the buffer only grows, so that extending the
-    /// window writes over old rows instead of zeroing new memory first.
     rows: Vec<f32>,
-    /// How many floats of `rows` hold the words `first..end`.
-    held: usize,
     first: usize,
     end: usize,
 }
@@ -30,7 +26,7 @@ pub(crate) struct Window {
 impl Window {
     /// Empties the window for a new run.
     pub(crate) fn clear(&mut self) {
-        self.held = 0;
+        self.rows.clear();
         self.first = 0;
         self.end = 0;
     }
@@ -43,21 +39,18 @@ impl Window {
         }
         let (width, row) = (model.lower.n_in, model.lower.n_out);
         let dropped = start.min(self.end).saturating_sub(self.first);
-        self.rows.copy_within(dropped * row..self.held, 0);
-        self.held -= dropped * row;
+        self.rows.drain(..dropped * row);
         self.first += dropped;
         let end = need.max(self.end + CHUNK).min(x.len() / width);
-        let (old, held) = (self.held, self.held + (end - self.end) * row);
-        if self.rows.len() < held {
-            self.rows.resize(held, 0.0);
-        }
-        model.lower.forward(&x[self.end * width..end * width], &mut self.rows[old..held]);
-        (self.held, self.end) = (held, end);
+        let old = self.rows.len();
+        self.rows.resize(old + (end - self.end) * row, 0.0);
+        model.lower.forward(&x[self.end * width..end * width], &mut self.rows[old..]);
+        self.end = end;
     }
 
     /// The rows held and the word the first of them belongs to.
     pub(crate) fn rows(&self) -> (&[f32], usize) {
-        (&self.rows[..self.held], self.first)
+        (&self.rows, self.first)
     }
 }
 

@@ -81,20 +81,11 @@ pub(crate) struct LayerCache {
     mask: Vec<f32>,
 }
 
-/// Everything the backward pass of a training batch needs (and, at inference, the buffers
-/// a forward pass reuses).
+/// Everything the backward pass of a training batch needs.
 #[derive(Debug, Default)]
 pub(crate) struct Tok2VecCache {
     layers: Vec<LayerCache>,
     pre: Vec<f32>,
-    /// A block's output before it is added to its input.
-    block_out: Vec<f32>,
-}
-
-thread_local! {
-    /// The buffers of inference forward passes on this thread, kept from document to
-    /// document rather than allocated (and zeroed) for each.
-    static SCRATCH: std::cell::RefCell<Tok2VecCache> = std::cell::RefCell::default();
 }
 
 /// Dropout for a training forward pass.
@@ -175,30 +166,18 @@ impl Encoder {
         lengths: &[usize],
         out: &mut Vec<f32>,
         cache: Option<&mut Tok2VecCache>,
-        dropout: Option<Dropout<'_>>,
-    ) {
-        match cache {
-            Some(cache) => self.forward_with(keys, lengths, out, cache, true, dropout),
-            None => SCRATCH.with_borrow_mut(|scratch| {
-                self.forward_with(keys, lengths, out, scratch, false, dropout)
-            }),
-        }
-    }
-
-    /// [`Encoder::forward`] with buffers `cache`, kept for the backward pass if `train`.
-    fn forward_with(
-        &self,
-        keys: &[u64],
-        lengths: &[usize],
-        out: &mut Vec<f32>,
-        cache: &mut Tok2VecCache,
-        train: bool,
         mut dropout: Option<Dropout<'_>>,
     ) {
         let n: usize = lengths.iter().sum();
         let n_attrs = self.attrs.len();
         assert_eq!(keys.len(), n * n_attrs, "one key per token and attribute");
         let width = self.width();
+        let train = cache.is_some();
+        let mut scratch = Tok2VecCache::default();
+        let cache: &mut Tok2VecCache = match cache {
+            Some(cache) => cache,
+            None => &mut scratch,
+        };
         // Inference reuses one layer's buffers for every layer.
         let n_layers = if train { self.blocks.len() + 1 } else { 1 };
         cache.layers.resize_with(n_layers, LayerCache::default);
@@ -219,13 +198,12 @@ impl Encoder {
         out.resize(n * width, 0.0);
         let layer = &mut cache.layers[0];
         run_block(&self.mixer, layer, &mut cache.pre, out, train, dropout.as_mut());
-        let y = &mut cache.block_out;
-        y.resize(n * width, 0.0);
+        let mut y = vec![0.0; n * width];
         for (l, block) in self.blocks.iter().enumerate() {
             let layer = &mut cache.layers[if train { l + 1 } else { 0 }];
             window(out, lengths, (width, self.window, block.dilation), &mut layer.input);
-            run_block(block, layer, &mut cache.pre, y, train, dropout.as_mut());
-            for (o, d) in out.iter_mut().zip(y.iter()) {
+            run_block(block, layer, &mut cache.pre, &mut y, train, dropout.as_mut());
+            for (o, d) in out.iter_mut().zip(&y) {
                 *o += d;
             }
         }
