@@ -58,8 +58,9 @@ impl Dense {
     }
 
     /// Keeps a copy of the weights quantised to 8 bits, which [`Dense::forward`] then uses
-    /// (see [`Int8Weights`]).
+    /// (see [`Int8Weights`]), in place of the panels.
     pub(crate) fn quantize(&mut self) {
+        self.panels = None;
         self.int8 = Some(Int8Weights::new(&self.w, (self.n_in, self.n_out)));
     }
 
@@ -67,6 +68,7 @@ impl Dense {
     /// are quantised, and its weights multiplied by it (see
     /// [`Int8Weights::with_input_scales`]).
     pub(crate) fn quantize_equalized(&mut self, scales: &[f32]) {
+        self.panels = None;
         self.int8 = Some(Int8Weights::with_input_scales(&self.w, (self.n_in, self.n_out), scales));
     }
 
