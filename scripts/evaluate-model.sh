@@ -12,6 +12,7 @@
 # Usage: scripts/evaluate-model.sh [MODEL] [dev|test]
 #   MODEL   a model file (default: the model embedded in the binary)
 #   NLPD    the binary (default: target/release/nlpd)
+#   PRECISION  int8 or f32 (default: the binary's default, int8)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -29,6 +30,7 @@ NER_GOLD="$DATA/uner-english-ewt/en_ewt-ud-$SPLIT.iob2"
 [[ -f $TREEBANK && -f $NER_GOLD ]] || die "no EWT/UNER $SPLIT files under $DATA"
 MODEL_ARGS=()
 [[ -z $MODEL ]] || MODEL_ARGS=(--model "$MODEL")
+[[ -z ${PRECISION:-} ]] || MODEL_ARGS+=(--precision "$PRECISION")
 
 WORK="$(mktemp -d /tmp/nlpd-evaluate.XXXXXX)"
 trap 'rm -rf "$WORK"' EXIT
@@ -47,7 +49,7 @@ scores = json.load(sys.stdin)["conllu"]
 print("  ".join(f"{name} {100 * scores[name]['"'"'f1'"'"']:.2f}" for name in sys.argv[1:]))' "$@"
 }
 
-echo "model: ${MODEL:-embedded default}   split: $SPLIT"
+echo "model: ${MODEL:-embedded default}   split: $SPLIT   precision: ${PRECISION:-default}"
 echo "gold tokenization: $(scores "$WORK/gold-tok.conllu" UPOS XPOS UFeats Lemmas UAS LAS)"
 echo "raw text:          $(scores "$WORK/raw.conllu" Tokens Sentences UPOS XPOS UFeats Lemmas UAS LAS)"
 "$BIN" evaluate --ner-gold "$NER_GOLD" --ner-system "$WORK/ner.iob2" --json | python3 -c '

@@ -31,8 +31,12 @@ STEPS = [
     ("tok2vec", "feature keys", "push_keys"),
     ("tok2vec", "maxout layers (mixer, blocks)", "Dense::forward"),
     ("tok2vec", "layer norm", "normalize"),
-    ("parser", "precompute (lower layer, all tokens)", "Window::cover"),
+    # score_rows is multiversioned, so it stays a frame of its own wherever the rest is
+    # inlined; the parser's other Dense::forward is the lower layer's.
+    ("parser", "state scoring (feature sums, maxout, output layer)", "score_rows"),
     ("parser", "state scoring (feature sums, maxout, output layer)", "score_window"),
+    ("parser", "precompute (lower layer, all tokens)", "Window::cover"),
+    ("parser", "precompute (lower layer, all tokens)", "Dense::forward"),
     ("ner", "hash embeddings", "sum_rows"),
     ("ner", "feature keys", "push_keys"),
     ("ner", "maxout layers + output layer", "Dense::forward"),

@@ -51,10 +51,9 @@ pub trait Component: Send + Sync {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Precision {
     /// Weights and activations quantised to 8 bits, products summed in 32-bit integers
-    /// (AVX-512 VNNI where the CPU has it, else portable code with the same results). Two
-    /// kinds of layer stay in f32: the encoders' mixers (whose inputs, embeddings of
-    /// different scales, lose too much in 8 bits) and the parser's output layer (one state
-    /// at a time, cheaper in f32).
+    /// (AVX-512 VNNI where the CPU has it, else portable code with the same results). The
+    /// tok2vec mixers, whose inputs are embeddings of different scales, are quantised with
+    /// those inputs equalised; the recogniser's own mixer stays in f32.
     #[default]
     Int8,
     /// 32-bit floats throughout, as in training.

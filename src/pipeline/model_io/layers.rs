@@ -189,9 +189,9 @@ impl Persist for Encoder {
             embeds.push(HashEmbed::load(r, vocab)?);
         }
         let mut mixer = Block::load(r, vocab)?;
-        // The mixer reads the embedding tables side by side, whose scales differ: with one
-        // 8-bit scale per row the smaller ones got few levels (raw-text Sentences F1 on EWT
-        // test fell by 0.10, UAS by 0.06), so it computes in f32, for a few percent of the speed.
+        // The mixer reads the embedding tables side by side, whose scales differ, so it is
+        // quantised only after its inputs are equalised (`Encoder::quantize_mixer`), by the
+        // component that owns the encoder.
         mixer.maxout.affine.keep_f32();
         let embed_width: usize = embeds.iter().map(|e| e.width).sum();
         if mixer.maxout.affine.n_in < embed_width {

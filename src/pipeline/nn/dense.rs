@@ -58,9 +58,18 @@ impl Dense {
     }
 
     /// Keeps a copy of the weights quantised to 8 bits, which [`Dense::forward`] then uses
-    /// (see [`Int8Weights`]).
+    /// (see [`Int8Weights`]), in place of the panels.
     pub(crate) fn quantize(&mut self) {
+        self.panels = None;
         self.int8 = Some(Int8Weights::new(&self.w, (self.n_in, self.n_out)));
+    }
+
+    /// [`Dense::quantize`] with each input `i` divided by `scales[i]` before its activations
+    /// are quantised, and its weights multiplied by it (see
+    /// [`Int8Weights::with_input_scales`]).
+    pub(crate) fn quantize_equalized(&mut self, scales: &[f32]) {
+        self.panels = None;
+        self.int8 = Some(Int8Weights::with_input_scales(&self.w, (self.n_in, self.n_out), scales));
     }
 
     /// Keeps a copy of the weights in panels, for inference (see
@@ -213,7 +222,7 @@ impl Params for Maxout {
 simd! {
     /// `y[u]` = the largest of unit `u`'s `pieces` values in `pre`; `arg[u]` (if given)
     /// records which piece it was.
-    fn max_pieces(pre: &[f32], pieces: usize, y: &mut [f32], arg: Option<&mut [u8]>) {
+    pub(crate) fn max_pieces(pre: &[f32], pieces: usize, y: &mut [f32], arg: Option<&mut [u8]>) {
         match (pieces, arg) {
             (_, Some(arg)) => {
                 for ((group, out), a) in pre.chunks_exact(pieces).zip(y).zip(arg) {

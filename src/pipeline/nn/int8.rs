@@ -21,6 +21,13 @@
 //! column. Without VNNI a portable kernel (plain Rust that LLVM vectorizes, compiled per
 //! instruction set like the f32 kernel) computes the same integer sums; the choice is made
 //! at run time, and both give bit-identical outputs, so a model answers alike on every CPU.
+//!
+//! A layer whose inputs differ widely in scale (the encoders' mixers, which read embedding
+//! tables side by side) can be quantised with per-input scales
+//! ([`Int8Weights::with_input_scales`]): input `k` is divided by `c_k` as its row is
+//! quantised and `W`'s row `k` multiplied by it, the same map in exact arithmetic
+//! (SmoothQuant, Xiao et al. 2023), which keeps the small inputs from losing their levels
+//! to the row scale of the large ones.
 
 use std::cell::RefCell;
 
@@ -49,6 +56,9 @@ pub(crate) struct Int8Weights {
     scales: Vec<f32>,
     /// `OFFSET ·` each column's sum of quantised weights (one per padded column).
     offsets: Vec<i32>,
+    /// The reciprocal of each input's scale, which its activations are multiplied by
+    /// before quantisation (`None`: all 1).
+    input_scales: Option<Vec<f32>>,
 }
 
 impl Int8Weights {
@@ -77,7 +87,26 @@ impl Int8Weights {
                 q[(panel * groups + group) * BLOCK + lane * GROUP + byte] = v;
             }
         }
-        Self { k, n, w: q, scales, offsets }
+        Self { k, n, w: q, scales, offsets, input_scales: None }
+    }
+
+    /// Quantises `w` (row-major `k × n`) for inputs divided by `scales` (one per input,
+    /// positive): row `l` of `W` is multiplied by `scales[l]` here, and [`Self::affine`]
+    /// divides input `l` by it, so the map stays `x · W + b`.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `w` is not `k × n` or `scales` not `k` long.
+    pub(crate) fn with_input_scales(w: &[f32], (k, n): (usize, usize), scales: &[f32]) -> Self {
+        assert_eq!(scales.len(), k, "Int8Weights: one scale per input");
+        let scaled: Vec<f32> = w
+            .chunks_exact(n.max(1))
+            .zip(scales)
+            .flat_map(|(row, &s)| row.iter().map(move |v| v * s))
+            .collect();
+        let mut q = Self::new(&scaled, (k, n));
+        q.input_scales = Some(scales.iter().map(|s| 1.0 / s).collect());
+        q
     }
 
     /// `y (m × n) = x (m × k) · W + b`, all row-major, in 8-bit arithmetic; `y`'s previous
@@ -102,7 +131,10 @@ impl Int8Weights {
             let stride = k.div_ceil(GROUP) * GROUP;
             bytes.resize(m * stride, 0);
             scales.resize(m, 0.0);
-            quantize_rows(x, k, stride, bytes, scales);
+            match &self.input_scales {
+                None => quantize_rows(x, k, stride, bytes, scales),
+                Some(inverses) => quantize_scaled_rows(x, inverses, stride, bytes, scales),
+            }
             let rows = Rows { bytes, scales, stride };
             match kernel {
                 #[cfg(target_arch = "x86_64")]
@@ -169,6 +201,31 @@ simd! {
             let inverse = 1.0 / *scale;
             // |v · inverse| <= 127 up to rounding, so the clamp only guards that rounding.
             for (o, &v) in out.iter_mut().zip(row) {
+                *o = (round(v * inverse).clamp(-127, 127) + OFFSET) as u8;
+            }
+            out[k..].fill(OFFSET as u8);
+        }
+    }
+}
+
+simd! {
+    /// [`quantize_rows`] of `x` with each input multiplied by its entry of `inverses`.
+    fn quantize_scaled_rows(
+        x: &[f32],
+        inverses: &[f32],
+        stride: usize,
+        bytes: &mut [u8],
+        scales: &mut [f32],
+    ) {
+        let k = inverses.len();
+        let mut row_scaled = vec![0.0; k];
+        for ((row, out), scale) in x.chunks_exact(k).zip(bytes.chunks_exact_mut(stride)).zip(scales) {
+            for ((v, &x), &inverse) in row_scaled.iter_mut().zip(row).zip(inverses) {
+                *v = x * inverse;
+            }
+            *scale = scale_of(max_abs(&row_scaled));
+            let inverse = 1.0 / *scale;
+            for (o, &v) in out.iter_mut().zip(&row_scaled) {
                 *o = (round(v * inverse).clamp(-127, 127) + OFFSET) as u8;
             }
             out[k..].fill(OFFSET as u8);
@@ -388,6 +445,35 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn input_scales_keep_the_map_and_spare_the_small_inputs() {
+        // Half the inputs are a thousand times smaller than the others, and their weights
+        // as much larger: every input matters as much to the output.
+        let mut rng = Rng::new(5);
+        let (m, k, n) = (6, 32, 20);
+        let x: Vec<f32> =
+            (0..m * k).map(|i| rng.normal(1.0) * if i % k < k / 2 { 1.0 } else { 1e-3 }).collect();
+        let w: Vec<f32> =
+            (0..k * n).map(|i| rng.normal(0.1) * if i / n < k / 2 { 1.0 } else { 1e3 }).collect();
+        let b = vec![0.0; n];
+        let exact: Vec<f64> = (0..m * n)
+            .map(|o| {
+                (0..k).map(|l| f64::from(x[o / n * k + l]) * f64::from(w[l * n + o % n])).sum()
+            })
+            .collect();
+        let error = |q: &Int8Weights| {
+            let mut y = vec![0.0; m * n];
+            q.affine(&x, &b, &mut y);
+            y.iter().zip(&exact).map(|(&y, e)| (f64::from(y) - e).abs()).fold(0.0, f64::max)
+        };
+        let scales: Vec<f32> = (0..k).map(|l| if l < k / 2 { 1.0 } else { 1e-3 }).collect();
+        let (plain, scaled) = (
+            error(&Int8Weights::new(&w, (k, n))),
+            error(&Int8Weights::with_input_scales(&w, (k, n), &scales)),
+        );
+        assert!(scaled < plain / 10.0, "{scaled} against {plain}");
     }
 
     #[test]

@@ -25,7 +25,7 @@ mod norm;
 mod optim;
 mod rng;
 
-pub(crate) use dense::{Dense, Maxout, argmax};
+pub(crate) use dense::{Dense, Maxout, argmax, max_pieces};
 pub(crate) use embed::HashEmbed;
 pub(crate) use norm::{LayerNorm, NormCache};
 pub use optim::AdamConfig;

@@ -187,9 +187,9 @@ impl ParseScratch {
             let width = model.lower.n_in;
             if parser.members.len() > 1 {
                 scratch.x.clear();
-                scratch
-                    .x
-                    .extend(x.chunks_exact(stride).flat_map(|row| &row[column..column + width]));
+                for row in x.chunks_exact(stride) {
+                    scratch.x.extend_from_slice(&row[column..column + width]);
+                }
             }
             column += width;
         }

@@ -11,7 +11,7 @@
 //! costs a few thousand multiply-adds.
 
 use super::state::{NONE, State};
-use crate::pipeline::nn::{Dense, Params, Rng, simd};
+use crate::pipeline::nn::{Dense, Params, Rng, argmax, max_pieces, simd};
 
 /// Token positions read per state: s0, s1, s2, b0, b1, b2, the two leftmost and two
 /// rightmost children of s0, the leftmost and rightmost child of s1, and the two leftmost
@@ -66,12 +66,11 @@ pub(crate) struct ParserModel {
     pub(crate) n_labels: usize,
 }
 
-/// Scratch for scoring one state; `arg` records the winning maxout pieces for training.
+/// Scratch for scoring one state.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct StateActivations {
     pub(crate) pre: Vec<f32>,
     pub(crate) hidden: Vec<f32>,
-    pub(crate) arg: Vec<u8>,
     pub(crate) scores: Vec<f32>,
 }
 
@@ -177,9 +176,12 @@ impl ParserModel {
             }
             *dh = sum;
         }
+        // The gradient goes to the winning piece of each unit, found again from the
+        // pre-activations (inference has no use for it, so scoring does not record it).
         let mut d_pre = vec![0.0; hp];
-        for ((group, dh), &a) in d_pre.chunks_exact_mut(self.pieces).zip(&d_hidden).zip(&act.arg) {
-            group[usize::from(a)] = *dh;
+        let groups = d_pre.chunks_exact_mut(self.pieces).zip(act.pre.chunks_exact(self.pieces));
+        for ((d_group, group), dh) in groups.zip(&d_hidden) {
+            d_group[argmax(group).0] = *dh;
         }
         for (slot, token) in tokens.into_iter().enumerate() {
             let row = if token == NONE {
@@ -212,14 +214,8 @@ simd! {
         for row in rest {
             add(&mut act.pre, row);
         }
-        let hidden = act.pre.len() / pieces;
-        act.hidden.resize(hidden, 0.0);
-        act.arg.resize(hidden, 0);
-        for ((group, h), a) in act.pre.chunks_exact(pieces).zip(&mut act.hidden).zip(&mut act.arg) {
-            let (best, value) = crate::pipeline::nn::argmax(group);
-            *h = value;
-            *a = best as u8;
-        }
+        act.hidden.resize(act.pre.len() / pieces, 0.0);
+        max_pieces(&act.pre, pieces, &mut act.hidden, None);
         act.scores.resize(upper.n_out, 0.0);
         upper.forward(&act.hidden, &mut act.scores);
     }

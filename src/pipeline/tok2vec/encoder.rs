@@ -149,6 +149,12 @@ impl Encoder {
         self.mixer.norm.g.len()
     }
 
+    /// Whether `other` reads the same feature keys of every document (the same
+    /// attributes and known words), so that [`Self::push_keys`] need not run twice.
+    pub(crate) fn reads_keys_of(&self, other: &Encoder) -> bool {
+        self.attrs == other.attrs && self.known == other.known
+    }
+
     fn embed_width(&self) -> usize {
         self.embeds.iter().map(|e| e.width).sum()
     }
@@ -331,17 +337,19 @@ fn block_backward(
 /// (zeros past the ends of its document), into `out` (n × (2w + 1)·width).
 fn window(x: &[f32], lengths: &[usize], (width, w, d): (usize, usize, usize), out: &mut Vec<f32>) {
     let span = 2 * w + 1;
-    out.clear();
+    // Every slot is written below, so the buffer's old contents need no clearing.
     out.resize(x.len() * span, 0.0);
     let mut start = 0;
     for &len in lengths {
         for i in 0..len {
             let row = &mut out[(start + i) * span * width..(start + i + 1) * span * width];
-            for slot in 0..span {
+            for (slot, dst) in row.chunks_exact_mut(width).enumerate() {
                 let j = i as isize + (slot as isize - w as isize) * d as isize;
                 if (0..len as isize).contains(&j) {
                     let src = (start + j as usize) * width;
-                    row[slot * width..(slot + 1) * width].copy_from_slice(&x[src..src + width]);
+                    dst.copy_from_slice(&x[src..src + width]);
+                } else {
+                    dst.fill(0.0);
                 }
             }
         }

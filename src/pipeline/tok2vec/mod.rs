@@ -43,6 +43,7 @@
 //! columns (see [`crate::pipeline::model_io::ensemble`]).
 
 mod encoder;
+mod equalize;
 mod features;
 
 pub(crate) use self::encoder::{Block, Dropout, Tok2VecCache};
@@ -57,6 +58,9 @@ use crate::doc::{Doc, Tensor};
 #[derive(Clone, Debug, PartialEq)]
 pub struct Tok2Vec {
     pub(crate) members: Vec<Encoder>,
+    /// Whether each member reads the same feature keys as the one before it (see
+    /// [`Encoder::reads_keys_of`]): ensemble members usually do, and then share them.
+    same_keys: Vec<bool>,
 }
 
 impl Tok2Vec {
@@ -67,7 +71,10 @@ impl Tok2Vec {
     /// Panics if `members` is empty.
     pub(crate) fn new(members: Vec<Encoder>) -> Self {
         assert!(!members.is_empty(), "a tok2vec needs an encoder");
-        Self { members }
+        let same_keys = std::iter::once(false)
+            .chain(members.windows(2).map(|pair| pair[1].reads_keys_of(&pair[0])))
+            .collect();
+        Self { members, same_keys }
     }
 
     /// Width of each token's row of the tensor (the members' widths added up).
@@ -104,9 +111,11 @@ impl Component for Tok2Vec {
             let width = self.width();
             let mut tensor = vec![0.0; n * width];
             let mut column = 0;
-            for encoder in &self.members {
-                keys.clear();
-                encoder.push_keys(doc, &mut keys);
+            for (encoder, &same_keys) in self.members.iter().zip(&self.same_keys) {
+                if !same_keys {
+                    keys.clear();
+                    encoder.push_keys(doc, &mut keys);
+                }
                 encoder.forward(&keys, features(encoder), &[n], &mut out, None, None);
                 let w = encoder.width();
                 for (row, vector) in tensor.chunks_exact_mut(width).zip(out.chunks_exact(w)) {
