@@ -61,16 +61,28 @@ impl Persist for Dense {
     }
 
     fn load(r: &mut ModelReader<'_>, _: &mut Vocab) -> Result<Self, ModelLoadError> {
-        let (n_in, n_out) = (dim(r, "input width")?, dim(r, "output width")?);
-        let w = transpose(&r.floats(n_in * n_out, "weights")?, n_out, n_in);
-        let b = r.floats(n_out, "biases")?;
-        let mut layer = Dense::from_parts(n_in, n_out, w, b);
+        let mut layer = read_dense(r)?;
         match r.precision() {
             Precision::Int8 => layer.quantize(),
             Precision::F32 => layer.pack(),
         }
         Ok(layer)
     }
+}
+
+/// Reads a `Dense` that computes in f32 whatever the reader's precision (packed in panels).
+pub(crate) fn load_f32_dense(r: &mut ModelReader<'_>) -> Result<Dense, ModelLoadError> {
+    let mut layer = read_dense(r)?;
+    layer.pack();
+    Ok(layer)
+}
+
+/// Reads a `Dense`'s shape and parameters, neither packed nor quantised.
+fn read_dense(r: &mut ModelReader<'_>) -> Result<Dense, ModelLoadError> {
+    let (n_in, n_out) = (dim(r, "input width")?, dim(r, "output width")?);
+    let w = transpose(&r.floats(n_in * n_out, "weights")?, n_out, n_in);
+    let b = r.floats(n_out, "biases")?;
+    Ok(Dense::from_parts(n_in, n_out, w, b))
 }
 
 impl Persist for Maxout {
