@@ -187,6 +187,7 @@ mod tests {
     use crate::pipeline::transformer::fetched::fetched_encoder;
     use crate::pipeline::transformer::tests::{TINY_WINDOWS, tiny};
     use crate::train::fine_tune::FineTuneConfig;
+    use crate::train::teacher::DistillConfig;
     use crate::train::trainer::tests::{Silent, corpus_dir, tiny_config};
     use crate::train::trainer::{TrainConfig, train};
 
@@ -256,6 +257,29 @@ mod tests {
         let too_deep = TransformerConfig { feature_layers: 3, ..config.transformer.unwrap() };
         let err = too_deep.load().unwrap_err();
         assert!(err.to_string().contains("last 3 layers of an encoder of 2"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_pipeline_on_a_transformer_teaches_a_member_without_one() {
+        let (dir, conllu, iob2) = corpus_dir("trf-teacher");
+        let transformer = TransformerConfig {
+            model: Some(tiny_encoder_file(&dir)),
+            feature_layers: 2,
+            dir: None,
+            fine_tune: None,
+        };
+        let teacher_config = TrainConfig { ner: None, ..trf_config(conllu, iob2, transformer) };
+        let teacher = dir.join("teacher.nlpd");
+        std::fs::write(&teacher, train(&teacher_config, &mut Silent(0)).unwrap().model).unwrap();
+        let plain = TrainConfig { transformer: None, ..teacher_config };
+        let distill = Some(DistillConfig { teacher, weight: 0.5 });
+        let student = TrainConfig { distill, ..plain.clone() };
+        let taught = train(&student, &mut Silent(0)).unwrap().model;
+        let alone = train(&plain, &mut Silent(0)).unwrap().model;
+        assert_ne!(taught, alone, "the teacher changes what the member learns");
+        let pipeline = Pipeline::load(&taught).unwrap();
+        assert!(!pipeline.component_names().any(|name| name == "transformer"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -23,13 +23,19 @@
 //!
 //! The lemmatizer and the recogniser are not distilled: the first is learned from the
 //! treebank without gradients, and the second is a single network already.
+//!
+//! A teacher on a transformer (its encoder reads the transformer's features, as
+//! `config/train-en-trf.toml` trains it) brings its transformer along: the teacher's tensor
+//! of each paragraph is computed from the transformer's features of that paragraph, as
+//! `nlpd parse` computes it. The student needs no transformer of its own.
 
 use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use super::features::{Output, frozen_output};
+use super::features::{Output, frozen_output, read_transformer};
 use crate::doc::Doc;
+use crate::pipeline::Component;
 use crate::pipeline::classifier::SoftmaxHead;
 use crate::pipeline::model_io::ModelLoadError;
 use crate::pipeline::model_io::ensemble::JointComponents;
@@ -37,6 +43,7 @@ use crate::pipeline::nn::softmax;
 use crate::pipeline::parser::Parser;
 use crate::pipeline::parser::model::StateActivations;
 use crate::pipeline::parser::state::State;
+use crate::pipeline::transformer::Transformer;
 
 /// The `[distill]` table of a training config.
 #[derive(Clone, Debug, Deserialize)]
@@ -77,12 +84,14 @@ pub enum TeacherError {
         /// Which component's labels.
         what: &'static str,
     },
-    /// Occurs when the teacher's encoder reads a transformer's features, which
-    /// distillation does not compute.
-    #[error("the teacher model {path} reads transformer features; distil a CNN pipeline")]
-    Transformer {
-        /// The model path.
-        path: PathBuf,
+    /// Occurs when the teacher's encoder reads features of another width than its
+    /// transformer's.
+    #[error("the teacher's encoder reads {expected} features, its transformer gives {found}")]
+    FeatureWidth {
+        /// The width the teacher's encoder reads.
+        expected: usize,
+        /// The width of the teacher's transformer.
+        found: usize,
     },
     /// Occurs when the weight is outside `[0, 1]`.
     #[error("the distillation weight must lie in [0, 1], not {weight}")]
@@ -95,6 +104,8 @@ pub enum TeacherError {
 /// A loaded teacher and the weight of its distributions. See the [module docs](self).
 #[derive(Debug)]
 pub(crate) struct Teacher {
+    /// The transformer whose features the teacher's encoder reads, if it reads any.
+    transformer: Option<Transformer>,
     components: JointComponents,
     /// The weight of the teacher's distributions in every target.
     pub(crate) weight: f32,
@@ -140,10 +151,18 @@ impl Teacher {
             .map_err(|source| TeacherError::Read { path: path.clone(), source })?;
         let components = JointComponents::load(&bytes)
             .map_err(|source| TeacherError::Load { path: path.clone(), source })?;
-        if components.tok2vec.feature_width() > 0 {
-            return Err(TeacherError::Transformer { path: path.clone() });
-        }
-        let teacher = Self { components, weight };
+        let expected = components.tok2vec.feature_width();
+        let transformer = if expected == 0 {
+            None
+        } else {
+            let transformer = read_transformer(&bytes)
+                .map_err(|source| TeacherError::Load { path: path.clone(), source })?;
+            if transformer.width() != expected {
+                return Err(TeacherError::FeatureWidth { expected, found: transformer.width() });
+            }
+            Some(transformer)
+        };
+        let teacher = Self { transformer, components, weight };
         teacher.check_labels(student)?;
         Ok(teacher)
     }
@@ -162,8 +181,12 @@ impl Teacher {
         }
     }
 
-    /// The teacher's tensor of `doc` (words × the teacher's width).
+    /// The teacher's tensor of `doc` (words × the teacher's width), from its transformer's
+    /// features of `doc` if it has a transformer.
     pub(crate) fn tensor(&self, doc: &mut Doc<'_>) -> Vec<f32> {
+        if let Some(transformer) = &self.transformer {
+            transformer.process(doc).expect("a transformer runs on any document. This is a bug.");
+        }
         frozen_output(&self.components.tok2vec, doc, Output::Tensor)
     }
 
