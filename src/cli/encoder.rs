@@ -21,7 +21,7 @@ pub(super) struct EncoderArgs {
 #[derive(Debug, clap::Subcommand)]
 enum EncoderCommand {
     /// Write a model file whose pipeline is the encoder (as a `transformer` component, its
-    /// weights in half precision) and a doc_cleaner.
+    /// word embeddings and dense weights in int8 with a scale per row) and a doc_cleaner.
     Build {
         /// The encoder directory (config.json, tokenizer.json, model.safetensors).
         dir: PathBuf,

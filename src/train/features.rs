@@ -68,7 +68,7 @@ impl TransformerConfig {
         })
     }
 
-    /// The configured transformer, its weights in half precision as the trained model file
+    /// The configured transformer, its weights rounded as the trained model file
     /// will hold them (so training reads the features inference computes).
     ///
     /// # Errors
@@ -92,7 +92,7 @@ impl TransformerConfig {
                 let transformer = Transformer::from_dir(&dir).map_err(|e| {
                     TrainError::Transformer { path: dir.clone(), reason: error_chain(&e) }
                 })?;
-                // Through a model file's section: its weights in half precision.
+                // Through a model file's section: its weights rounded as the file stores them.
                 let mut writer = PipelineWriter::default();
                 writer.add(ComponentKind::Transformer, &transformer);
                 let transformer = read_transformer(&writer.into_bytes())

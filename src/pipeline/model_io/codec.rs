@@ -63,6 +63,28 @@ impl ModelWriter {
         items.iter().for_each(|s| self.str(s));
     }
 
+    /// A matrix of rows `cols` wide, stored as `storage` says.
+    pub(crate) fn matrix(&mut self, values: &[f32], cols: usize, storage: Storage) {
+        match storage {
+            Storage::Half => self.floats(values),
+            Storage::Int8Rows => {
+                self.len(values.len());
+                for row in values.chunks(cols) {
+                    // A non-finite value makes the scale NaN, which loading refuses, as
+                    // it refuses a non-finite half-precision value.
+                    let scale = if row.iter().all(|v| v.is_finite()) {
+                        row.iter().fold(0.0_f32, |m, v| m.max(v.abs())) / 127.0
+                    } else {
+                        f32::NAN
+                    };
+                    self.u32(scale.to_bits());
+                    let inverse = if scale > 0.0 { scale.recip() } else { 0.0 };
+                    self.buf.extend(row.iter().map(|&v| (v * inverse).round() as i8 as u8));
+                }
+            }
+        }
+    }
+
     /// A float array, stored as half precision.
     pub(crate) fn floats(&mut self, values: &[f32]) {
         self.len(values.len());
@@ -71,6 +93,16 @@ impl ModelWriter {
             self.buf.extend_from_slice(&half::f16::from_f32(v).to_le_bytes());
         }
     }
+}
+
+/// How a weight matrix is stored in a section body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Storage {
+    /// IEEE half precision, two bytes a value (as `floats`).
+    Half,
+    /// A u64 count, then per row an f32 scale (the row's largest magnitude over 127) and
+    /// the row's values divided by it, rounded to i8: about a byte a value.
+    Int8Rows,
 }
 
 /// Reads little-endian primitives from a section body, with errors naming the section.
@@ -206,6 +238,39 @@ impl<'a> ModelReader<'a> {
     pub(crate) fn strs(&mut self) -> Result<Vec<String>, ModelLoadError> {
         let n = self.checked_len(4)?;
         (0..n).map(|_| self.str()).collect()
+    }
+
+    /// A matrix of exactly `expected` values in rows `cols` wide, stored as `storage`
+    /// says, every value finite.
+    pub(crate) fn matrix(
+        &mut self,
+        expected: usize,
+        cols: usize,
+        what: &str,
+        storage: Storage,
+    ) -> Result<Vec<f32>, ModelLoadError> {
+        if storage == Storage::Half {
+            return self.floats(expected, what);
+        }
+        let n = self.checked_len(1)?;
+        if n != expected || cols == 0 || n % cols != 0 {
+            return Err(self.malformed(format!("{what}: {n} values, expected {expected}")));
+        }
+        let mut values = Vec::with_capacity(n);
+        for row in 0..n / cols {
+            let scale = f32::from_bits(self.u32()?);
+            if !scale.is_finite() {
+                return Err(ModelLoadError::NonFinite {
+                    section: self.section.to_owned(),
+                    what: format!("{what} (the scale of row {row})"),
+                    index: row * cols,
+                    value: scale,
+                });
+            }
+            let bytes = self.bytes(cols)?;
+            values.extend(bytes.iter().map(|&b| f32::from(b as i8) * scale));
+        }
+        Ok(values)
     }
 
     /// A float array of exactly `expected` values, every one finite.

@@ -403,7 +403,7 @@ impl ComponentKind {
 mod tests {
     use super::*;
     use crate::pipeline::Pipeline;
-    use crate::pipeline::model_io::{ModelFile, PipelineWriter, Sections};
+    use crate::pipeline::model_io::{FORMAT_VERSION, ModelFile, PipelineWriter, Sections};
     use crate::pipeline::ner::tests::tiny_config;
     use crate::pipeline::nn::{Params, Rng};
     use crate::pipeline::tok2vec::{Attr, EmbedConfig, Tok2VecConfig};
@@ -577,7 +577,10 @@ mod tests {
         writer.add(ComponentKind::Tok2Vec, encoder);
         writer.add(ComponentKind::Tagger, &narrow);
         let mut bytes = writer.into_bytes();
-        assert!(Pipeline::load(&bytes).is_err(), "read as version 5, the layout is wrong");
+        assert!(
+            Pipeline::load(&bytes).is_err(),
+            "read as the current version, the layout is wrong"
+        );
         bytes[8] = 4;
         let pipeline = Pipeline::load(&bytes).unwrap();
         assert_eq!(
@@ -598,7 +601,7 @@ mod tests {
             &DocCleaner::default(),
         )
         .unwrap();
-        assert_eq!(u32::from_le_bytes(upgraded[8..12].try_into().unwrap()), 5);
+        assert_eq!(u32::from_le_bytes(upgraded[8..12].try_into().unwrap()), FORMAT_VERSION);
         let sections = Sections::parse(&upgraded).unwrap();
         let loaded = Tok2Vec::load(
             &mut sections.get(ComponentKind::Tok2Vec.name()).unwrap(),

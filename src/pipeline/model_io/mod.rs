@@ -7,7 +7,7 @@
 //! ```text
 //! offset  size  field
 //!      0     8  magic: b"NLPDMODL"
-//!      8     4  format version (u32 LE), currently 5; version 4 is read too
+//!      8     4  format version (u32 LE), currently 6; versions 4 and 5 are read too
 //!     12     4  reserved, 0
 //!     16     8  payload length in bytes (u64 LE)
 //!     24     8  XXH3-64 of the payload (u64 LE)
@@ -49,6 +49,7 @@ use self::components::{Persist, Upstream};
 use self::word_list::VOCAB_SECTION;
 use super::parser::Parser;
 use super::tok2vec::Tok2Vec;
+use super::transformer::Transformer;
 use super::{ComponentKind, Pipeline, Precision};
 use crate::tokenizer::Tokenizer;
 use crate::vocab::Vocab;
@@ -56,7 +57,7 @@ use crate::vocab::Vocab;
 /// The first eight bytes of every model file.
 pub const MAGIC: &[u8; 8] = b"NLPDMODL";
 /// The format version this build writes.
-pub const FORMAT_VERSION: u32 = 5;
+pub const FORMAT_VERSION: u32 = 6;
 /// The oldest format version this build reads (version 4 files hold one ensemble member).
 pub const OLDEST_READ_VERSION: u32 = 4;
 const HEADER_LEN: usize = 32;
@@ -306,26 +307,29 @@ impl PipelineWriter {
         Ok(writer.into_bytes())
     }
 
-    /// Appends component `name` as `sections` hold it, in the current layout: sections of
-    /// a version 4 file whose layout has changed since are read and written anew.
+    /// Appends component `name` as `sections` hold it, in the current layout: sections
+    /// whose layout has changed since the file's version (`tok2vec` and `parser` in
+    /// version 5, `transformer` in version 6) are read and written anew.
     fn copy_component(
         &mut self,
         sections: &Sections<'_>,
         name: &str,
     ) -> Result<(), ModelLoadError> {
-        if sections.version < FORMAT_VERSION {
-            let mut r = sections.get(name)?;
-            let vocab = &mut Vocab::new();
-            match ComponentKind::from_name(name) {
-                Some(kind @ ComponentKind::Tok2Vec) => {
-                    self.add(kind, &Tok2Vec::load(&mut r, vocab)?)
-                }
-                Some(kind @ ComponentKind::Parser) => self.add(kind, &Parser::load(&mut r, vocab)?),
-                _ => return self.copy_raw(sections, name),
+        let mut r = sections.get(name)?;
+        let (vocab, version) = (&mut Vocab::new(), sections.version);
+        match ComponentKind::from_name(name) {
+            Some(kind @ ComponentKind::Tok2Vec) if version < 5 => {
+                self.add(kind, &Tok2Vec::load(&mut r, vocab)?)
             }
-            return r.finish();
+            Some(kind @ ComponentKind::Parser) if version < 5 => {
+                self.add(kind, &Parser::load(&mut r, vocab)?)
+            }
+            Some(kind @ ComponentKind::Transformer) if version < 6 => {
+                self.add(kind, &Transformer::load(&mut r, vocab)?)
+            }
+            _ => return self.copy_raw(sections, name),
         }
-        self.copy_raw(sections, name)
+        r.finish()
     }
 
     /// Appends component `name` with the body `sections` hold, byte for byte.

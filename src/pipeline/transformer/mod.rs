@@ -451,8 +451,9 @@ pub(crate) mod tests {
             .join("tests/fixtures/minilm-hidden.json");
         let fixture: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(fixture).unwrap()).unwrap();
-        // The same encoder read back from a model file, its weights in half precision.
-        let half = {
+        // The same encoder read back from a model file: its word embeddings in int8 rows
+        // (1.6e-2 at most; f16 alone gave 2.7e-3), the other weights in half precision.
+        let stored = {
             use crate::pipeline::model_io::{PipelineWriter, Sections, components::Persist};
             let mut writer = PipelineWriter::default();
             writer.add(ComponentKind::Transformer, &model);
@@ -462,7 +463,7 @@ pub(crate) mod tests {
             Transformer::load(&mut r, &mut Vocab::new()).unwrap()
         };
         let mut scratch = (BertScratch::default(), PieceScratch::default());
-        for (precision, model, bound) in [("f32", &model, 1e-4), ("f16", &half, 1e-2)] {
+        for (precision, model, bound) in [("f32", &model, 1e-4), ("stored", &stored, 2.5e-2)] {
             let mut worst = 0.0_f32;
             for sentence in fixture["sentences"].as_array().unwrap() {
                 let text = sentence["text"].as_str().unwrap();
