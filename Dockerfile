@@ -3,6 +3,11 @@
 #   docker build -t nlpd .
 #   docker run --rm -p 8080:8080 nlpd
 #
+# The default image serves the CNN pipeline compiled into the binary. The `trf` target
+# serves the transformer pipeline (models/en_ewt_trf.nlpd, docs/transformer.md) instead:
+#
+#   docker build --target trf -t nlpd:trf .
+#
 # Images are pinned by tag (the exact Rust release and Debian point release). Pin them by
 # digest as well (`rust:1.95.0-slim-bookworm@sha256:…`) once you can resolve the digests
 # against your registry; the builder and the runtime must stay on the same Debian release
@@ -35,7 +40,7 @@ RUN find src -name '*.rs' -exec touch {} + \
     && install -D -m 0755 target/release/nlpd /out/nlpd
 
 # ---------------------------------------------------------------------------------------
-FROM ${RUNTIME_IMAGE} AS runtime
+FROM ${RUNTIME_IMAGE} AS runtime-base
 
 # No package is installed: the HEALTHCHECK below is the binary's own `nlpd healthcheck`,
 # so the image needs neither curl (libcurl, OpenSSL, Kerberos, LDAP: about 15 MB) nor
@@ -69,3 +74,14 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["/usr/local/bin/nlpd"]
 CMD ["serve"]
+
+# ---------------------------------------------------------------------------------------
+# The transformer pipeline's variant: the same binary reading the model file from the image
+# ([model] path). It loads in about a second, well inside the HEALTHCHECK's start period.
+FROM runtime-base AS trf
+COPY models/en_ewt_trf.nlpd /usr/share/nlpd/en_ewt_trf.nlpd
+ENV NLPD_MODEL__PATH=/usr/share/nlpd/en_ewt_trf.nlpd
+
+# ---------------------------------------------------------------------------------------
+# The default image (the last stage, what a plain `docker build` gives): the CNN pipeline.
+FROM runtime-base AS runtime

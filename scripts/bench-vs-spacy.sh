@@ -15,12 +15,13 @@
 #          batch_size=256) with every document consumed, timed inside Python (model load
 #          and interpreter start left out, in spaCy's favour).
 #
-# Ratios are against spaCy's single process on one core.
+# Ratios are against spaCy's single process on one core. MODEL=FILE times nlpd with that
+# model file (e.g. models/en_ewt_trf.nlpd) instead of the embedded default.
 #
 # spaCy lives in a scratch virtual environment outside the repository
 # (NLPD_SPACY_VENV, default /tmp/nlpd-spacy-venv); the project never depends on it.
 #
-# Usage: [RUNS=3] [PRECISIONS="int8 f32"] scripts/bench-vs-spacy.sh [NLPD_BINARY]
+# Usage: [RUNS=3] [PRECISIONS="int8 f32"] [MODEL=FILE] scripts/bench-vs-spacy.sh [NLPD_BINARY]
 #        (default binary: target/release/nlpd)
 set -euo pipefail
 
@@ -34,6 +35,8 @@ PARAGRAPHS_TOOL="$ROOT/../shared/tools/paragraphs.py"
 VENV="${NLPD_SPACY_VENV:-/tmp/nlpd-spacy-venv}"
 RUNS="${RUNS:-3}"
 read -r -a PRECISIONS <<<"${PRECISIONS:-int8}"
+MODEL_ARGS=()
+[[ -z ${MODEL:-} ]] || MODEL_ARGS=(--model "$MODEL")
 [[ -x $BIN ]] || die "not an executable: $BIN (cargo build --release --locked --bin nlpd)"
 [[ -f $TREEBANK ]] || die "no treebank at $TREEBANK"
 ensure_commands taskset:util-linux
@@ -60,8 +63,8 @@ median() { printf '%s\n' "$@" | sort -g | sed -n "$((($# + 1) / 2))p"; }
 nlpd_seconds() {
     local start end
     start=$(date +%s.%N)
-    taskset -c "$1" "$BIN" parse --threads "$2" --precision "$3" --input lines --output conllu \
-        "$WORK/paragraphs.txt" >/dev/null
+    taskset -c "$1" "$BIN" parse "${MODEL_ARGS[@]}" --threads "$2" --precision "$3" \
+        --input lines --output conllu "$WORK/paragraphs.txt" >/dev/null
     end=$(date +%s.%N)
     python3 -c "print($end - $start)"
 }
@@ -74,7 +77,7 @@ VARIANTS=()
 for precision in "${PRECISIONS[@]}"; do
     VARIANTS+=("$precision 1 0" "$precision 2 0,1")
 done
-log "$WORDS words in $(wc -l <"$WORK/paragraphs.txt") paragraphs; $RUNS runs each"
+log "$WORDS words in $(wc -l <"$WORK/paragraphs.txt") paragraphs; $RUNS runs each; model: ${MODEL:-embedded default}"
 declare -A TIMES
 for ((run = 0; run < RUNS; run++)); do
     for variant in "${VARIANTS[@]}"; do

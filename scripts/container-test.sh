@@ -6,6 +6,10 @@
 #   container: /healthz, /readyz and POST /parse answer; the process runs as uid 10001 on a
 #              read-only root filesystem; the image's own HEALTHCHECK passes
 #              (`podman healthcheck run`); SIGTERM under load drains and exits 0;
+#   trf:       the `trf` target (the transformer pipeline's image) builds; its container logs
+#              a pipeline with the transformer, is ready and healthy, and idles at most at
+#              400 MiB RSS; POST /parse tags, parses and finds entities, and the tensor gauge
+#              is back at 0 after it;
 #   compose:   `docker-compose up` honours `depends_on: service_healthy`; under steady load
 #              through the balancer, SIGKILL of one replica and then a rolling restart of
 #              all three fail no client request; Prometheus has all three targets up and
@@ -16,7 +20,7 @@
 # API socket; podman schedules no health checks without systemd, so this script runs
 # `podman healthcheck run` for every container while it works, as an engine would.
 #
-# Usage: scripts/container-test.sh [images|container|compose|all]   (default: all)
+# Usage: scripts/container-test.sh [images|container|trf|compose|all]   (default: all)
 # Runs as root on Debian; installs podman, runc, debootstrap, docker-compose if missing.
 set -euo pipefail
 shopt -s inherit_errexit
@@ -29,6 +33,8 @@ source "$ROOT/scripts/container/engine.sh"
 
 PHASE="${1:-all}"
 IMAGE=docker.io/library/nlpd:local # docker-compose.yml's `image: nlpd:local`
+TRF_IMAGE=docker.io/library/nlpd:trf # the Dockerfile's `trf` target
+MAX_TRF_IDLE_RSS_KB=$((400 * 1024))
 MAX_IMAGE_BYTES=$((110 * 1000 * 1000))
 PROJECT=nlpdci # docker-compose project name: containers are nlpdci_<service>_1
 LB_URL=http://127.0.0.1:8080     # docker-compose.yml publishes the balancer on 8080
@@ -39,9 +45,13 @@ LOAD_WORKERS=6
 # Sentences per text under load (about 8k characters): enough that a stopped replica has
 # requests in flight.
 LOAD_REPEAT=100
-# Sentences per text of the drain check (about 88k characters, under limits.max_text_chars):
-# long enough that all six requests are still in flight when SIGTERM comes.
+# Sentences per text of the drain check (about 88k characters, under limits.max_text_chars).
 DRAIN_REPEAT=1000
+# Seconds each drain-check request takes to upload its body: the six requests stay in flight
+# that long whatever the machine's speed, so the in-flight gauge is seen at six and SIGTERM
+# comes while they are mid-body (a fast machine parses the text alone in about a second,
+# quicker than the gauge is polled). Each piece comes well inside server.body_timeout_secs.
+DRAIN_UPLOAD_SECS=8
 DEADLINE_SECS=90
 
 WORK="$(mktemp -d /tmp/nlpd-container-test.XXXXXX)"
@@ -107,6 +117,30 @@ phase_images() {
     ((size <= MAX_IMAGE_BYTES)) || die "image is $size bytes, above $MAX_IMAGE_BYTES"
 }
 
+# run_single IMAGE: starts IMAGE as the single container, as docker-compose.yml runs a
+# replica (read-only root, no capabilities), and waits until it is ready.
+run_single() {
+    podman rm -f -t 2 "$SINGLE" >/dev/null 2>&1 || true
+    podman run -d --name "$SINGLE" -p "127.0.0.1:$SINGLE_PORT:8080" --read-only \
+        --cap-drop ALL --security-opt no-new-privileges "$1" >/dev/null
+    wait_for "$1 /readyz" curl -fsS --max-time 1 "http://127.0.0.1:$SINGLE_PORT/readyz"
+}
+
+# check_parse URL: POST /parse of one sentence gives its words, every token tagged, parsed
+# and lemmatized, and the place as a LOC entity.
+check_parse() {
+    curl -fsS --max-time 30 "$1/parse" -H 'content-type: application/json' \
+        -d '{"text":"Dr. Smith flew to Paris on Monday."}' >"$WORK/parse.json"
+    "$PY" - "$WORK/parse.json" <<'EOF' || die "POST /parse gave an unexpected document"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+words = [doc["text"][t["start"]:t["end"]] for t in doc["tokens"]]
+assert words[:3] == ["Dr.", "Smith", "flew"], words
+assert all(t["tag"] and t["pos"] and t["dep"] and t["lemma"] for t in doc["tokens"]), doc
+assert any(e["label"] == "LOC" for e in doc["ents"]), doc["ents"]
+EOF
+}
+
 # in_flight_at_least URL N: whether the service at URL has N requests in flight (the scrape
 # that asks is one of them).
 in_flight_at_least() {
@@ -123,21 +157,10 @@ phase_container() {
     podman image exists "$IMAGE" || die "no image $IMAGE: run the images phase first"
     local url="http://127.0.0.1:$SINGLE_PORT"
     log "container: run as docker-compose.yml runs a replica (read-only, no capabilities)"
-    podman rm -f -t 2 "$SINGLE" >/dev/null 2>&1 || true
-    podman run -d --name "$SINGLE" -p "127.0.0.1:$SINGLE_PORT:8080" --read-only \
-        --cap-drop ALL --security-opt no-new-privileges "$IMAGE" >/dev/null
-    wait_for "container /readyz" curl -fsS --max-time 1 "$url/readyz"
+    run_single "$IMAGE"
     curl -fsS --max-time 5 "$url/healthz" | grep -q '"alive"' || die "/healthz did not answer alive"
     curl -fsS --max-time 5 "$url/readyz" | grep -q '"ready"' || die "/readyz did not answer ready"
-    curl -fsS --max-time 10 "$url/parse" -H 'content-type: application/json' \
-        -d '{"text":"Dr. Smith flew to Paris on Monday."}' >"$WORK/parse.json"
-    "$PY" - "$WORK/parse.json" <<'EOF' || die "POST /parse gave an unexpected document"
-import json, sys
-doc = json.load(open(sys.argv[1]))
-words = [doc["text"][t["start"]:t["end"]] for t in doc["tokens"]]
-assert words[:3] == ["Dr.", "Smith", "flew"], words
-assert any(e["label"] == "LOC" for e in doc["ents"]), doc["ents"]
-EOF
+    check_parse "$url"
     local uid
     uid=$(podman exec "$SINGLE" awk '/^Uid:/ {print $2}' /proc/1/status)
     [[ $uid == 10001 ]] || die "the service runs as uid $uid, not 10001"
@@ -155,7 +178,8 @@ EOF
 
     log "container: SIGTERM with $LOAD_WORKERS requests in flight"
     "$PY" "$ROOT/scripts/deploy/loadgen.py" --url "$url/parse" --workers "$LOAD_WORKERS" \
-        --max-requests "$LOAD_WORKERS" --max-seconds 120 --repeat "$DRAIN_REPEAT" >"$WORK/drain.json" &
+        --max-requests "$LOAD_WORKERS" --max-seconds 120 --repeat "$DRAIN_REPEAT" \
+        --upload-seconds "$DRAIN_UPLOAD_SECS" >"$WORK/drain.json" &
     LOAD_PID=$!
     wait_for "$LOAD_WORKERS requests in flight" in_flight_at_least "$url" $((LOAD_WORKERS + 1))
     podman stop -t 30 "$SINGLE" >/dev/null
@@ -170,6 +194,38 @@ EOF
     FIGURE[drain]="SIGTERM with $LOAD_WORKERS requests in flight: all answered 200, exit 0"
     podman rm "$SINGLE" >/dev/null
     lap "container checks"
+}
+
+# -------------------------------------------------------------------------------------------
+phase_trf() {
+    engine_setup
+    podman image exists "$IMAGE" || die "no image $IMAGE: run the images phase first"
+    log "trf: the Dockerfile's trf target (its builder stage comes from the cache)"
+    podman build --format docker --pull=never --network host --target trf -t "$TRF_IMAGE" \
+        "$ROOT" >"$WORK/build-trf.log" 2>&1 \
+        || { tail -n 40 "$WORK/build-trf.log" >&2; die "trf image build failed"; }
+    local size
+    size=$(podman image inspect "$TRF_IMAGE" --format '{{.Size}}')
+    FIGURE[trf size]="$((size / 1000 / 1000)) MB"
+    lap "trf image build"
+    local url="http://127.0.0.1:$SINGLE_PORT"
+    run_single "$TRF_IMAGE"
+    podman logs "$SINGLE" 2>&1 | grep 'pipeline loaded' | grep -q 'transformer' \
+        || die "the trf container did not load a pipeline with a transformer"
+    podman healthcheck run "$SINGLE" >/dev/null || die "the trf image's HEALTHCHECK failed"
+    local idle_kb
+    idle_kb=$(podman exec "$SINGLE" awk '/^VmRSS:/ {print $2}' /proc/1/status)
+    FIGURE[trf idle RSS]="$((idle_kb / 1024)) MiB"
+    ((idle_kb <= MAX_TRF_IDLE_RSS_KB)) || die "trf idle RSS is ${idle_kb} kB, above 400 MiB"
+    check_parse "$url"
+    curl -fsS --max-time 5 "$url/metrics" >"$WORK/metrics-trf.txt"
+    local tensor
+    tensor=$("$PY" "$ROOT/scripts/deploy/promcheck.py" sum "$WORK/metrics-trf.txt" \
+        --metric nlpd_doc_tensor_bytes)
+    [[ ${tensor%.*} == 0 ]] || die "nlpd_doc_tensor_bytes is $tensor after the request, not 0"
+    log "trf: transformer loaded, ready, healthy, /parse annotated, tensor gauge 0, idle RSS ${FIGURE[trf idle RSS]}"
+    podman rm -f -t 5 "$SINGLE" >/dev/null
+    lap "trf container"
 }
 
 # -------------------------------------------------------------------------------------------
@@ -290,13 +346,15 @@ PY="$DEPLOY_VENV/bin/python"
 case $PHASE in
 images) phase_images ;;
 container) phase_container ;;
+trf) phase_trf ;;
 compose) phase_compose ;;
-all) phase_images && phase_container && phase_compose ;;
-*) die "unknown phase $PHASE (images, container, compose or all)" ;;
+all) phase_images && phase_container && phase_trf && phase_compose ;;
+*) die "unknown phase $PHASE (images, container, trf, compose or all)" ;;
 esac
 
 summary="container-test: PASS ($PHASE)"
-for key in size "base images" "image build" drain kill rolling "compose up" "replica kill" \
+for key in size "base images" "image build" drain "trf size" "trf idle RSS" "trf image build" \
+    "trf container" kill rolling "compose up" "replica kill" \
     "rolling restart" prometheus "container checks"; do
     [[ -z ${FIGURE[$key]:-} ]] || summary+=" | $key: ${FIGURE[$key]}"
 done

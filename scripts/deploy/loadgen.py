@@ -52,6 +52,13 @@ def parse_args():
         default=1,
         help="sentences per text: longer texts keep requests in flight when a replica dies",
     )
+    parser.add_argument(
+        "--upload-seconds",
+        type=float,
+        default=0.0,
+        help="spread each body over this many seconds: the request stays in flight at least "
+        "that long, however fast the service parses",
+    )
     return parser.parse_args()
 
 
@@ -108,9 +115,29 @@ def body_of(number, repeat):
     return json.dumps({"text": " ".join([sentence] + [TEMPLATES[0]] * (repeat - 1))})
 
 
-def send(conn, path, body):
+# Pieces a slow upload (--upload-seconds) sends its body in.
+UPLOAD_PIECES = 10
+
+
+def upload_slowly(conn, path, body, seconds):
+    """Sends the header at once, then the body in UPLOAD_PIECES pieces over `seconds`."""
+    data = body.encode()
+    conn.putrequest("POST", path)
+    conn.putheader("Content-Type", "application/json")
+    conn.putheader("Content-Length", str(len(data)))
+    conn.endheaders()
+    step = -(-len(data) // UPLOAD_PIECES)
+    for start in range(0, len(data), step):
+        time.sleep(seconds / UPLOAD_PIECES)
+        conn.send(data[start : start + step])
+
+
+def send(conn, path, body, upload_seconds):
     """Sends one request; returns (failure or None, X-Upstream header or None)."""
-    conn.request("POST", path, body=body, headers={"Content-Type": "application/json"})
+    if upload_seconds > 0:
+        upload_slowly(conn, path, body, upload_seconds)
+    else:
+        conn.request("POST", path, body=body, headers={"Content-Type": "application/json"})
     response = conn.getresponse()
     payload = response.read()
     upstream = response.getheader("X-Upstream")
@@ -130,7 +157,8 @@ def worker(target, budget, tally, args):
     while (number := budget.take()) is not None:
         started = time.monotonic()
         try:
-            failure, upstream = send(conn, path, body_of(number, args.repeat))
+            body = body_of(number, args.repeat)
+            failure, upstream = send(conn, path, body, args.upload_seconds)
         except (OSError, http.client.HTTPException) as err:
             failure, upstream = type(err).__name__, None
             conn.close()  # reconnects on the next request

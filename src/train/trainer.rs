@@ -275,6 +275,37 @@ pub(crate) mod tests {
         }
     }
 
+    /// Every training configuration in `config/` is one `nlpd train` accepts (no unknown
+    /// or misspelt setting), and the transformer pipeline's stage 2 starts from stage 1's
+    /// output.
+    #[test]
+    fn every_shipped_training_config_parses() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+        let mut names = Vec::new();
+        for entry in std::fs::read_dir(&dir).expect("config directory") {
+            let path = entry.expect("entry").path();
+            let name = path.file_name().and_then(|n| n.to_str()).expect("UTF-8").to_owned();
+            if !(name.starts_with("train-") && name.ends_with(".toml")) {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("readable");
+            let config: TrainConfig =
+                toml::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            if name == "train-en-trf.toml" {
+                assert_eq!(config.init.as_deref(), Some("target/trf-frozen.nlpd".as_ref()));
+            }
+            names.push(name);
+        }
+        names.sort();
+        let expected = [
+            "train-en-distilled.toml",
+            "train-en-trf-frozen.toml",
+            "train-en-trf.toml",
+            "train-en.toml",
+        ];
+        assert_eq!(names, expected);
+    }
+
     #[test]
     fn training_is_deterministic_and_yields_a_loadable_pipeline() {
         let (dir, conllu, iob2) = corpus_dir("train");
