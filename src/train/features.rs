@@ -28,7 +28,7 @@ use crate::doc::Doc;
 use crate::pipeline::model_io::ensemble::read_part;
 use crate::pipeline::model_io::{ModelLoadError, PipelineWriter, Sections};
 use crate::pipeline::transformer::{TRF_FEATURES, Transformer};
-use crate::pipeline::{Component, ComponentKind};
+use crate::pipeline::{Component, ComponentKind, Precision};
 use crate::vocab::Vocab;
 
 /// The `[transformer]` table of a training config: the pretrained encoder whose features
@@ -120,9 +120,10 @@ impl TransformerConfig {
     }
 }
 
-/// The transformer section of the model file `bytes`.
+/// The transformer section of the model file `bytes`, computing in f32 as training does
+/// (inference quantises its dense layers; the heads are trained on f32 features).
 pub(super) fn read_transformer(bytes: &[u8]) -> Result<Transformer, ModelLoadError> {
-    let sections = Sections::parse(bytes)?;
+    let sections = Sections::parse(bytes)?.with_precision(Precision::F32);
     read_part(&sections, ComponentKind::Transformer, &mut Vocab::new())
 }
 

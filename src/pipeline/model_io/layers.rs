@@ -70,13 +70,6 @@ impl Persist for Dense {
     }
 }
 
-/// Reads a `Dense` that computes in f32 whatever the reader's precision (packed in panels).
-pub(crate) fn load_f32_dense(r: &mut ModelReader<'_>) -> Result<Dense, ModelLoadError> {
-    let mut layer = read_dense(r)?;
-    layer.pack();
-    Ok(layer)
-}
-
 /// Reads a `Dense`'s shape and parameters, neither packed nor quantised.
 fn read_dense(r: &mut ModelReader<'_>) -> Result<Dense, ModelLoadError> {
     let (n_in, n_out) = (dim(r, "input width")?, dim(r, "output width")?);
